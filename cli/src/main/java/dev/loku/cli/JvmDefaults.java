@@ -1,0 +1,22 @@
+package dev.loku.cli;
+
+/**
+ * System properties every LoKU JVM needs before DJL or Avro is touched. The launcher script passes them too;
+ * setting them here as well keeps {@code java -cp ... dev.loku.cli.LokuCli} and in-JVM test calls safe.
+ */
+final class JvmDefaults {
+    private JvmDefaults() {}
+
+    static void apply() {
+        // DJL phones home for telemetry unless told it is offline (DEPENDENCIES.md §3.2).
+        setIfAbsent("ai.djl.offline", "true");
+        // Avro 1.12.2 only instantiates generated classes from trusted packages (DEPENDENCIES.md §6).
+        setIfAbsent("org.apache.avro.SERIALIZABLE_PACKAGES", "dev.loku.events");
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+}

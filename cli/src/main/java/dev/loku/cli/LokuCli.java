@@ -1,0 +1,41 @@
+package dev.loku.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code loku} command. Each subcommand is its own class; this one only wires them together and turns
+ * user-caused failures into one-line messages (no stack traces for users, STYLE.md).
+ */
+@Command(
+        name = "loku",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionCommand.Provider.class,
+        description = "LoKU Stream: make language models forget data on request (inverted hinge loss + FILA-initialised LoRA).",
+        subcommands = {
+                VersionCommand.class,
+                CommandLine.HelpCommand.class
+        })
+public final class LokuCli implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        // No subcommand: show what there is.
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the CLI and returns its exit code; used by {@link #main} and by tests. */
+    public static int execute(String... args) {
+        JvmDefaults.apply();
+        CommandLine cli = new CommandLine(new LokuCli());
+        cli.setExecutionExceptionHandler(new UserErrorHandler());
+        return cli.execute(args);
+    }
+}

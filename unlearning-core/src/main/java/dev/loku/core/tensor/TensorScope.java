@@ -1,0 +1,36 @@
+package dev.loku.core.tensor;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An {@link NDScope} that nests: every array created while it is open is closed with it, except those passed to
+ * {@link #keep}, which are handed to the enclosing scope (if any) when this one closes. Plain {@code NDScope}
+ * only unregisters from the innermost scope, so a result returned from a nested helper would otherwise escape the
+ * caller's scope and leak.
+ *
+ * <p>Only keep arrays created inside this scope; keeping one of the caller's inputs would make the enclosing scope
+ * close it.
+ */
+public final class TensorScope implements AutoCloseable {
+
+    private final NDScope scope = new NDScope();
+    private final List<NDArray> kept = new ArrayList<>();
+
+    /** Keeps {@code array} alive past this scope and returns it. */
+    public NDArray keep(NDArray array) {
+        NDScope.unregister(array);
+        kept.add(array);
+        return array;
+    }
+
+    @Override
+    public void close() {
+        scope.close();
+        for (NDArray array : kept) {
+            NDScope.register(array);
+        }
+    }
+}

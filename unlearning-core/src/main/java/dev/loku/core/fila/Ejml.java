@@ -23,10 +23,7 @@ final class Ejml {
         if (shape.dimension() != 2) {
             throw new IllegalArgumentException("expected a 2-D matrix, got " + shape);
         }
-        double[] data;
-        try (TensorScope ignored = new TensorScope()) {
-            data = a.toType(DataType.FLOAT64, false).toDoubleArray();
-        }
+        double[] data = TensorScope.call(() -> a.toType(DataType.FLOAT64, false).toDoubleArray());
         return DMatrixRMaj.wrap((int) shape.get(0), (int) shape.get(1), data);
     }
 

@@ -36,9 +36,8 @@ public final class FisherAccumulator implements AutoCloseable {
      * position 0 always a prompt or BOS token this equals the number of predicted tokens (§2.2 step 3).
      */
     public static long labelTokenCount(NDArray labels) {
-        try (TensorScope ignored = new TensorScope()) {
-            return labels.neq(CausalLmLoss.IGNORE_INDEX).sum().toType(DataType.INT64, false).getLong();
-        }
+        return TensorScope.call(
+                () -> labels.neq(CausalLmLoss.IGNORE_INDEX).sum().toType(DataType.INT64, false).getLong());
     }
 
     /** Adds one forget micro-batch: F_f += n_b · g ⊙ g per name, N_f += n_b. */
@@ -74,9 +73,8 @@ public final class FisherAccumulator implements AutoCloseable {
                 throw new IllegalArgumentException("gradient of " + e.getKey() + " has shape "
                         + e.getValue().getShape() + ", earlier ones had " + sum.getShape());
             }
-            try (TensorScope ignored = new TensorScope()) {
-                sum.addi(e.getValue().toType(DataType.FLOAT32, false).square().mul((float) n));
-            }
+            NDArray gradient = e.getValue();
+            TensorScope.run(() -> sum.addi(gradient.toType(DataType.FLOAT32, false).square().mul((float) n)));
         }
         return n;
     }

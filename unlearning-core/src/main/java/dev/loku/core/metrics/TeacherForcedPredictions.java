@@ -39,12 +39,9 @@ public record TeacherForcedPredictions(int[] predicted, int[] target) {
             throw new IllegalArgumentException("labels " + labels.getShape() + " do not match logits "
                     + logits.getShape());
         }
-        long[] argmax;
-        long[] targets;
-        try (TensorScope ignored = new TensorScope()) {
-            argmax = logits.get(":, :-1, :").argMax(-1).toType(DataType.INT64, false).toLongArray();
-            targets = labels.get(":, 1:").toType(DataType.INT64, false).toLongArray();
-        }
+        long[] argmax = TensorScope.call(
+                () -> logits.get(":, :-1, :").argMax(-1).toType(DataType.INT64, false).toLongArray());
+        long[] targets = TensorScope.call(() -> labels.get(":, 1:").toType(DataType.INT64, false).toLongArray());
         int width = (int) (t - 1);
         List<TeacherForcedPredictions> rows = new ArrayList<>((int) b);
         for (int row = 0; row < b; row++) {

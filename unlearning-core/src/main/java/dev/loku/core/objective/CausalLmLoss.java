@@ -84,8 +84,7 @@ public final class CausalLmLoss {
 
     /** Number of shifted positions with a kept label, i.e. the tokens the model is scored on. */
     public static long keptTokenCount(NDArray labels) {
-        try (TensorScope scope = new TensorScope()) {
-            return shiftedLabels(labels).neq(IGNORE_INDEX).sum().toType(DataType.INT64, false).getLong();
-        }
+        return TensorScope.call(
+                () -> shiftedLabels(labels).neq(IGNORE_INDEX).sum().toType(DataType.INT64, false).getLong());
     }
 }

@@ -73,21 +73,22 @@ public final class AdamW implements AutoCloseable {
                 stateManager.zeros(param.getShape(), DataType.FLOAT32),
                 stateManager.zeros(param.getShape(), DataType.FLOAT32)));
         s.t++;
+        int t = s.t;
         double b1 = config.beta1();
         double b2 = config.beta2();
-        try (TensorScope ignored = new TensorScope()) {
+        TensorScope.run(() -> {
             NDArray g = gradient.toType(DataType.FLOAT32, false);
             if (config.weightDecay() != 0) {
                 param.muli((float) (1 - lr * config.weightDecay()));
             }
             s.m.muli((float) b1).addi(g.mul((float) (1 - b1)));
             s.v.muli((float) b2).addi(g.square().mul((float) (1 - b2)));
-            double bias1 = 1 - Math.pow(b1, s.t);
-            double bias2 = 1 - Math.pow(b2, s.t);
+            double bias1 = 1 - Math.pow(b1, t);
+            double bias2 = 1 - Math.pow(b2, t);
             NDArray denom = s.v.sqrt().div((float) Math.sqrt(bias2)).add((float) config.epsilon());
             NDArray delta = s.m.div(denom).mul((float) (lr / bias1));
             param.subi(delta.toType(param.getDataType(), false));
-        }
+        });
     }
 
     /** The number of updates parameter {@code name} has received. */

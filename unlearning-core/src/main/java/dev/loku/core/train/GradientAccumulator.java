@@ -56,9 +56,8 @@ public final class GradientAccumulator implements AutoCloseable {
             // Created outside the scope below, which would otherwise close the persistent sum with it.
             NDArray sum = sums.computeIfAbsent(e.getKey(),
                     n -> manager.zeros(e.getValue().getShape(), DataType.FLOAT32));
-            try (TensorScope ignored = new TensorScope()) {
-                sum.addi(e.getValue().toType(DataType.FLOAT32, false).mul(scale));
-            }
+            NDArray gradient = e.getValue();
+            TensorScope.run(() -> sum.addi(gradient.toType(DataType.FLOAT32, false).mul(scale)));
         }
         added++;
     }

@@ -37,8 +37,6 @@ public final class Gradients {
 
     static void fillZero(NDArray array) {
         // set(index, value) materialises the value as a scalar array in the target's manager; the scope closes it.
-        try (TensorScope ignored = new TensorScope()) {
-            array.set(new NDIndex("..."), 0f);
-        }
+        TensorScope.run(() -> array.set(new NDIndex("..."), 0f));
     }
 }

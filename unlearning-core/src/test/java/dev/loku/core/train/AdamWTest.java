@@ -100,9 +100,8 @@ class AdamWTest {
                 int steadyState = -1;
                 for (int step = 0; step < 300; step++) {
                     for (int micro = 0; micro < 2; micro++) {
-                        try (GradientCollector gc = Engine.getInstance().newGradientCollector();
-                                TensorScope ignored = new TensorScope()) {
-                            gc.backward(w.sub(target).square().sum());
+                        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                            TensorScope.run(() -> gc.backward(w.sub(target).square().sum()));
                         }
                         Map<String, NDArray> grads = Gradients.of(params);
                         acc.add(grads);

@@ -44,7 +44,9 @@ public record TrainingRecipe(
     /**
      * Jang et al.'s extraction-benchmark recipe (§3.2): Adam (0.9, 0.98), lr 5e-5, no weight decay, no schedule,
      * one optimiser step per epoch over the whole forget set. {@code microBatchSize} only bounds memory: the
-     * micro-batches of an epoch are accumulated into that single step.
+     * micro-batches of an epoch are accumulated into that single step. Accumulation averages micro-batch means, so
+     * it equals the whole-batch token mean when the micro-batches hold equally many label tokens (e.g. full-length
+     * windows and a micro-batch size dividing the forget-set size).
      */
     public static TrainingRecipe extractionBenchmark(int microBatchSize) {
         return new TrainingRecipe(new AdamWConfig(0.9, 0.98, 1e-8, 0.0), 5e-5, microBatchSize, 1, -1, true);

@@ -1,0 +1,5 @@
+package dev.loku.core.data;
+
+/** {@code {"text": ...}}: raw text, trained and scored on every token after the BOS (LOKU-SPEC §7.1). */
+public record TextRecord(String text, int lineNumber) implements TrainingRecord {
+}

@@ -1,0 +1,69 @@
+package dev.loku.core.fila;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.loku.core.tensor.TensorScope;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
+import org.ejml.dense.row.SingularOps_DDRM;
+import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
+import org.ejml.interfaces.decomposition.QRDecomposition;
+import org.ejml.interfaces.decomposition.SingularValueDecomposition_F64;
+
+/** Moving small matrices between NDArrays and EJML, and the two EJML factorisations FILA needs. */
+final class Ejml {
+
+    private Ejml() {
+    }
+
+    static DMatrixRMaj toMatrix(NDArray a) {
+        Shape shape = a.getShape();
+        if (shape.dimension() != 2) {
+            throw new IllegalArgumentException("expected a 2-D matrix, got " + shape);
+        }
+        double[] data = TensorScope.call(() -> a.toType(DataType.FLOAT64, false).toDoubleArray());
+        return DMatrixRMaj.wrap((int) shape.get(0), (int) shape.get(1), data);
+    }
+
+    /** An fp32 NDArray copy of {@code m}, attached to {@code manager}. */
+    static NDArray toNd(NDManager manager, DMatrixRMaj m) {
+        float[] f = new float[m.getNumElements()];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) m.data[i];
+        }
+        return manager.create(f, new Shape(m.numRows, m.numCols));
+    }
+
+    /** Thin Q of the QR decomposition: an orthonormal basis of the columns of a tall {@code m}. */
+    static DMatrixRMaj orthonormalBasis(DMatrixRMaj m) {
+        QRDecomposition<DMatrixRMaj> qr = DecompositionFactory_DDRM.qr(m.numRows, m.numCols);
+        if (!qr.decompose(m.copy())) {
+            throw new IllegalStateException("QR decomposition failed");
+        }
+        return qr.getQ(null, true);
+    }
+
+    /** Compact SVD sorted by descending singular value, truncated to {@code rank}. */
+    static Result svd(DMatrixRMaj m, int rank) {
+        SingularValueDecomposition_F64<DMatrixRMaj> svd =
+                DecompositionFactory_DDRM.svd(m.numRows, m.numCols, true, true, true);
+        if (!svd.decompose(m.copy())) {
+            throw new IllegalStateException("SVD did not converge on a " + m.numRows + "x" + m.numCols + " matrix");
+        }
+        DMatrixRMaj u = svd.getU(null, false);
+        DMatrixRMaj w = svd.getW(null);
+        DMatrixRMaj v = svd.getV(null, false);
+        SingularOps_DDRM.descendingOrder(u, false, w, v, false);
+        double[] s = new double[rank];
+        for (int i = 0; i < rank; i++) {
+            s[i] = w.get(i, i);
+        }
+        return new Result(CommonOps_DDRM.extract(u, 0, u.numRows, 0, rank), s,
+                CommonOps_DDRM.extract(v, 0, v.numRows, 0, rank));
+    }
+
+    record Result(DMatrixRMaj u, double[] s, DMatrixRMaj v) {
+    }
+}

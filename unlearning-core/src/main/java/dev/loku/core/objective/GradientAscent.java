@@ -1,0 +1,29 @@
+package dev.loku.core.objective;
+
+import ai.djl.ndarray.NDArray;
+import dev.loku.core.tensor.TensorScope;
+
+/** Gradient ascent: minimise −NLL_mean(forget), no retain term (LOKU-SPEC §4 {@code grad_ascent}). */
+public final class GradientAscent implements UnlearningObjective {
+
+    private static final ObjectiveNeeds NEEDS = new ObjectiveNeeds(false, false, false);
+
+    @Override
+    public String name() {
+        return "ga";
+    }
+
+    @Override
+    public ObjectiveNeeds needs() {
+        return NEEDS;
+    }
+
+    @Override
+    public ObjectiveLoss compute(ObjectiveInputs inputs) {
+        try (TensorScope scope = new TensorScope()) {
+            NDArray forgetTerm = CausalLmLoss.meanNll(inputs.forget()).neg();
+            scope.keep(forgetTerm);
+            return new ObjectiveLoss(forgetTerm, forgetTerm, null);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package dev.loku.core.objective;
+
+import ai.djl.ndarray.NDArray;
+import dev.loku.core.tensor.TensorScope;
+
+/**
+ * NPO with a retain NLL term (LOKU-SPEC §4 {@code npo_grad_diff}):
+ * {@code npoCoeff · (−2/β) · mean_x log σ(β · (NLL_sum_θ(x) − NLL_sum_ref(x))) + retainCoeff · NLL_mean(retain)},
+ * with NLL_sum the per-sequence sum over kept label tokens and ref the frozen starting model. Defaults β = 0.1 and
+ * both coefficients 1.
+ */
+public final class NpoGradientDifference implements UnlearningObjective {
+
+    public static final double DEFAULT_BETA = 0.1;
+
+    private static final ObjectiveNeeds NEEDS = new ObjectiveNeeds(true, true, false);
+
+    private final double beta;
+    private final double npoCoeff;
+    private final double retainCoeff;
+
+    public NpoGradientDifference() {
+        this(DEFAULT_BETA, 1.0, 1.0);
+    }
+
+    public NpoGradientDifference(double beta, double npoCoeff, double retainCoeff) {
+        if (!(beta > 0)) {
+            throw new IllegalArgumentException("NPO's beta must be positive, got " + beta);
+        }
+        this.beta = beta;
+        this.npoCoeff = npoCoeff;
+        this.retainCoeff = retainCoeff;
+    }
+
+    @Override
+    public String name() {
+        return "npo";
+    }
+
+    @Override
+    public ObjectiveNeeds needs() {
+        return NEEDS;
+    }
+
+    public double beta() {
+        return beta;
+    }
+
+    @Override
+    public ObjectiveLoss compute(ObjectiveInputs inputs) {
+        ScoredBatch retain = inputs.requireRetain("NPO");
+        NDArray reference = inputs.requireForgetReference("NPO");
+        ScoredBatch forget = inputs.forget();
+        try (TensorScope scope = new TensorScope()) {
+            NDArray current = CausalLmLoss.sequenceNllSums(forget);
+            NDArray ref = CausalLmLoss.sequenceNllSums(new ScoredBatch(reference.stopGradient(), forget.labels()));
+            NDArray x = current.sub(ref).mul((float) beta);
+            NDArray npo = logSigmoid(x).mean().mul((float) (-2.0 / beta));
+            NDArray forgetTerm = npo.mul((float) npoCoeff);
+            NDArray retainTerm = CausalLmLoss.meanNll(retain).mul((float) retainCoeff);
+            NDArray total = forgetTerm.add(retainTerm);
+            scope.keep(total);
+            scope.keep(forgetTerm);
+            scope.keep(retainTerm);
+            return new ObjectiveLoss(total, forgetTerm, retainTerm);
+        }
+    }
+
+    /** log σ(x) = min(x, 0) − log(1 + e^{−|x|}), stable for large |x|. */
+    static NDArray logSigmoid(NDArray x) {
+        try (TensorScope scope = new TensorScope()) {
+            NDArray result = x.minimum(0f).sub(x.abs().neg().exp().add(1f).log());
+            return scope.keep(result);
+        }
+    }
+}

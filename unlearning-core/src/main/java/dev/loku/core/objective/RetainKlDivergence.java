@@ -1,0 +1,56 @@
+package dev.loku.core.objective;
+
+import ai.djl.ndarray.NDArray;
+import dev.loku.core.tensor.TensorScope;
+import ai.djl.ndarray.types.DataType;
+
+/**
+ * The KL baseline: −NLL_mean(forget) + KL(p_ref ‖ p_θ) on the retain inputs (LOKU-SPEC §4 {@code KL}).
+ *
+ * <p>As in the reference code the KL is <em>unmasked and unshifted</em>: every position of every retain sequence,
+ * prompt and padding included, flattened to [B·T, V] and reduced with "batchmean", i.e. divided by B·T (§4 notes,
+ * §8.10). The reference model is the frozen starting model.
+ */
+public final class RetainKlDivergence implements UnlearningObjective {
+
+    private static final ObjectiveNeeds NEEDS = new ObjectiveNeeds(true, false, true);
+
+    @Override
+    public String name() {
+        return "kl";
+    }
+
+    @Override
+    public ObjectiveNeeds needs() {
+        return NEEDS;
+    }
+
+    @Override
+    public ObjectiveLoss compute(ObjectiveInputs inputs) {
+        ScoredBatch retain = inputs.requireRetain("the KL objective");
+        NDArray reference = inputs.requireRetainReference("the KL objective");
+        try (TensorScope scope = new TensorScope()) {
+            NDArray forgetTerm = CausalLmLoss.meanNll(inputs.forget()).neg();
+            NDArray retainTerm = batchMeanKl(reference, retain.logits());
+            NDArray total = forgetTerm.add(retainTerm);
+            scope.keep(total);
+            scope.keep(forgetTerm);
+            scope.keep(retainTerm);
+            return new ObjectiveLoss(total, forgetTerm, retainTerm);
+        }
+    }
+
+    /**
+     * Σ_{rows} Σ_v p_ref(v) (log p_ref(v) − log p_θ(v)) / (B·T): PyTorch's
+     * {@code kl_div(log p_θ, log p_ref, reduction="batchmean", log_target=True)} over all B·T positions.
+     */
+    public static NDArray batchMeanKl(NDArray referenceLogits, NDArray logits) {
+        try (TensorScope scope = new TensorScope()) {
+            NDArray refLogp = referenceLogits.stopGradient().toType(DataType.FLOAT32, false).logSoftmax(-1);
+            NDArray logp = logits.toType(DataType.FLOAT32, false).logSoftmax(-1);
+            long rows = logits.getShape().get(0) * logits.getShape().get(1);
+            NDArray result = refLogp.exp().mul(refLogp.sub(logp)).sum().div((float) rows);
+            return scope.keep(result);
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package dev.loku.core.objective;
+
+/**
+ * A loss over (forget, retain) micro-batches, in the shape of the reference code's {@code forget_loss} branches
+ * (LOKU-SPEC §4). Implementations are stateless and thread-safe.
+ */
+public interface UnlearningObjective {
+
+    /** The short name used on the command line and in reports: ihl, ga, gd, kl, npo. */
+    String name();
+
+    /** Which inputs beyond the forget batch {@link #compute} reads. */
+    ObjectiveNeeds needs();
+
+    /**
+     * The loss for one micro-batch. Call it inside a gradient collector to train; the result stays in the autograd
+     * graph of the logits.
+     *
+     * @throws IllegalArgumentException when an input that {@link #needs()} names is missing
+     */
+    ObjectiveLoss compute(ObjectiveInputs inputs);
+}

@@ -1,0 +1,2 @@
+/** Small NDArray memory helpers shared by the engine's packages. */
+package dev.loku.core.tensor;

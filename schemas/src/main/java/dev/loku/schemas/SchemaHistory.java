@@ -12,6 +12,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaFormatter;
 import org.apache.avro.SchemaNormalization;
 
 /**
@@ -69,7 +70,7 @@ public final class SchemaHistory {
         Path file = root.resolve(event).resolve("v" + next + ".avsc");
         try {
             Files.createDirectories(file.getParent());
-            Files.writeString(file, current.toString(true) + "\n", StandardCharsets.UTF_8);
+            Files.writeString(file, SchemaFormatter.format("json/pretty", current) + "\n", StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
         }

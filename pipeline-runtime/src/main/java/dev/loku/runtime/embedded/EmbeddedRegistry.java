@@ -136,6 +136,9 @@ public final class EmbeddedRegistry implements AutoCloseable {
                 "-Dquarkus.management.host=127.0.0.1",
                 "-Dquarkus.management.port=" + managementPort,
                 "-Dquarkus.http.access-log.enabled=false",
+                // in-memory storage (the distribution's default, stated so no inherited setting can change it)
+                "-Dapicurio.storage.kind=sql",
+                "-Dapicurio.storage.sql.kind=h2",
                 "-Dquarkus.log.console.color=false",
                 "-jar", home.resolve("quarkus-run.jar").toString()));
         ProcessBuilder pb = new ProcessBuilder(command)

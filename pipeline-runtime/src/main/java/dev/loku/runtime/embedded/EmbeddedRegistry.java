@@ -90,10 +90,11 @@ public final class EmbeddedRegistry implements AutoCloseable {
                 return registry.awaitReady(timeout);
             } catch (RuntimeException e) {
                 boolean portTaken = registry.lostPortRace();
-                registry.close();
                 if (!portTaken || attempt == 3) {
+                    registry.close(true); // the error cites the log: keep it
                     throw e;
                 }
+                registry.close();
                 LOG.info("event=registry_port_taken attempt={} action=relaunch", attempt);
                 registry = launch(registry.home, registry.javaLauncher);
             }
@@ -224,9 +225,13 @@ public final class EmbeddedRegistry implements AutoCloseable {
         return process.toHandle();
     }
 
-    /** Stops the server and any children it started. */
+    /** Stops the server and any children it started, and removes its working folder (and the log, if there). */
     @Override
     public void close() {
+        close(false);
+    }
+
+    private void close(boolean keepLog) {
         if (closed) {
             return;
         }
@@ -236,7 +241,9 @@ public final class EmbeddedRegistry implements AutoCloseable {
         } catch (IllegalStateException shuttingDown) {
             // the hook is running or has run
         }
-        EmbeddedKafka.deleteRecursively(workDir); // holds the log unless loku.registry.log put it elsewhere
+        if (!keepLog) {
+            EmbeddedKafka.deleteRecursively(workDir); // holds the log unless loku.registry.log put it elsewhere
+        }
         LOG.info("event=registry_stopped url={}", baseUrl());
     }
 

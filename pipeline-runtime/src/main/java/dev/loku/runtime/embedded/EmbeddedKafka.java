@@ -107,6 +107,10 @@ public final class EmbeddedKafka implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             throw new IllegalStateException("the embedded Kafka broker did not start: " + e, e);
+        } catch (Error e) {
+            closeQuietly(cluster);
+            deleteRecursively(dataDir);
+            throw e;
         }
     }
 

@@ -69,7 +69,10 @@ public final class EmbeddedRegistry implements AutoCloseable {
         this.workDir = workDir;
         this.httpPort = httpPort;
         this.managementPort = managementPort;
-        this.shutdownHook = new Thread(this::stopProcess, "loku-registry-shutdown");
+        this.shutdownHook = new Thread(() -> {
+            stopProcess();
+            EmbeddedKafka.deleteRecursively(workDir);
+        }, "loku-registry-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 

@@ -47,7 +47,8 @@ public final class EmbeddedStack implements AutoCloseable {
             LOG.info("event=embedded_stack_started bootstrap={} registry={} seconds={}", kafka.bootstrapServers(),
                     registry.registryUrl(), String.format("%.1f", (System.nanoTime() - t0) / 1e9));
             return stack;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // Errors too (e.g. a class missing from a hand-made class path): never leave a process or folder behind.
             registry.close();
             if (kafka != null) {
                 kafka.close();

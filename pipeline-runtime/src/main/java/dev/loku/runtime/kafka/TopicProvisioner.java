@@ -1,0 +1,71 @@
+package dev.loku.runtime.kafka;
+
+import dev.loku.schemas.Topic;
+import dev.loku.schemas.Topics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.CreateTopicsResult;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates catalogue topics that do not exist yet, with the catalogue's partitions, retention and cleanup policy.
+ * Idempotent: existing topics are left exactly as they are (their settings are the operators' to change), and a
+ * topic created concurrently by another instance counts as existing.
+ */
+public final class TopicProvisioner {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TopicProvisioner.class);
+
+    private TopicProvisioner() {
+    }
+
+    /** Ensures every catalogue topic exists; returns the names it created. */
+    public static List<String> ensureCatalogue(Admin admin, Duration timeout) {
+        return ensure(admin, Topics.ALL, timeout);
+    }
+
+    /** Ensures {@code topics} exist, with the broker's default replication; returns the names it created. */
+    public static List<String> ensure(Admin admin, Collection<? extends Topic<?, ?>> topics, Duration timeout) {
+        try {
+            Set<String> existing = admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            List<NewTopic> missing = topics.stream().filter(t -> !existing.contains(t.name())).map(Topic::newTopic).toList();
+            if (missing.isEmpty()) {
+                return List.of();
+            }
+            CreateTopicsResult result = admin.createTopics(missing);
+            List<String> created = new ArrayList<>();
+            for (Map.Entry<String, KafkaFuture<Void>> e : result.values().entrySet()) {
+                try {
+                    e.getValue().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                    created.add(e.getKey());
+                } catch (ExecutionException ex) {
+                    if (!(ex.getCause() instanceof TopicExistsException)) {
+                        throw ex;
+                    }
+                }
+            }
+            LOG.info("event=topics_created topics={}", created);
+            return created;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("could not create Kafka topics: " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("Kafka did not answer within " + timeout + " while creating topics; "
+                    + "is the broker at the configured bootstrap servers running?", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating topics", e);
+        }
+    }
+}

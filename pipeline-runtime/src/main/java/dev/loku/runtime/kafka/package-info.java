@@ -1,0 +1,9 @@
+/**
+ * Kafka plumbing every service shares: creating the catalogue topics
+ * ({@link dev.loku.runtime.kafka.TopicProvisioner}) and surviving records that cannot be decoded, whichever way a
+ * service consumes: raw bytes decoded one by one ({@link dev.loku.runtime.kafka.RecordDecoder}), a typed consumer
+ * ({@link dev.loku.runtime.kafka.SkippingPoller}), or Kafka Streams
+ * ({@link dev.loku.runtime.kafka.DeadLetterDeserializationHandler}). All three report the same
+ * {@link dev.loku.runtime.kafka.UndecodableRecord}: topic, partition, offset, reason, original bytes, never logged.
+ */
+package dev.loku.runtime.kafka;

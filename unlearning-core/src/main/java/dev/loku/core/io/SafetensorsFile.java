@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -79,13 +78,13 @@ public final class SafetensorsFile implements AutoCloseable {
         try {
             long size = channel.size();
             if (size < 8) {
-                throw new IOException(path + ": not a safetensors file (only " + size + " bytes)");
+                throw new FileFormatException(path, "not a safetensors file (only " + size + " bytes)");
             }
             ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(channel, lenBuf, 0, path);
             long headerLen = lenBuf.flip().getLong();
             if (headerLen <= 0 || headerLen > MAX_HEADER_BYTES || 8 + headerLen > size) {
-                throw new IOException(path + ": not a safetensors file (header length " + headerLen + ")");
+                throw new FileFormatException(path, "not a safetensors file (header length " + headerLen + ")");
             }
             ByteBuffer header = ByteBuffer.allocate((int) headerLen);
             readFully(channel, header, 8, path);
@@ -93,10 +92,10 @@ public final class SafetensorsFile implements AutoCloseable {
             try {
                 root = JSON.readTree(new String(header.array(), StandardCharsets.UTF_8));
             } catch (IOException e) {
-                throw new IOException(path + ": safetensors header is not valid JSON", e);
+                throw new FileFormatException(path, "safetensors header is not valid JSON", e);
             }
             if (root == null || !root.isObject()) {
-                throw new IOException(path + ": safetensors header is not a JSON object");
+                throw new FileFormatException(path, "safetensors header is not a JSON object");
             }
             long dataStart = 8 + headerLen;
             long dataSize = size - dataStart;
@@ -128,7 +127,7 @@ public final class SafetensorsFile implements AutoCloseable {
         JsonNode shape = node.get("shape");
         JsonNode offsets = node.get("data_offsets");
         if (dtype == null || shape == null || offsets == null || !shape.isArray() || offsets.size() != 2) {
-            throw new IOException(path + ": tensor '" + name + "' has a malformed header entry");
+            throw new FileFormatException(path, "tensor '" + name + "' has a malformed header entry");
         }
         long[] dims = new long[shape.size()];
         for (int i = 0; i < dims.length; i++) {
@@ -139,10 +138,10 @@ public final class SafetensorsFile implements AutoCloseable {
         Entry e = new Entry(name, dtype.asText(), dims, begin, end);
         int width = bytesPerElement(e.dtype());
         if (width < 0) {
-            throw new IOException(path + ": tensor '" + name + "' has unsupported dtype " + e.dtype());
+            throw new FileFormatException(path, "tensor '" + name + "' has unsupported dtype " + e.dtype());
         }
         if (begin < 0 || end < begin || end > dataSize || (end - begin) != e.elementCount() * width) {
-            throw new IOException(path + ": tensor '" + name + "' has data_offsets [" + begin + ", " + end
+            throw new FileFormatException(path, "tensor '" + name + "' has data_offsets [" + begin + ", " + end
                     + "] inconsistent with dtype " + e.dtype() + " shape " + java.util.Arrays.toString(dims)
                     + " or the file size");
         }
@@ -247,7 +246,7 @@ public final class SafetensorsFile implements AutoCloseable {
     private Entry require(String name) throws IOException {
         Entry e = entries.get(name);
         if (e == null) {
-            throw new IOException(path + ": tensor '" + name + "' is missing");
+            throw new FileFormatException(path, "tensor '" + name + "' is missing");
         }
         return e;
     }
@@ -255,7 +254,7 @@ public final class SafetensorsFile implements AutoCloseable {
     private ByteBuffer readRaw(Entry e) throws IOException {
         long n = e.end() - e.begin();
         if (n > Integer.MAX_VALUE - 16) {
-            throw new IOException(path + ": tensor '" + e.name() + "' is larger than 2 GiB, which is not supported");
+            throw new FileFormatException(path, "tensor '" + e.name() + "' is larger than 2 GiB, which is not supported");
         }
         ByteBuffer buf = ByteBuffer.allocateDirect((int) n).order(ByteOrder.LITTLE_ENDIAN);
         readFully(channel, buf, dataStart + e.begin(), path);
@@ -293,7 +292,7 @@ public final class SafetensorsFile implements AutoCloseable {
                 }
                 break;
             default:
-                throw new IOException(path + ": tensor '" + e.name() + "' has dtype " + e.dtype()
+                throw new FileFormatException(path, "tensor '" + e.name() + "' has dtype " + e.dtype()
                         + ", expected a floating-point type (F32, F16, BF16, F64)");
         }
         return out.flip();
@@ -304,7 +303,7 @@ public final class SafetensorsFile implements AutoCloseable {
         while (buf.hasRemaining()) {
             int n = ch.read(buf, pos);
             if (n < 0) {
-                throw new EOFException(path + ": unexpected end of file");
+                throw new FileFormatException(path, "unexpected end of file");
             }
             pos += n;
         }

@@ -3,6 +3,7 @@ package dev.loku.core.tokenizer;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.loku.core.io.FileFormatException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -51,7 +52,7 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
         try {
             root = JSON.readTree(tokenizerJson.toFile());
         } catch (IOException e) {
-            throw new IOException(tokenizerJson + ": not valid JSON (" + firstLine(e.getMessage()) + ")", e);
+            throw new FileFormatException(tokenizerJson, "not valid JSON (" + firstLine(e.getMessage()) + ")", e);
         }
         Map<String, Integer> vocab = new HashMap<>();
         JsonNode modelVocab = root.path("model").path("vocab");
@@ -88,7 +89,7 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
         try (InputStream in = Files.newInputStream(tokenizerJson)) {
             hf = HuggingFaceTokenizer.newInstance(in, options);
         } catch (RuntimeException e) {
-            throw new IOException(tokenizerJson + ": the tokenizers library rejected it ("
+            throw new FileFormatException(tokenizerJson, "the tokenizers library rejected it ("
                     + firstLine(e.getMessage()) + ")", e);
         }
         return new HfTokenizer(hf, tokenizerJson, vocab, size, bos, eos, pad);

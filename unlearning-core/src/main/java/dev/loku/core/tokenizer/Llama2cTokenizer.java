@@ -1,6 +1,7 @@
 package dev.loku.core.tokenizer;
 
 import java.io.ByteArrayOutputStream;
+import dev.loku.core.io.FileFormatException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -57,7 +58,7 @@ public final class Llama2cTokenizer implements TextTokenizer {
         try {
             all = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
-            throw new IOException(file + ": file not found");
+            throw new NoSuchFileException(file.toString(), null, "file not found");
         }
         ByteBuffer in = ByteBuffer.wrap(all).order(ByteOrder.LITTLE_ENDIAN);
         try {
@@ -68,7 +69,7 @@ public final class Llama2cTokenizer implements TextTokenizer {
                 scores[i] = in.getFloat();
                 int len = in.getInt();
                 if (len < 0 || len > in.remaining()) {
-                    throw new IOException(file + ": token " + i + " has an invalid length " + len
+                    throw new FileFormatException(file, "token " + i + " has an invalid length " + len
                             + "; is this a llama2.c tokenizer for a vocabulary of " + vocabSize + "?");
                 }
                 pieces[i] = new byte[len];
@@ -76,7 +77,7 @@ public final class Llama2cTokenizer implements TextTokenizer {
             }
             return new Llama2cTokenizer(pieces, scores, maxLen);
         } catch (java.nio.BufferUnderflowException e) {
-            throw new IOException(file + ": ends before " + vocabSize + " tokens were read; the checkpoint's"
+            throw new FileFormatException(file, "ends before " + vocabSize + " tokens were read; the checkpoint's"
                     + " vocabulary size and this tokenizer do not match");
         }
     }

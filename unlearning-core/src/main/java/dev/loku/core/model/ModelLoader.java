@@ -149,9 +149,11 @@ public final class ModelLoader {
             }
             int hd = dim / nHeads;
             int kvDim = nKv * hd;
+            // llama2.c trains on BOS-delimited stories and run.c stops generating at BOS: it ends a sequence
+            // just as EOS does, so both are stop ids (EOS first, the tokenizer's end token).
             LlamaConfig config = new LlamaConfig(dim, hidden, nLayers, nHeads, nKv, hd, vocab, seqLen, 1e-5, 10000.0,
                     null, shared, RotaryLayout.INTERLEAVED, Llama2cTokenizer.BOS_ID,
-                    List.of(Llama2cTokenizer.EOS_ID), -1);
+                    List.of(Llama2cTokenizer.EOS_ID, Llama2cTokenizer.BOS_ID), -1);
 
             long floats = (long) vocab * dim + (long) nLayers * dim * 2 // embeddings, both norms
                     + (long) nLayers * dim * (dim + 2L * kvDim) + (long) nLayers * dim * dim // wq wk wv, wo

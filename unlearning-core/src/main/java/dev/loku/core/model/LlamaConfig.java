@@ -134,6 +134,19 @@ public record LlamaConfig(
     }
 
     /**
+     * Estimated floating-point operations of one forward pass over {@code batch × seq} tokens: two per
+     * multiply-add of every projection and of the head, plus the two attention products (scores and weighted
+     * values) over the full {@code seq × seq} square, which this implementation computes before masking. A backward
+     * pass costs about twice this.
+     */
+    public double forwardFlops(long batch, long seq) {
+        double perLayer = 2.0 * hiddenSize * qDim() + 2.0 * hiddenSize * kvDim() + 3.0 * hiddenSize * intermediateSize;
+        double perToken = 2.0 * (numLayers * perLayer + (double) hiddenSize * vocabSize);
+        double attention = 4.0 * numLayers * batch * seq * seq * qDim();
+        return perToken * batch * seq + attention;
+    }
+
+    /**
      * Reads a Hugging Face {@code config.json}. Throws {@link IllegalArgumentException} with a message naming the
      * offending field for anything this runtime cannot run (another architecture, biases, another activation).
      */

@@ -245,6 +245,37 @@ class HfRoundTripTest {
         }
     }
 
+    @Test
+    void anUntiedGqaModelInTheHalfLayoutRoundTripsWithItsHead() throws Exception {
+        // Not llama2.c: separate lm_head, 8 query heads on 2 KV heads, theta 500000, eps 1e-6, no permutation.
+        LlamaConfig cfg = new LlamaConfig(48, 80, 2, 8, 2, 6, 512, 256, 1e-6, 500000.0, null, false,
+                RotaryLayout.HALF, 1, List.of(2), -1);
+        Path dir = tmp.resolve("untied");
+        try (LlamaModel model = LlamaModelTest.randomModel(cfg, 77)) {
+            LlamaModel withTokenizer = LlamaModel.of(cfg, original.tokenizer(), copy(model), model.manager()
+                    .newSubManager());
+            HfExporter.export(withTokenizer, dir);
+            try (SafetensorsFile st = SafetensorsFile.open(dir.resolve("model.safetensors"))) {
+                assertTrue(st.contains("lm_head.weight"));
+            }
+            try (LlamaModel back = ModelLoader.load(dir, Device.cpu())) {
+                assertFalse(back.config().tieWordEmbeddings());
+                assertEquals(500000.0, back.config().ropeTheta());
+                assertEquals(1e-6, back.config().rmsNormEps());
+                for (String name : model.parameterNames()) {
+                    assertTrue(model.parameter(name).contentEquals(back.parameter(name)), name);
+                }
+                assertSameLogits(back, model);
+            }
+        }
+    }
+
+    private static Map<String, NDArray> copy(CausalLm model) {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        model.parameters().forEach((k, v) -> out.put(k, v.duplicate()));
+        return out;
+    }
+
     private static void assertSameLogits(CausalLm expected, CausalLm actual) {
         for (String text : unseenTexts().subList(0, 3)) {
             int[] ids = expected.tokenizer().encode(text, true);

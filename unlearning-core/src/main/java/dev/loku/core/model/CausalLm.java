@@ -104,6 +104,16 @@ public interface CausalLm extends AutoCloseable {
      */
     List<int[]> generateGreedy(List<int[]> prompts, int[] maxNewTokens, boolean stopAtEos);
 
+    /**
+     * Greedy continuations of prefixes of known sequences, the workload of extraction likelihood (LOKU-SPEC §5.1):
+     * row r continues {@code sequences.get(sequenceOfRow[r])[0 .. prefixLengths[r])} for at most
+     * {@code maxNewTokens[r]} tokens. Equal to {@link #generateGreedy(List, int[], boolean)} on the explicit
+     * prefixes, but the prompts are not recomputed: one pass over each sequence provides every prefix's keys and
+     * values (causal attention makes position p depend on tokens 0..p only).
+     */
+    List<int[]> generateGreedyFromPrefixes(List<int[]> sequences, int[] sequenceOfRow, int[] prefixLengths,
+                                           int[] maxNewTokens, boolean stopAtEos);
+
     /** Greedy continuation of one prompt, stopping at EOS or after {@code maxNewTokens}. */
     default int[] generateGreedy(int[] prompt, int maxNewTokens) {
         return generateGreedy(List.of(prompt), new int[] {maxNewTokens}, true).get(0);

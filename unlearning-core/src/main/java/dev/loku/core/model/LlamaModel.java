@@ -339,33 +339,65 @@ public final class LlamaModel implements CausalLm {
         if (prompts.size() != maxNewTokens.length) {
             throw new IllegalArgumentException(prompts.size() + " prompts but " + maxNewTokens.length + " limits");
         }
-        int rows = prompts.size();
-        int promptLen = 0;
-        int maxNew = 0;
-        for (int r = 0; r < rows; r++) {
+        int[] lengths = new int[prompts.size()];
+        for (int r = 0; r < lengths.length; r++) {
             if (prompts.get(r).length == 0) {
                 throw new IllegalArgumentException("prompt " + r + " is empty; start it with the BOS id");
             }
+            lengths[r] = prompts.get(r).length;
+        }
+        return generate(lengths, maxNewTokens, stopAtEos, g -> g.prefillPrompts(prompts));
+    }
+
+    @Override
+    public List<int[]> generateGreedyFromPrefixes(List<int[]> sequences, int[] sequenceOfRow, int[] prefixLengths,
+                                                  int[] maxNewTokens, boolean stopAtEos) {
+        int rows = sequenceOfRow.length;
+        if (prefixLengths.length != rows || maxNewTokens.length != rows) {
+            throw new IllegalArgumentException("sequenceOfRow, prefixLengths and maxNewTokens must have one entry"
+                    + " per row");
+        }
+        for (int r = 0; r < rows; r++) {
+            if (sequenceOfRow[r] < 0 || sequenceOfRow[r] >= sequences.size()) {
+                throw new IllegalArgumentException("row " + r + " names sequence " + sequenceOfRow[r] + " of "
+                        + sequences.size());
+            }
+            int len = sequences.get(sequenceOfRow[r]).length;
+            if (prefixLengths[r] < 1 || prefixLengths[r] > len) {
+                throw new IllegalArgumentException("row " + r + ": prefix length " + prefixLengths[r]
+                        + " outside 1.." + len);
+            }
+        }
+        return generate(prefixLengths.clone(), maxNewTokens, stopAtEos,
+                g -> g.prefillFromSequences(sequences, sequenceOfRow));
+    }
+
+    private List<int[]> generate(int[] promptLengths, int[] maxNewTokens, boolean stopAtEos,
+                                 java.util.function.Consumer<Generation> prefill) {
+        int rows = promptLengths.length;
+        int promptLen = 0;
+        int maxNew = 0;
+        for (int r = 0; r < rows; r++) {
             if (maxNewTokens[r] < 0) {
                 throw new IllegalArgumentException("maxNewTokens[" + r + "] is negative");
             }
-            promptLen = Math.max(promptLen, prompts.get(r).length);
+            promptLen = Math.max(promptLen, promptLengths[r]);
             maxNew = Math.max(maxNew, maxNewTokens[r]);
-        }
-        List<int[]> results = new ArrayList<>();
-        if (rows == 0) {
-            return results;
         }
         int[][] produced = new int[rows][];
         int[] count = new int[rows];
         for (int r = 0; r < rows; r++) {
             produced[r] = new int[maxNewTokens[r]];
         }
-        if (maxNew > 0) {
+        if (rows > 0 && maxNew > 0) {
             try (NoGrad ignored = NoGrad.enter(); NDManager scope = manager.newSubManager()) {
-                new Generation(scope, prompts, maxNewTokens, stopAtEos, promptLen, maxNew, produced, count).run();
+                Generation g = new Generation(scope, promptLengths, maxNewTokens, stopAtEos, promptLen, maxNew,
+                        produced, count);
+                prefill.accept(g);
+                g.decodeLoop();
             }
         }
+        List<int[]> results = new ArrayList<>(rows);
         for (int r = 0; r < rows; r++) {
             results.add(Arrays.copyOf(produced[r], count[r]));
         }
@@ -373,13 +405,14 @@ public final class LlamaModel implements CausalLm {
     }
 
     /**
-     * One batched greedy decode. Prompts are left-padded to a common length and prefilled in one pass; then each
-     * step feeds one token per row, writing keys and values into a preallocated cache. Finished rows are dropped from
-     * the batch (and the cache) once a quarter of the rows are done, so rows with short budgets stop costing work.
+     * One batched greedy decode. Prompts sit left-padded in a preallocated cache of {@code promptLen + maxNew}
+     * columns; a prefill fills the prompt columns and yields each row's first token; then every step feeds one token
+     * per row. Finished rows are dropped from the batch (and the cache) once a quarter of the rows are done, so rows
+     * with short budgets stop costing work.
      */
     private final class Generation {
         private final NDManager scope;
-        private final List<int[]> prompts;
+        private final int[] promptLength;
         private final int[] budget;
         private final boolean stopAtEos;
         private final int promptLen;
@@ -390,11 +423,12 @@ public final class LlamaModel implements CausalLm {
         private boolean[][] keyOk;      // batch row -> cache column -> real token
         private final NDArray[] keys;
         private final NDArray[] values;
+        private long[] next;            // batch row -> greedy token to emit next
 
-        Generation(NDManager scope, List<int[]> prompts, int[] budget, boolean stopAtEos, int promptLen, int maxNew,
+        Generation(NDManager scope, int[] promptLength, int[] budget, boolean stopAtEos, int promptLen, int maxNew,
                    int[][] produced, int[] count) {
             this.scope = scope;
-            this.prompts = prompts;
+            this.promptLength = promptLength;
             this.budget = budget;
             this.stopAtEos = stopAtEos;
             this.promptLen = promptLen;
@@ -403,23 +437,13 @@ public final class LlamaModel implements CausalLm {
             this.capacity = promptLen + maxNew;
             this.keys = new NDArray[config.numLayers()];
             this.values = new NDArray[config.numLayers()];
-        }
-
-        void run() {
-            int rows = prompts.size();
+            int rows = promptLength.length;
             rowOf = new int[rows];
             keyOk = new boolean[rows][capacity];
-            long[] ids = new long[rows * promptLen];
-            long[] pos = new long[rows * promptLen];
             for (int r = 0; r < rows; r++) {
                 rowOf[r] = r;
-                int[] p = prompts.get(r);
-                int off = promptLen - p.length;
-                for (int c = 0; c < promptLen; c++) {
-                    boolean real = c >= off;
-                    ids[r * promptLen + c] = real ? p[c - off] : padId();
-                    pos[r * promptLen + c] = real ? c - off : 0;
-                    keyOk[r][c] = real;
+                for (int c = promptLen - promptLength[r]; c < promptLen; c++) {
+                    keyOk[r][c] = true;
                 }
             }
             Shape cacheShape = new Shape(rows, config.numKvHeads(), capacity, config.headDim());
@@ -427,13 +451,125 @@ public final class LlamaModel implements CausalLm {
                 keys[l] = scope.zeros(cacheShape, DataType.FLOAT32);
                 values[l] = scope.zeros(cacheShape, DataType.FLOAT32);
             }
-            long[] next;
+        }
+
+        /** Runs the left-padded prompts through the model, filling the cache's prompt columns. */
+        void prefillPrompts(List<int[]> prompts) {
+            int rows = prompts.size();
+            long[] ids = new long[rows * promptLen];
+            long[] pos = new long[rows * promptLen];
+            for (int r = 0; r < rows; r++) {
+                int[] p = prompts.get(r);
+                int off = promptLen - p.length;
+                for (int c = 0; c < promptLen; c++) {
+                    boolean real = c >= off;
+                    ids[r * promptLen + c] = real ? p[c - off] : padId();
+                    pos[r * promptLen + c] = real ? c - off : 0;
+                }
+            }
             try (NDManager step = scope.newSubManager()) {
                 NDArray idArr = step.create(ids, new Shape(rows, promptLen));
                 NDArray posArr = step.create(pos, new Shape(rows, promptLen));
                 NDArray bias = attentionBias(step, keyOk, 0, promptLen, promptLen);
-                next = decodeCached(step, idArr, posArr, bias, 0).argMax(2).toLongArray();
+                next = decode(idArr, posArr, bias, new Cache(step, keys, values), 0, true).argMax(2).toLongArray();
             }
+        }
+
+        /**
+         * Prefills rows that are prefixes of known sequences. Under causal attention the keys and values at position
+         * p depend only on tokens 0..p, so one pass over each whole sequence yields every prefix's cache entries and,
+         * from its logits at position p - 1, every prefix's first greedy token.
+         */
+        void prefillFromSequences(List<int[]> sequences, int[] sequenceOfRow) {
+            int n = sequences.size();
+            int len = promptLen; // no row needs keys beyond its own prefix
+            int kv = config.kvDim();
+            long[] firstTokens = new long[n * len];
+            NDArray[] seqKeys = new NDArray[keys.length];
+            NDArray[] seqValues = new NDArray[keys.length];
+            try (NDManager pass = scope.newSubManager()) {
+                // Sequences in chunks, so that the chunk's logits stay near 32M floats.
+                int chunk = (int) Math.max(1, Math.min(n, (32L << 20) / ((long) len * config.vocabSize())));
+                List<List<NDArray>> keyParts = new ArrayList<>();
+                List<List<NDArray>> valueParts = new ArrayList<>();
+                for (int l = 0; l < keys.length; l++) {
+                    keyParts.add(new ArrayList<>());
+                    valueParts.add(new ArrayList<>());
+                }
+                for (int from = 0; from < n; from += chunk) {
+                    int to = Math.min(n, from + chunk);
+                    int b = to - from;
+                    long[] ids = new long[b * len];
+                    long[] pos = new long[b * len];
+                    boolean[][] ok = new boolean[b][len];
+                    for (int i = 0; i < b; i++) {
+                        int[] s = sequences.get(from + i);
+                        for (int c = 0; c < len; c++) {
+                            boolean real = c < s.length;
+                            ids[i * len + c] = real ? s[c] : padId();
+                            pos[i * len + c] = c;
+                            ok[i][c] = real;
+                        }
+                    }
+                    NDArray[] ck = new NDArray[keys.length];
+                    NDArray[] cv = new NDArray[keys.length];
+                    Shape shape = new Shape(b, config.numKvHeads(), len, config.headDim());
+                    for (int l = 0; l < keys.length; l++) {
+                        ck[l] = pass.zeros(shape, DataType.FLOAT32);
+                        cv[l] = pass.zeros(shape, DataType.FLOAT32);
+                        keyParts.get(l).add(ck[l]);
+                        valueParts.get(l).add(cv[l]);
+                    }
+                    try (NDManager step = pass.newSubManager()) {
+                        NDArray logits = decode(step.create(ids, new Shape(b, len)), step.create(pos, new Shape(b, len)),
+                                attentionBias(step, ok, 0, len, len), new Cache(step, ck, cv), 0, false);
+                        System.arraycopy(logits.argMax(2).toLongArray(), 0, firstTokens, from * len, b * len);
+                    }
+                }
+                for (int l = 0; l < keys.length; l++) {
+                    seqKeys[l] = concat(keyParts.get(l));
+                    seqValues[l] = concat(valueParts.get(l));
+                }
+                // Row r's prompt occupies columns [promptLen - p_r, promptLen): gather those positions of its sequence.
+                int rows = sequenceOfRow.length;
+                long[] index = new long[rows * promptLen];
+                next = new long[rows];
+                for (int r = 0; r < rows; r++) {
+                    int off = promptLen - promptLength[r];
+                    for (int c = off; c < promptLen; c++) {
+                        index[r * promptLen + c] = (long) sequenceOfRow[r] * len + (c - off);
+                    }
+                    next[r] = firstTokens[sequenceOfRow[r] * len + promptLength[r] - 1];
+                }
+                NDArray idx = pass.create(index, new Shape(rows, promptLen));
+                NDIndex promptColumns = new NDIndex(":, :, 0:{}", promptLen);
+                for (int l = 0; l < keys.length; l++) {
+                    keys[l].set(promptColumns, gatherPositions(seqKeys[l], idx, kv));
+                    values[l].set(promptColumns, gatherPositions(seqValues[l], idx, kv));
+                }
+            }
+        }
+
+        private NDArray concat(List<NDArray> parts) {
+            NDArray out = parts.get(0);
+            for (int i = 1; i < parts.size(); i++) {
+                out = out.concat(parts.get(i), 0);
+            }
+            return out;
+        }
+
+        /** {@code src [n, Hkv, L, hd]}, {@code index [rows, P]} into the flattened (sequence, position) axis. */
+        private NDArray gatherPositions(NDArray src, NDArray index, int kv) {
+            long n = src.getShape().get(0);
+            long len = src.getShape().get(2);
+            NDArray flat = src.transpose(0, 2, 1, 3).reshape(n * len, kv);
+            // An embedding lookup is a row gather: row (sequence * L + position) for every cache cell.
+            NDArray rows = Embedding.embedding(index, flat, SparseFormat.DENSE).singletonOrThrow();
+            Shape is = index.getShape();
+            return rows.reshape(is.get(0), is.get(1), config.numKvHeads(), config.headDim()).transpose(0, 2, 1, 3);
+        }
+
+        void decodeLoop() {
             int filled = promptLen;
             while (true) {
                 boolean anyActive = false;
@@ -444,8 +580,7 @@ public final class LlamaModel implements CausalLm {
                         done++;
                         continue;
                     }
-                    int tok = (int) next[i];
-                    produced[r][count[r]++] = tok;
+                    produced[r][count[r]++] = (int) next[i];
                     if (isDone(r)) {
                         done++;
                     } else {
@@ -465,14 +600,15 @@ public final class LlamaModel implements CausalLm {
                     int r = rowOf[i];
                     boolean active = !isDone(r);
                     tokIds[i] = active ? produced[r][count[r] - 1] : padId();
-                    tokPos[i] = prompts.get(r).length + count[r] - 1;
+                    tokPos[i] = promptLength[r] + count[r] - 1;
                     keyOk[i][filled] = active;
                 }
                 try (NDManager step = scope.newSubManager()) {
                     NDArray idArr = step.create(tokIds, new Shape(n, 1));
                     NDArray posArr = step.create(tokPos, new Shape(n, 1));
                     NDArray bias = attentionBias(step, keyOk, filled, 1, filled + 1);
-                    next = decodeCached(step, idArr, posArr, bias, filled).argMax(2).toLongArray();
+                    next = decode(idArr, posArr, bias, new Cache(step, keys, values), filled, true).argMax(2)
+                            .toLongArray();
                 }
                 filled++;
             }
@@ -513,10 +649,6 @@ public final class LlamaModel implements CausalLm {
             }
             rowOf = newRowOf;
             keyOk = newKeyOk;
-        }
-
-        private NDArray decodeCached(NDManager step, NDArray ids, NDArray positions, NDArray bias, int start) {
-            return decode(ids, positions, bias, new Cache(step, keys, values), start, true);
         }
     }
 

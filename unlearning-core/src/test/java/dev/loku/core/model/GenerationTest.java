@@ -87,20 +87,38 @@ class GenerationTest {
     @Test
     void everyPrefixOfASequenceContinuedToItsFullLengthAsExtractionLikelihoodNeeds() {
         // EL_n: for a sequence of length T, continue every prefix i = 1..T-1 greedily up to total length T.
-        int[] seq = stories.tokenizer().encode("A girl named Amy found a tiny blue egg in the grass near her house.",
-                true);
-        int t = seq.length;
-        List<int[]> prefixes = new ArrayList<>();
-        int[] budgets = new int[t - 1];
-        for (int i = 1; i < t; i++) {
-            prefixes.add(Arrays.copyOf(seq, i));
-            budgets[i - 1] = t - i;
+        TextTokenizer tok = stories.tokenizer();
+        List<int[]> sequences = List.of(
+                tok.encode("A girl named Amy found a tiny blue egg in the grass near her house.", true),
+                tok.encode("Question: Where was the author born?\nAnswer: In a small town by the sea.", true));
+        List<Integer> seqOf = new ArrayList<>();
+        List<Integer> prefixLen = new ArrayList<>();
+        List<Integer> budget = new ArrayList<>();
+        for (int s = 0; s < sequences.size(); s++) {
+            int t = sequences.get(s).length;
+            for (int i = 1; i < t; i++) {
+                seqOf.add(s);
+                prefixLen.add(i);
+                budget.add(t - i);
+            }
         }
-        List<int[]> batched = stories.generateGreedy(prefixes, budgets, false);
-        for (int i = 1; i < t; i++) {
-            int[] slow = recompute(stories, prefixes.get(i - 1), t - i, false);
-            assertArrayEquals(slow, batched.get(i - 1), "prefix length " + i);
-            assertEquals(t - i, batched.get(i - 1).length);
+        int rows = seqOf.size();
+        int[] seqOfRow = seqOf.stream().mapToInt(Integer::intValue).toArray();
+        int[] lengths = prefixLen.stream().mapToInt(Integer::intValue).toArray();
+        int[] budgets = budget.stream().mapToInt(Integer::intValue).toArray();
+        List<int[]> shared = stories.generateGreedyFromPrefixes(sequences, seqOfRow, lengths, budgets, false);
+        List<int[]> prefixes = new ArrayList<>();
+        for (int r = 0; r < rows; r++) {
+            prefixes.add(Arrays.copyOf(sequences.get(seqOfRow[r]), lengths[r]));
+        }
+        List<int[]> explicit = stories.generateGreedy(prefixes, budgets, false);
+        for (int r = 0; r < rows; r++) {
+            String where = "sequence " + seqOfRow[r] + " prefix length " + lengths[r];
+            assertArrayEquals(explicit.get(r), shared.get(r), where);
+            assertEquals(budgets[r], shared.get(r).length, where);
+            if (r % 3 == 0) { // the quadratic definition on a third of the rows keeps the test quick
+                assertArrayEquals(recompute(stories, prefixes.get(r), budgets[r], false), shared.get(r), where);
+            }
         }
     }
 
@@ -110,6 +128,15 @@ class GenerationTest {
         try (LlamaModel model = LlamaModelTest.randomModel(LlamaModelTest.HALF_GQA, 3)) {
             List<int[]> prompts = LlamaModelTest.prompts(rnd, 61, 1, 7, 3, 12, 5, 2);
             checkAgainstDefinitions(model, prompts, new int[] {9, 4, 15, 1, 11, 6}, false);
+            // Prefixes of those prompts, through the shared-prefix path.
+            int[] seqOf = {3, 1, 3, 0, 4, 3};
+            int[] lengths = {12, 7, 5, 1, 2, 1};
+            int[] budgets = {4, 8, 0, 6, 3, 10};
+            List<int[]> shared = model.generateGreedyFromPrefixes(prompts, seqOf, lengths, budgets, false);
+            for (int r = 0; r < seqOf.length; r++) {
+                int[] prefix = Arrays.copyOf(prompts.get(seqOf[r]), lengths[r]);
+                assertArrayEquals(recompute(model, prefix, budgets[r], false), shared.get(r), "row " + r);
+            }
         }
         try (LlamaModel model = LlamaModelTest.randomModel(LlamaModelTest.INTERLEAVED_TIED, 4)) {
             List<int[]> prompts = LlamaModelTest.prompts(rnd, 50, 4, 1, 9);

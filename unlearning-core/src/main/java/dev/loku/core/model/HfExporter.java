@@ -28,6 +28,7 @@ import java.util.Map;
  * and {@link ModelLoader} both compute the same logits from the folder. A tied head is written once (as the
  * embedding) and marked {@code tie_word_embeddings}. Installed adapters are not merged: the base weights are written.
  */
+@SuppressWarnings("try") // NoGrad is a scope guard: entering it is the point, its variable is unused
 public final class HfExporter {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 

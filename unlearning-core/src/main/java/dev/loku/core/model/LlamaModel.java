@@ -34,6 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * up(n2(x)))}; then a final RMSNorm and the (possibly tied) head. RMSNorm is {@code w * x / sqrt(mean(x²) + eps)}.
  * Grouped-query attention shares each KV head among {@code numHeads / numKvHeads} consecutive query heads.
  */
+@SuppressWarnings("try") // NoGrad is a scope guard: entering it is the point, its variable is unused
 public final class LlamaModel implements CausalLm {
     /** Added to masked attention scores. Finite, so a row with every key masked (left padding) stays NaN-free. */
     private static final float MASKED = -1e9f;

@@ -24,7 +24,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -350,8 +349,7 @@ public final class ModelLoader {
             if (weightMap == null || !weightMap.isObject() || weightMap.size() == 0) {
                 throw new ModelLoadException(index + ": has no weight_map");
             }
-            for (Iterator<Map.Entry<String, JsonNode>> it = weightMap.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, JsonNode> e : weightMap.properties()) {
                 map.put(e.getKey(), dir.resolve(e.getValue().asText()));
             }
             return map;

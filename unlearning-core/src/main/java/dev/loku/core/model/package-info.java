@@ -18,8 +18,9 @@
  *     }
  *     NDArray grad = w.getGradient();                          // a new handle each call: close it
  *
- *     model.setAdapter("model.layers.0.self_attn.q_proj", x -> x.matMul(delta));    // adds to x·Wᵀ
+ *     model.setAdapter("model.layers.0.self_attn.q_proj", x -> x.matMul(deltaT));   // adds to x·Wᵀ
  *     List<int[]> continuations = model.generateGreedy(prompts, maxNewPerRow, true); // batched, KV cache
+ *     List<int[]> el = model.generateGreedyFromPrefixes(seqs, seqOfRow, prefixLen, maxNew, false); // EL_n
  *     HfExporter.export(model, Path.of("out/hf"));            // LlamaForCausalLM folder
  * }
  * }</pre>

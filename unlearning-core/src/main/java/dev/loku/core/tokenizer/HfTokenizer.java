@@ -57,7 +57,7 @@ public final class HfTokenizer implements TextTokenizer, AutoCloseable {
         Map<String, Integer> vocab = new HashMap<>();
         JsonNode modelVocab = root.path("model").path("vocab");
         if (modelVocab.isObject()) {
-            modelVocab.fields().forEachRemaining(f -> vocab.put(f.getKey(), f.getValue().asInt()));
+            modelVocab.properties().forEach(f -> vocab.put(f.getKey(), f.getValue().asInt()));
         } else if (modelVocab.isArray()) {
             // Unigram models store [piece, score] pairs; the id is the index.
             for (int i = 0; i < modelVocab.size(); i++) {

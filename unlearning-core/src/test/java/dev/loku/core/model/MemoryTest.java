@@ -34,6 +34,8 @@ class MemoryTest {
                 model.meanNll(caller, right).close();
                 model.greedyPredictions(left);
                 model.generateGreedy(texts, new int[] {6, 3, 9}, true);
+                model.generateGreedyFromPrefixes(texts, new int[] {0, 2, 0}, new int[] {4, 1, 9}, new int[] {5, 2, 3},
+                        false);
                 NDArray w = model.parameter(trained);
                 w.setRequiresGradient(true);
                 // A training step gets its own manager: DJL's backward() leaves its seed gradient (a ones array)

@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
         description = "LoKU Stream: make language models forget data on request (inverted hinge loss + FILA-initialised LoRA).",
         subcommands = {
                 VersionCommand.class,
+                LmCommand.class,
+                BenchCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class LokuCli implements Runnable {

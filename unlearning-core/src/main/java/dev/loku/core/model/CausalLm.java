@@ -1,0 +1,130 @@
+package dev.loku.core.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.loku.core.tokenizer.TextTokenizer;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A causal language model the engine can run, differentiate and change.
+ *
+ * <h2>Memory</h2>
+ * Weights live in {@link #manager()} until {@link #close()}. Every call that takes a {@code caller} manager opens a
+ * child scope for its temporaries, closes it before returning, and attaches only its result to {@code caller}.
+ * Calls without a manager return Java values and leave no arrays behind.
+ *
+ * <h2>Gradients</h2>
+ * All parameters start frozen. To train or to measure importance, call {@code parameter(name)
+ * .setRequiresGradient(true)} on the tensors you want, run {@link #logits} or {@link #meanNll} inside a DJL
+ * {@code GradientCollector}, call {@code backward}, read {@code getGradient()}. libtorch accumulates gradients, so
+ * zero them between steps ({@code grad.subi(grad)}), and note that each {@code getGradient()} call returns a new
+ * NDArray handle in the parameter's manager: close it when done. DJL allows one collector at a time per JVM.
+ *
+ * <h2>Threads</h2>
+ * Forward calls may run concurrently; changing adapters or assigning parameters while a forward runs is not safe.
+ */
+public interface CausalLm extends AutoCloseable {
+
+    /** Architecture family, e.g. {@code llama}. */
+    String architecture();
+
+    LlamaConfig config();
+
+    /** The tokenizer loaded with the model; null for a randomly initialised model. */
+    TextTokenizer tokenizer();
+
+    Device device();
+
+    /** The manager that owns the weights. */
+    NDManager manager();
+
+    // ---- parameters -------------------------------------------------------------------------------------------
+
+    /** Hugging Face parameter names in a stable order (embedding, layer by layer, final norm, untied head). */
+    List<String> parameterNames();
+
+    /** The live weight tensor called {@code name}; throws {@link IllegalArgumentException} for unknown names. */
+    NDArray parameter(String name);
+
+    /** Name to live tensor, in {@link #parameterNames()} order (unmodifiable). */
+    Map<String, NDArray> parameters();
+
+    /**
+     * Overwrites parameter {@code name} in place with {@code values} (same shape; any dtype convertible to the
+     * parameter's). The tensor object stays the same, so optimizer state and references keep working: FILA uses
+     * this to write residual weights.
+     */
+    void assignParameter(String name, NDArray values);
+
+    /** Total number of weights (a tied head counted once). */
+    long parameterCount();
+
+    // ---- adapters ---------------------------------------------------------------------------------------------
+
+    /** Every linear projection an adapter can be installed on, layer by layer (q, k, v, o, gate, up, down). */
+    List<LinearProjection> linearProjections();
+
+    /** Installs (or with null, removes) the adapter on projection {@code module}, e.g. {@code model.layers.0.self_attn.q_proj}. */
+    void setAdapter(String module, LinearAdapter adapter);
+
+    /** The adapter installed on {@code module}, or null. */
+    LinearAdapter adapter(String module);
+
+    void clearAdapters();
+
+    // ---- computation ------------------------------------------------------------------------------------------
+
+    /**
+     * Logits {@code [B, T, V]} float32 for every position: row b, column t scores the token that follows column t.
+     * Recorded for autograd when called inside a GradientCollector. Attached to {@code caller}.
+     */
+    NDArray logits(NDManager caller, TokenBatch batch);
+
+    /**
+     * {@code [B, T]} float32, aligned with the ids: column t holds log p(ids[t] | ids[&lt;t]) for t &ge; 1 and 0 at
+     * t = 0. Padding columns hold meaningless values; weight by {@link TokenBatch#labelMaskArray}. Differentiable.
+     */
+    NDArray tokenLogProbs(NDManager caller, TokenBatch batch);
+
+    /**
+     * Mean negative log-likelihood (nats per target token) over the batch's label mask, a scalar: the token-level
+     * mean over the whole batch, as Hugging Face's causal-LM loss. Differentiable.
+     */
+    NDArray meanNll(NDManager caller, TokenBatch batch);
+
+    /** For each row and column, the argmax next-token prediction (what greedy decoding would emit there). */
+    int[][] greedyPredictions(TokenBatch batch);
+
+    /**
+     * Greedy continuations of several prompts at once with a KV cache. Row r receives at most {@code maxNewTokens[r]}
+     * tokens; with {@code stopAtEos} a row also stops after emitting an EOS id (which is included). Returns only the
+     * new tokens. Each row's result equals generating that prompt alone.
+     */
+    List<int[]> generateGreedy(List<int[]> prompts, int[] maxNewTokens, boolean stopAtEos);
+
+    /**
+     * Greedy continuations of prefixes of known sequences, the workload of extraction likelihood (LOKU-SPEC §5.1):
+     * row r continues {@code sequences.get(sequenceOfRow[r])[0 .. prefixLengths[r])} for at most
+     * {@code maxNewTokens[r]} tokens. Equal to {@link #generateGreedy(List, int[], boolean)} on the explicit
+     * prefixes, but the prompts are not recomputed: one pass over each sequence provides every prefix's keys and
+     * values (causal attention makes position p depend on tokens 0..p only).
+     */
+    List<int[]> generateGreedyFromPrefixes(List<int[]> sequences, int[] sequenceOfRow, int[] prefixLengths,
+                                           int[] maxNewTokens, boolean stopAtEos);
+
+    /** Greedy continuation of one prompt, stopping at EOS or after {@code maxNewTokens}. */
+    default int[] generateGreedy(int[] prompt, int maxNewTokens) {
+        return generateGreedy(List.of(prompt), new int[] {maxNewTokens}, true).get(0);
+    }
+
+    /**
+     * A frozen, independent copy of the weights (adapters not included) sharing the tokenizer: the reference model
+     * for KL and NPO objectives. Closing either leaves the other usable.
+     */
+    CausalLm copy();
+
+    @Override
+    void close();
+}

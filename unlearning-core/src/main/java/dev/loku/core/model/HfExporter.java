@@ -1,0 +1,164 @@
+package dev.loku.core.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loku.core.io.SafetensorsWriter;
+import dev.loku.core.tokenizer.HfTokenizer;
+import dev.loku.core.tokenizer.HfTokenizerJsonWriter;
+import dev.loku.core.tokenizer.Llama2cTokenizer;
+import dev.loku.core.tokenizer.TextTokenizer;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes a model as a Hugging Face {@code LlamaForCausalLM} folder: {@code config.json},
+ * {@code generation_config.json}, float32 {@code model.safetensors} (or shards plus
+ * {@code model.safetensors.index.json}) and the tokenizer files. Weights of an interleaved (Meta/llama2.c) model get
+ * their q/k rows permuted to the {@code rotate_half} layout, as transformers' own converter does, so transformers
+ * and {@link ModelLoader} both compute the same logits from the folder. A tied head is written once (as the
+ * embedding) and marked {@code tie_word_embeddings}. Installed adapters are not merged: the base weights are written.
+ */
+@SuppressWarnings("try") // NoGrad is a scope guard: entering it is the point, its variable is unused
+public final class HfExporter {
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private HfExporter() {}
+
+    public static void export(CausalLm model, Path dir) {
+        export(model, dir, Long.MAX_VALUE);
+    }
+
+    /** Exports, splitting the weights into shards of at most {@code maxShardBytes} (one tensor never splits). */
+    public static void export(CausalLm model, Path dir, long maxShardBytes) {
+        if (!(model instanceof LlamaModel)) {
+            throw new IllegalArgumentException("only Llama models can be exported, not " + model.architecture());
+        }
+        LlamaConfig config = model.config();
+        try (NoGrad ignored = NoGrad.enter(); NDManager scope = model.manager().newSubManager()) {
+            Files.createDirectories(dir);
+            removeOldWeights(dir);
+            JSON.writeValue(dir.resolve("config.json").toFile(), config.withRotaryLayout(RotaryLayout.HALF)
+                    .toHfJson());
+            JSON.writeValue(dir.resolve("generation_config.json").toFile(), generationConfig(config));
+
+            Map<String, NDArray> tensors = hfTensors(model, scope);
+            Map<String, String> metadata = Map.of("format", "pt");
+            List<Map<String, NDArray>> shards = shard(tensors, maxShardBytes);
+            if (shards.size() == 1) {
+                SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, metadata);
+            } else {
+                ObjectNode index = JSON.createObjectNode();
+                index.putObject("metadata").put("total_size", SafetensorsWriter.dataBytes(tensors));
+                ObjectNode weightMap = index.putObject("weight_map");
+                for (int i = 0; i < shards.size(); i++) {
+                    String file = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
+                    SafetensorsWriter.write(dir.resolve(file), shards.get(i), metadata);
+                    for (String name : shards.get(i).keySet()) {
+                        weightMap.put(name, file);
+                    }
+                }
+                JSON.writeValue(dir.resolve("model.safetensors.index.json").toFile(), index);
+            }
+            writeTokenizer(model.tokenizer(), dir, config);
+        } catch (IOException e) {
+            throw new ModelLoadException(dir + ": cannot write the model (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /**
+     * The weights under their Hugging Face names in the {@code rotate_half} layout. Parameters are returned as they
+     * are when no permutation is needed; permuted copies are created in {@code scope}.
+     */
+    static Map<String, NDArray> hfTensors(CausalLm model, NDManager scope) {
+        LlamaConfig config = model.config();
+        boolean permute = config.rotaryLayout() == RotaryLayout.INTERLEAVED;
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        for (Map.Entry<String, NDArray> e : model.parameters().entrySet()) {
+            NDArray w = e.getValue();
+            if (permute && e.getKey().endsWith("self_attn.q_proj.weight")) {
+                w = RotaryLayout.interleavedToHalf(w, config.numHeads());
+                w.attach(scope);
+            } else if (permute && e.getKey().endsWith("self_attn.k_proj.weight")) {
+                w = RotaryLayout.interleavedToHalf(w, config.numKvHeads());
+                w.attach(scope);
+            }
+            out.put(e.getKey(), w);
+        }
+        return out;
+    }
+
+    private static List<Map<String, NDArray>> shard(Map<String, NDArray> tensors, long maxBytes) {
+        List<Map<String, NDArray>> shards = new ArrayList<>();
+        Map<String, NDArray> current = new LinkedHashMap<>();
+        long size = 0;
+        for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
+            long bytes = e.getValue().size() * e.getValue().getDataType().getNumOfBytes();
+            if (!current.isEmpty() && size + bytes > maxBytes) {
+                shards.add(current);
+                current = new LinkedHashMap<>();
+                size = 0;
+            }
+            current.put(e.getKey(), e.getValue());
+            size += bytes;
+        }
+        shards.add(current);
+        return shards;
+    }
+
+    private static void removeOldWeights(Path dir) throws IOException {
+        // A stale index or shard from an earlier export would win over the new single file at load time.
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+            for (Path p : files) {
+                String n = p.getFileName().toString();
+                if (n.equals("model.safetensors") || n.equals("model.safetensors.index.json")
+                        || (n.startsWith("model-") && n.endsWith(".safetensors"))) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
+    private static ObjectNode generationConfig(LlamaConfig config) {
+        ObjectNode g = JSON.createObjectNode();
+        g.put("bos_token_id", config.bosTokenId());
+        if (config.eosTokenIds().size() == 1) {
+            g.put("eos_token_id", config.eosTokenId());
+        } else {
+            config.eosTokenIds().forEach(g.putArray("eos_token_id")::add);
+        }
+        if (config.padTokenId() >= 0) {
+            g.put("pad_token_id", config.padTokenId());
+        }
+        return g;
+    }
+
+    private static void writeTokenizer(TextTokenizer tokenizer, Path dir, LlamaConfig config) throws IOException {
+        if (tokenizer instanceof Llama2cTokenizer) {
+            HfTokenizerJsonWriter.write((Llama2cTokenizer) tokenizer, dir, config.maxPositionEmbeddings());
+        } else if (tokenizer instanceof HfTokenizer) {
+            Path source = ((HfTokenizer) tokenizer).file();
+            for (String name : List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")) {
+                Path from = source.resolveSibling(name);
+                Path to = dir.resolve(name);
+                if (Files.isRegularFile(from) && !isSameFile(from, to)) {
+                    Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+        // A randomly initialised model has no tokenizer: the folder then holds weights and config only.
+    }
+
+    private static boolean isSameFile(Path a, Path b) throws IOException {
+        return Files.exists(b) && Files.isSameFile(a, b);
+    }
+}

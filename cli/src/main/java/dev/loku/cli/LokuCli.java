@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         description = "LoKU Stream: make language models forget data on request (inverted hinge loss + FILA-initialised LoRA).",
         subcommands = {
                 VersionCommand.class,
+                ServeCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class LokuCli implements Runnable {
@@ -36,6 +37,7 @@ public final class LokuCli implements Runnable {
         JvmDefaults.apply();
         CommandLine cli = new CommandLine(new LokuCli());
         cli.setExecutionExceptionHandler(new UserErrorHandler());
+        ServeCommand.describeConfig(cli.getSubcommands().get("serve"));
         return cli.execute(args);
     }
 }

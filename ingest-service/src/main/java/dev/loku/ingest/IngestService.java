@@ -3,6 +3,7 @@ package dev.loku.ingest;
 import dev.loku.runtime.artifact.ArtifactStore;
 import dev.loku.runtime.artifact.DirectoryArtifactStore;
 import dev.loku.runtime.catalogue.ModelCatalogue;
+import dev.loku.runtime.config.ConfigType;
 import dev.loku.runtime.kafka.DeadLetterDeserializationHandler;
 import dev.loku.runtime.kafka.TopicProvisioner;
 import dev.loku.runtime.metrics.ServiceMetrics;
@@ -120,7 +121,8 @@ public final class IngestService implements Service {
         streams = s;
         s.start();
         LOG.info("event=ingest_started application_id={} catalogue_models={} batch_max_requests={} batch_max_wait={}",
-                config.applicationId(), catalogue.models().size(), config.batchMaxRequests(), config.batchMaxWait());
+                config.applicationId(), catalogue.models().size(), config.batchMaxRequests(),
+                ConfigType.DURATION.format(config.batchMaxWait()));
     }
 
     @Override

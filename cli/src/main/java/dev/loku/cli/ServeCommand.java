@@ -25,9 +25,28 @@ final class ServeCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @Option(names = "--config-docs", description = "Print every service's configuration fields as Markdown tables "
+            + "(the generated part of docs/configuration.md) and exit.")
+    boolean configDocs;
+
     @Override
     public void run() {
+        if (configDocs) {
+            System.out.print(ConfigDocs.markdown(allGroups(spec.commandLine())));
+            return;
+        }
         spec.commandLine().usage(System.out);
+    }
+
+    /** The config groups of every service subcommand, each once, in subcommand order. */
+    static List<ConfigGroup> allGroups(CommandLine serve) {
+        java.util.LinkedHashMap<String, ConfigGroup> groups = new java.util.LinkedHashMap<>();
+        for (CommandLine sub : serve.getSubcommands().values()) {
+            if (sub.getCommand() instanceof ServiceCommand s) {
+                s.configGroups().forEach(g -> groups.putIfAbsent(g.name(), g));
+            }
+        }
+        return List.copyOf(groups.values());
     }
 
     /** A service subcommand: which config groups it reads, for {@code --help} and {@code --config-docs}. */

@@ -37,7 +37,7 @@ public record IngestConfig(CommonConfig common, String applicationId, Path state
 
     public static final ConfigField<Path> STATE_DIR = ConfigField.of("ingest.state.dir", ConfigType.PATH)
             .computedDefault(() -> Path.of(System.getProperty("java.io.tmpdir"), "loku-ingest-state"),
-                    "<java.io.tmpdir>/loku-ingest-state")
+                    "(java.io.tmpdir)/loku-ingest-state")
             .description("Folder of the Streams state stores (dedupe ids, batches); rebuilt from changelogs if lost.")
             .build();
 

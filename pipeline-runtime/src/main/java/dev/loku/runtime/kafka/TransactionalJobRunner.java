@@ -359,7 +359,16 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
         Future<List<TopicRecord<?, ?>>> future = jobThread.submit(() -> job.run(input));
         try {
             while (!future.isDone()) {
-                poll(); // paused: returns nothing, keeps the membership and runs rebalance callbacks
+                try {
+                    poll(); // paused: returns nothing, keeps the membership and runs rebalance callbacks
+                } catch (WakeupException e) {
+                    // stop() woke the consumer mid-job: abort the job, then let the loop end
+                    future.cancel(true);
+                    metrics.jobSeconds("aborted", seconds(started));
+                    LOG.warn("event=job_aborted service={} topic={} partition={} offset={} cause=stopping", name,
+                            raw.topic(), raw.partition(), raw.offset());
+                    throw e;
+                }
                 if (!running || current.revoked) {
                     future.cancel(true);
                     metrics.jobSeconds("aborted", seconds(started));

@@ -5,6 +5,13 @@ package dev.loku.cli;
  * setting them here as well keeps {@code java -cp ... dev.loku.cli.LokuCli} and in-JVM test calls safe.
  */
 final class JvmDefaults {
+    /**
+     * Apicurio's registry client advises, through java.util.logging straight to stderr, to bring one's own Vert.x
+     * instance; its shared default is what a CLI process wants. Held here because JUL keeps loggers only weakly.
+     */
+    private static final java.util.logging.Logger VERTX_ADVICE =
+            java.util.logging.Logger.getLogger("io.apicurio.registry.client.common");
+
     private JvmDefaults() {}
 
     static void apply() {
@@ -12,6 +19,7 @@ final class JvmDefaults {
         setIfAbsent("ai.djl.offline", "true");
         // Avro 1.12.2 only instantiates generated classes from trusted packages (DEPENDENCIES.md §6).
         setIfAbsent("org.apache.avro.SERIALIZABLE_PACKAGES", "dev.loku.events");
+        VERTX_ADVICE.setLevel(java.util.logging.Level.SEVERE);
     }
 
     private static void setIfAbsent(String key, String value) {

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 VersionCommand.class,
                 LmCommand.class,
                 BenchCommand.class,
+                ServeCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class LokuCli implements Runnable {
@@ -38,6 +39,7 @@ public final class LokuCli implements Runnable {
         JvmDefaults.apply();
         CommandLine cli = new CommandLine(new LokuCli());
         cli.setExecutionExceptionHandler(new UserErrorHandler());
+        ServeCommand.describeConfig(cli.getSubcommands().get("serve"));
         return cli.execute(args);
     }
 }

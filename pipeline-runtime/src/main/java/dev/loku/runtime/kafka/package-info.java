@@ -5,5 +5,9 @@
  * ({@link dev.loku.runtime.kafka.SkippingPoller}), or Kafka Streams
  * ({@link dev.loku.runtime.kafka.DeadLetterDeserializationHandler}). All three report the same
  * {@link dev.loku.runtime.kafka.UndecodableRecord}: topic, partition, offset, reason, original bytes, never logged.
+ *
+ * <p>{@link dev.loku.runtime.kafka.TransactionalJobRunner} is the consumer loop of the long-job services (Fisher,
+ * worker, eval): partitions paused while a job runs, outputs and the input offset committed in one transaction;
+ * jobs return {@link dev.loku.runtime.kafka.TopicRecord}s.
  */
 package dev.loku.runtime.kafka;

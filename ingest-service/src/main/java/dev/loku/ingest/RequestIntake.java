@@ -1,0 +1,149 @@
+package dev.loku.ingest;
+
+import dev.loku.events.ArtifactRef;
+import dev.loku.events.AuditEvent;
+import dev.loku.events.AuditStatus;
+import dev.loku.events.ErasureRequest;
+import dev.loku.events.PipelineStage;
+import dev.loku.runtime.PipelineIds;
+import dev.loku.runtime.artifact.ArtifactStore;
+import dev.loku.runtime.audit.AuditEmitter;
+import dev.loku.runtime.audit.AuditReason;
+import dev.loku.runtime.audit.DeadLetterPublisher;
+import dev.loku.runtime.kafka.DecodeResult;
+import dev.loku.runtime.kafka.RecordDecoder;
+import dev.loku.runtime.kafka.TopicRecord;
+import dev.loku.runtime.kafka.UndecodableRecord;
+import dev.loku.runtime.metrics.ServiceMetrics;
+import dev.loku.schemas.ErasureRequests;
+import dev.loku.schemas.Topics;
+import dev.loku.schemas.ValueSerdeFactory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Step 1 of docs/pipeline.md up to the batcher, for each raw record of {@code loku.erasure-requests}:
+ * <ol>
+ *   <li>undecodable bytes: a dead letter (topic, partition, offset, reason, original bytes), audit DEAD_LETTERED
+ *       then REJECTED under the request id {@link PipelineIds#undecodableRequestId} gives (the key when it is a
+ *       UUID, else a name-based UUID of topic/partition/offset);</li>
+ *   <li>a request id seen before: dropped, logged by id and counted ({@code loku_duplicates_total}); no audit, no
+ *       second job;</li>
+ *   <li>otherwise RECEIVED, then REJECTED with the {@link RequestValidator}'s reason, or: the content is written
+ *       as an artifact, ACCEPTED (with contentSha256), and a {@link BatchMember} goes on keyed by model id.</li>
+ * </ol>
+ * Decoding happens here, not in the source's deserializer, so that a bad record's audit trail and dead letter come
+ * out of one processor, in the same exactly-once transaction as everything else.
+ */
+final class RequestIntake implements Processor<byte[], byte[], String, IngestOutput> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RequestIntake.class);
+
+    private final RecordDecoder<String, ErasureRequest> decoder;
+    private final RequestValidator validator;
+    private final ArtifactStore artifacts;
+    private final AuditEmitter audit;
+    private final DeadLetterPublisher deadLetters;
+    private final ServiceMetrics metrics;
+    private ProcessorContext<String, IngestOutput> context;
+    private KeyValueStore<String, Long> seen;
+
+    RequestIntake(ValueSerdeFactory serdes, RequestValidator validator, ArtifactStore artifacts, AuditEmitter audit,
+                  DeadLetterPublisher deadLetters, ServiceMetrics metrics) {
+        this.decoder = RecordDecoder.forTopic(Topics.ERASURE_REQUESTS, serdes);
+        this.validator = validator;
+        this.artifacts = artifacts;
+        this.audit = audit;
+        this.deadLetters = deadLetters;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, IngestOutput> context) {
+        this.context = context;
+        this.seen = context.getStateStore(IngestTopology.REQUEST_IDS_STORE);
+    }
+
+    @Override
+    public void process(Record<byte[], byte[]> record) {
+        RecordMetadata where = context.recordMetadata().orElseThrow();
+        ConsumerRecord<byte[], byte[]> raw = new ConsumerRecord<>(where.topic(), where.partition(), where.offset(),
+                record.timestamp(), TimestampType.CREATE_TIME, -1, -1, record.key(), record.value(), record.headers(),
+                Optional.empty());
+        DecodeResult<String, ErasureRequest> decoded = decoder.decode(raw);
+        long now = context.currentSystemTimeMs();
+        if (decoded.undecodable().isPresent()) {
+            deadLetter(decoded.undecodable().get(), now);
+            return;
+        }
+        ErasureRequest request = decoded.decoded().orElseThrow().value();
+        UUID requestId = request.getRequestId();
+        String id = requestId.toString();
+        if (seen.get(id) != null) {
+            metrics.duplicate();
+            LOG.info("event=duplicate_request request_id={} action=dropped", id);
+            return;
+        }
+        seen.put(id, now);
+        String contentSha256 = ErasureRequests.contentSha256(request);
+        forward(event(request, AuditStatus.RECEIVED, now).contentSha256(contentSha256).build(), now);
+
+        Optional<AuditReason> rejection = validator.rejection(request);
+        if (rejection.isPresent()) {
+            LOG.info("event=request_rejected {} reason=\"{}\"", ErasureRequests.describe(request), rejection.get());
+            forward(event(request, AuditStatus.REJECTED, now).contentSha256(contentSha256).reason(rejection.get()).build(), now);
+            return;
+        }
+        ArtifactRef content;
+        try {
+            content = artifacts.put(ForgetSetContent.requestLines(request));
+        } catch (IOException e) {
+            // The store is down or full: fail the task (exactly-once rolls back), rather than lose the request.
+            throw new UncheckedIOException("cannot store the content of request " + id + " in the artifact store", e);
+        }
+        forward(event(request, AuditStatus.ACCEPTED, now).contentSha256(contentSha256).build(), now);
+        LOG.info("event=request_accepted {} content_artifact={}", ErasureRequests.describe(request), content.getSha256());
+        BatchMember member = new BatchMember(requestId, request.getTenantId(), request.getModelId(), contentSha256,
+                request.getTexts().size() + request.getQaPairs().size(), content.getUri(), content.getSha256(),
+                content.getSizeBytes());
+        context.forward(new Record<>(request.getModelId(), new IngestOutput.Accepted(member), record.timestamp()));
+    }
+
+    private void deadLetter(UndecodableRecord bad, long now) {
+        UUID requestId = PipelineIds.undecodableRequestId(bad.key(), bad.topic(), bad.partition(), bad.offset());
+        TopicRecord<byte[], dev.loku.events.DeadLetter> letter = deadLetters.undecodable(bad);
+        context.forward(new Record<>(null, new IngestOutput.DeadLettered(letter.key(), letter.value()), now));
+        forward(audit.event(requestId, PipelineStage.INGEST, AuditStatus.DEAD_LETTERED)
+                .reason(AuditReason.undecodable(bad)).at(Instant.ofEpochMilli(now)).build(), now);
+        forward(audit.event(requestId, PipelineStage.INGEST, AuditStatus.REJECTED)
+                .reason(AuditReason.format("the record could not be decoded; dead-lettered from %s partition %d offset %d",
+                        AuditReason.id(bad.topic()), bad.partition(), bad.offset()))
+                .at(Instant.ofEpochMilli(now)).build(), now);
+    }
+
+    private AuditEmitter.Builder event(ErasureRequest request, AuditStatus status, long now) {
+        return audit.event(request.getRequestId(), PipelineStage.INGEST, status).tenant(request.getTenantId())
+                .model(request.getModelId()).at(Instant.ofEpochMilli(now));
+    }
+
+    private void forward(AuditEvent event, long now) {
+        context.forward(new Record<>(event.getRequestId().toString(), new IngestOutput.Audit(event), now));
+    }
+
+    @Override
+    public void close() {
+        decoder.close();
+    }
+}

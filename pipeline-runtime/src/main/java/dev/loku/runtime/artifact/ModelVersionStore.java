@@ -1,0 +1,136 @@
+package dev.loku.runtime.artifact;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.loku.events.ArtifactRef;
+import dev.loku.runtime.catalogue.ModelCatalogue;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Model versions on top of the {@link ArtifactStore} (docs/pipeline.md, "Identities"): {@code v0} is the base
+ * checkpoint the catalogue names; every later version is a directory tree in the store, published by the worker
+ * under {@code (modelId, version)}.
+ * <ul>
+ *   <li>{@link #publish} stores the folder as a tree and records {@code modelId/version -> ref} in an index
+ *       ({@code <index>/<modelId>/<version>.json}, written atomically). Publishing the same version again with the
+ *       same files is a no-op; with different files it is refused, since versions are immutable.</li>
+ *   <li>{@link #resolve} gives a local folder (or, for {@code v0}, the catalogue's path, which may be a single
+ *       llama2.c file). Stored versions are materialised once into the cache, verified file by file; a cached
+ *       folder exists only if it was materialised completely, so later calls reuse it without re-hashing.</li>
+ * </ul>
+ */
+public final class ModelVersionStore {
+
+    /** The version name of a model's base checkpoint. */
+    public static final String BASE_VERSION = "v0";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ArtifactStore store;
+    private final ModelCatalogue catalogue;
+    private final Path index;
+    private final Path cache;
+
+    /**
+     * @param index folder of the version index, shared by every service (normally {@code <artifacts.root>/model-versions})
+     * @param cache folder where this process materialises versions (local disk)
+     */
+    public ModelVersionStore(ArtifactStore store, ModelCatalogue catalogue, Path index, Path cache) {
+        this.store = store;
+        this.catalogue = catalogue;
+        this.index = index.toAbsolutePath().normalize();
+        this.cache = cache.toAbsolutePath().normalize();
+    }
+
+    /** The usual layout: index and cache beside the blobs of a directory store. */
+    public static ModelVersionStore inDirectory(DirectoryArtifactStore store, ModelCatalogue catalogue) {
+        return new ModelVersionStore(store, catalogue, store.root().resolve("model-versions"),
+                store.root().resolve("materialised"));
+    }
+
+    /** Stores {@code folder} as {@code version} of {@code modelId}; returns the tree's ref. */
+    public ArtifactRef publish(String modelId, String version, Path folder) throws IOException {
+        catalogue.require(modelId);
+        checkName(version);
+        if (BASE_VERSION.equals(version)) {
+            throw new IllegalArgumentException(BASE_VERSION + " is the catalogue's base checkpoint and cannot be published");
+        }
+        ArtifactRef ref = store.putTree(folder);
+        Path entry = entry(modelId, version);
+        Optional<ArtifactRef> existing = ref(modelId, version);
+        if (existing.isPresent()) {
+            if (!existing.get().getSha256().equals(ref.getSha256())) {
+                throw new IllegalStateException("model " + modelId + " version " + version + " is already published "
+                        + "as sha256:" + existing.get().getSha256() + "; versions are immutable");
+            }
+            return existing.get();
+        }
+        Files.createDirectories(entry.getParent());
+        Path partial = entry.resolveSibling("." + entry.getFileName() + "." + UUID.randomUUID());
+        Files.writeString(partial, JSON.createObjectNode().put("uri", ref.getUri()).put("sha256", ref.getSha256())
+                .put("sizeBytes", ref.getSizeBytes()).toString(), StandardCharsets.UTF_8);
+        Files.move(partial, entry, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return ref;
+    }
+
+    /** The tree ref of a published version; empty for {@code v0} and for versions never published. */
+    public Optional<ArtifactRef> ref(String modelId, String version) throws IOException {
+        checkName(version);
+        Path entry = entry(modelId, version);
+        if (BASE_VERSION.equals(version) || !Files.isRegularFile(entry)) {
+            return Optional.empty();
+        }
+        JsonNode n = JSON.readTree(Files.readAllBytes(entry));
+        return Optional.of(new ArtifactRef(n.path("uri").asText(), n.path("sha256").asText(), n.path("sizeBytes").asLong()));
+    }
+
+    /**
+     * A local path holding {@code version} of {@code modelId}: the catalogue's base checkpoint for {@code v0},
+     * otherwise the published tree, materialised and verified.
+     *
+     * @throws IllegalArgumentException for a model not in the catalogue or a version never published
+     * @throws CorruptArtifactException when a stored file does not match its manifest
+     */
+    public Path resolve(String modelId, String version) throws IOException {
+        if (BASE_VERSION.equals(version)) {
+            return catalogue.require(modelId).baseCheckpoint();
+        }
+        catalogue.require(modelId);
+        ArtifactRef ref = ref(modelId, version).orElseThrow(() -> new IllegalArgumentException("model " + modelId
+                + " has no published version " + version));
+        return materialise(modelId, version, ref);
+    }
+
+    /** Materialises any tree ref (e.g. a candidate from UnlearnCompleted.model) under {@code modelId/version}. */
+    public Path materialise(String modelId, String version, ArtifactRef ref) throws IOException {
+        checkName(version);
+        Path target = cache.resolve(modelId).resolve(version + "-" + ref.getSha256().substring(0, 12));
+        if (Files.isDirectory(target)) {
+            return target;
+        }
+        try {
+            return store.materialiseTree(ref, target);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            return target; // another thread finished the same folder first
+        }
+    }
+
+    private Path entry(String modelId, String version) {
+        if (!modelId.matches("[A-Za-z0-9._-]{1,128}")) {
+            throw new IllegalArgumentException("not a model id: use letters, digits, '.', '_' or '-'");
+        }
+        return index.resolve(modelId).resolve(version + ".json");
+    }
+
+    private static void checkName(String version) {
+        if (version == null || !version.matches("[A-Za-z0-9._-]{1,128}") || version.startsWith(".")) {
+            throw new IllegalArgumentException("not a model version name: use letters, digits, '.', '_' or '-'");
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package dev.loku.runtime.catalogue;
+
+import dev.loku.events.AdapterInitialization;
+import dev.loku.events.UnlearningObjective;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * How a model is unlearned (LOKU-SPEC §2, §4): the objective, the adapter initialisation, LoRA rank, learning rate,
+ * epoch budget, the retain tolerance the verdict allows, and how many attempts a forget set gets, each retry
+ * strengthened by {@link RetryStrengthening}. Attempts are numbered from 1 (ForgetSetReady.attempt).
+ *
+ * @param method          the unlearning objective (LoKU: INVERTED_HINGE_LOSS)
+ * @param initialization  how the adapter starts (LoKU: FILA)
+ * @param loraRank        LoRA rank r at attempt 1
+ * @param learningRate    AdamW learning rate at attempt 1
+ * @param maxEpochs       epoch budget at attempt 1 (training stops earlier when forgotten)
+ * @param retainTolerance largest allowed relative rise of retain NLL (0.05 = 5% worse)
+ * @param maxAttempts     attempts a forget set gets before it FAILS
+ * @param retry           how each retry strengthens the profile
+ */
+public record UnlearningProfile(UnlearningObjective method, AdapterInitialization initialization, int loraRank,
+                                double learningRate, int maxEpochs, double retainTolerance, int maxAttempts,
+                                RetryStrengthening retry) {
+
+    public UnlearningProfile {
+        Objects.requireNonNull(method, "method");
+        Objects.requireNonNull(initialization, "initialization");
+        Objects.requireNonNull(retry, "retry");
+    }
+
+    /**
+     * The profile for {@code attempt} (1-based): attempt 1 is this profile; attempt n multiplies the learning rate
+     * by {@code retry.learningRateFactor^(n-1)}, and epochs and rank likewise (rounded up). Bounded by
+     * {@link #maxAttempts}: asking for more is a bug in the caller.
+     */
+    public UnlearningProfile forAttempt(int attempt) {
+        if (attempt < 1 || attempt > maxAttempts) {
+            throw new IllegalArgumentException("attempt " + attempt + " is outside 1.." + maxAttempts);
+        }
+        int k = attempt - 1;
+        return new UnlearningProfile(method, initialization,
+                (int) Math.ceil(loraRank * Math.pow(retry.loraRankFactor(), k)),
+                learningRate * Math.pow(retry.learningRateFactor(), k),
+                (int) Math.ceil(maxEpochs * Math.pow(retry.maxEpochsFactor(), k)),
+                retainTolerance, maxAttempts, retry);
+    }
+
+    /** True when a FAIL at {@code attempt} may be retried. */
+    public boolean canRetryAfter(int attempt) {
+        return attempt < maxAttempts;
+    }
+
+    /** The profile as strings, for UnlearnCompleted.hyperparameters. */
+    public Map<String, String> asHyperparameters() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("method", method.name());
+        m.put("initialization", initialization.name());
+        m.put("lora_rank", Integer.toString(loraRank));
+        m.put("learning_rate", Double.toString(learningRate));
+        m.put("max_epochs", Integer.toString(maxEpochs));
+        m.put("retain_tolerance", Double.toString(retainTolerance));
+        return m;
+    }
+
+    /**
+     * How each retry after a FAIL strengthens the profile, as factors applied once per extra attempt.
+     *
+     * @param learningRateFactor multiplies the learning rate (>= 1)
+     * @param maxEpochsFactor    multiplies the epoch budget (>= 1)
+     * @param loraRankFactor     multiplies the LoRA rank (>= 1)
+     */
+    public record RetryStrengthening(double learningRateFactor, double maxEpochsFactor, double loraRankFactor) {
+        /** Used when the catalogue gives no {@code retry} object. */
+        public static final RetryStrengthening DEFAULT = new RetryStrengthening(2.0, 1.5, 1.0);
+    }
+}

@@ -1,0 +1,106 @@
+package dev.loku.runtime.config;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.CommonClientConfigs;
+
+/**
+ * The fields every service reads: where Kafka, the registry, the artifact store and the model catalogue are, and
+ * how the service presents itself (HTTP port, instance id). A service's own config class reads these through
+ * {@link #from(LokuConfig)} and adds its group of fields.
+ *
+ * @param bootstrapServers  Kafka's bootstrap servers
+ * @param registryUrl       the schema registry's core API
+ * @param artifactsRoot     the artifact store's root folder
+ * @param modelsCatalogue   the model catalogue JSON file
+ * @param httpPort          port of /health and /metrics (0: any free port)
+ * @param instanceId        this instance's stable id (transactional ids, logs, audit {@code service})
+ * @param provisionTopics   whether to create missing catalogue topics at start-up
+ * @param kafkaOverrides    extra Kafka client settings from the file's {@code kafka.*} keys
+ */
+public record CommonConfig(List<String> bootstrapServers, URI registryUrl, Path artifactsRoot, Path modelsCatalogue,
+                           int httpPort, String instanceId, boolean provisionTopics,
+                           Map<String, String> kafkaOverrides) {
+
+    public static final ConfigField<List<String>> BOOTSTRAP_SERVERS = ConfigField.of("bootstrap.servers", ConfigType.LIST)
+            .defaultValue(List.of("localhost:9092"))
+            .validator(Validator.hostPortList())
+            .description("Kafka brokers to bootstrap from.")
+            .build();
+
+    public static final ConfigField<URI> REGISTRY_URL = ConfigField.of("registry.url", ConfigType.URI)
+            .defaultValue(URI.create("http://localhost:8080/apis/registry/v3"))
+            .description("Schema registry core API (Apicurio v3) used by the Avro serdes; the Confluent-compatible API "
+                    + "is served beside it.")
+            .build();
+
+    public static final ConfigField<Path> ARTIFACTS_ROOT = ConfigField.of("artifacts.root", ConfigType.PATH)
+            .description("Root folder of the artifact store (content-addressed blobs, forget sets, model versions). "
+                    + "It holds personal data until purged: put it on storage with the same protection as the "
+                    + "request topic. Every service of one pipeline must see the same folder.")
+            .build();
+
+    public static final ConfigField<Path> MODELS_CATALOGUE = ConfigField.of("models.catalogue", ConfigType.PATH)
+            .description("The model catalogue (JSON): which models may be unlearned, by which tenants, with which "
+                    + "data and unlearning profile (docs/pipeline.md).")
+            .build();
+
+    public static final ConfigField<Integer> HTTP_PORT = ConfigField.of("http.port", ConfigType.INT)
+            .defaultValue(8080)
+            .validator(Validator.between(0, 65535))
+            .description("Port of the service's /health and /metrics endpoints; 0 picks a free port.")
+            .build();
+
+    public static final ConfigField<String> INSTANCE_ID = ConfigField.of("service.instance.id", ConfigType.STRING)
+            .computedDefault(CommonConfig::hostName, "the host name")
+            .validator(Validator.identifier())
+            .description("Stable id of this instance: part of its Kafka transactional id and named in audit events. "
+                    + "Keep it stable across restarts (a pod name) so a restarted instance fences its predecessor.")
+            .build();
+
+    public static final ConfigField<Boolean> PROVISION_TOPICS = ConfigField.of("topics.provision", ConfigType.BOOLEAN)
+            .defaultValue(true)
+            .description("Create missing catalogue topics at start-up (partitions and retention from the catalogue). "
+                    + "Turn off where topics are managed by the platform.")
+            .build();
+
+    /** The common group; every service loads it. */
+    public static final ConfigGroup GROUP = ConfigGroup.of("common", "Every service",
+            BOOTSTRAP_SERVERS, REGISTRY_URL, ARTIFACTS_ROOT, MODELS_CATALOGUE, HTTP_PORT, INSTANCE_ID, PROVISION_TOPICS);
+
+    public CommonConfig {
+        bootstrapServers = List.copyOf(bootstrapServers);
+        kafkaOverrides = Map.copyOf(kafkaOverrides);
+    }
+
+    public static CommonConfig from(LokuConfig config) {
+        return new CommonConfig(config.get(BOOTSTRAP_SERVERS), config.get(REGISTRY_URL), config.get(ARTIFACTS_ROOT),
+                config.get(MODELS_CATALOGUE), config.get(HTTP_PORT), config.get(INSTANCE_ID),
+                config.get(PROVISION_TOPICS), config.kafkaOverrides());
+    }
+
+    /** {@code bootstrap.servers} plus the {@code kafka.*} overrides: the base of every client's properties. */
+    public Map<String, Object> kafkaClientBase() {
+        Map<String, Object> m = new HashMap<>(kafkaOverrides);
+        m.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, String.join(",", bootstrapServers));
+        return m;
+    }
+
+    private static String hostName() {
+        String env = System.getenv("HOSTNAME");
+        if (env != null && env.matches("[A-Za-z0-9._-]{1,128}")) {
+            return env;
+        }
+        try {
+            String name = InetAddress.getLocalHost().getHostName();
+            return name.matches("[A-Za-z0-9._-]{1,128}") ? name : "loku";
+        } catch (UnknownHostException e) {
+            return "loku";
+        }
+    }
+}

@@ -107,6 +107,39 @@ public final class ModelVersionStore {
         return materialise(modelId, version, ref);
     }
 
+    /**
+     * Withdraws a candidate that will never be served (its forget set failed verification, or another attempt was
+     * promoted): removes its index entry, its tree (blobs another tree lists are kept) and this process's
+     * materialised copies. Returns false when the version was not published. A promoted version must never be
+     * withdrawn: later forget sets start from it.
+     */
+    public boolean withdraw(String modelId, String version) throws IOException {
+        Optional<ArtifactRef> ref = ref(modelId, version);
+        Path cached = cache.resolve(modelId);
+        if (Files.isDirectory(cached)) {
+            try (var folders = Files.newDirectoryStream(cached, version + "-*")) {
+                for (Path f : folders) {
+                    deleteRecursively(f);
+                }
+            }
+        }
+        if (ref.isEmpty()) {
+            return false;
+        }
+        // Index entry first: a version that cannot be resolved any more is never materialised half-deleted.
+        Files.deleteIfExists(entry(modelId, version));
+        store.deleteTree(ref.get());
+        return true;
+    }
+
+    private static void deleteRecursively(Path path) throws IOException {
+        try (var walk = Files.walk(path)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
     /** Materialises any tree ref (e.g. a candidate from UnlearnCompleted.model) under {@code modelId/version}. */
     public Path materialise(String modelId, String version, ArtifactRef ref) throws IOException {
         checkName(version);

@@ -290,6 +290,11 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
         return committedJobs.get();
     }
 
+    /** Records waiting in the assigned partitions at the last poll (what {@code loku_consumer_lag} reports). */
+    public double lag() {
+        return lag;
+    }
+
     /** The partitions currently assigned. */
     public Set<TopicPartition> assignment() {
         return Set.copyOf(assigned);

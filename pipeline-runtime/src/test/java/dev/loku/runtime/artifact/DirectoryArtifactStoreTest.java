@@ -98,6 +98,26 @@ class DirectoryArtifactStoreTest {
         assertThrows(IllegalArgumentException.class, () -> versions.resolve("unknown", "v0"));
     }
 
+    @Test
+    void aWithdrawnCandidateIsGoneButThePromotedVersionAndSharedFilesStay(@TempDir Path dir) throws Exception {
+        Path catalogueFile = dev.loku.runtime.testing.TestCatalogues.write(dir, java.util.Map.of("m", List.of("acme")));
+        DirectoryArtifactStore store = new DirectoryArtifactStore(dir.resolve("store"));
+        ModelVersionStore versions = ModelVersionStore.inDirectory(store, ModelCatalogue.load(catalogueFile));
+        ArtifactRef kept = versions.publish("m", "v1-00000001", folder(dir.resolve("a"), "kept"));
+        ArtifactRef failed = versions.publish("m", "v1-00000002", folder(dir.resolve("b"), "failed"));
+        Path materialised = versions.resolve("m", "v1-00000002");
+
+        assertTrue(versions.withdraw("m", "v1-00000002"));
+        assertTrue(versions.ref("m", "v1-00000002").isEmpty(), "index entry gone");
+        assertFalse(Files.exists(materialised), "materialised copy gone");
+        assertThrows(ArtifactNotFoundException.class, () -> store.manifest(failed));
+        assertThrows(IllegalArgumentException.class, () -> versions.resolve("m", "v1-00000002"));
+        assertEquals("kept", Files.readString(versions.resolve("m", "v1-00000001").resolve("sub/model.safetensors")),
+                "the other version, which shares config.json, still materialises");
+        assertEquals(kept, versions.ref("m", "v1-00000001").orElseThrow());
+        assertFalse(versions.withdraw("m", "v1-00000002"), "a second withdrawal finds nothing");
+    }
+
     private static Path folder(Path dir, String weights) throws Exception {
         Files.createDirectories(dir.resolve("sub"));
         Files.writeString(dir.resolve("config.json"), "{\"shared\":true}");

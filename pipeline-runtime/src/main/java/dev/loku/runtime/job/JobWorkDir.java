@@ -9,7 +9,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A job's scratch folder ({@code <root>/<jobId>}): local copies of the forget set (personal data) and the engine's
+ * A job's scratch folder ({@code <root>/<jobId>}; services pass {@code <work dir>/<instance id>} as root, so two
+ * instances sharing a disk never share a folder): local copies of the forget set (personal data) and the engine's
  * outputs before they are stored. Emptied when created (a re-run starts clean) and deleted when closed, however the
  * job ends, so no copy of the data outlives its job on local disk.
  */

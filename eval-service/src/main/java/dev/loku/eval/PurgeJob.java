@@ -1,0 +1,125 @@
+package dev.loku.eval;
+
+import dev.loku.events.AuditStatus;
+import dev.loku.events.PipelineStage;
+import dev.loku.events.Verdict;
+import dev.loku.events.VerificationResult;
+import dev.loku.runtime.PipelineIds;
+import dev.loku.runtime.artifact.ForgetSetLedger;
+import dev.loku.runtime.artifact.ForgetSetLedger.Holding;
+import dev.loku.runtime.audit.AuditReason;
+import dev.loku.runtime.audit.DeadLetterPublisher;
+import dev.loku.runtime.job.ForgetSetJob;
+import dev.loku.runtime.job.JobFailure;
+import dev.loku.runtime.job.PipelineStores;
+import dev.loku.runtime.job.StageAudit;
+import dev.loku.runtime.kafka.TopicRecord;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The purge after a final verdict (docs/pipeline.md, "Artifacts"), run on {@code loku.verifications}: whichever
+ * stage emitted the verdict (eval's own PASS or FAIL, or the final FAIL a failing Fisher or worker job publishes),
+ * the set's data are deleted only once the verdict is committed, and PURGED is committed with the purge's offset.
+ * <ul>
+ *   <li>Retrying verdicts are skipped: the next attempt still needs the data.</li>
+ *   <li>Deleted: the forget-set artifact, the members' content artifacts, the importance, and every candidate of
+ *       the set except the promoted one (withdrawn from the model versions: index entry, tree, materialised
+ *       copies). Candidates are found in the {@link ForgetSetLedger} and, in case a run published one but died
+ *       before holding it, by name: each attempt's candidate version follows from the verdict's ids.</li>
+ *   <li>The set is closed in the ledger (a tombstone without personal data), so stale repeats of its events are
+ *       ignored by every stage, then PURGED per request.</li>
+ * </ul>
+ * Every step is idempotent: a purge re-run after a crash deletes what is left and emits the same PURGED events
+ * (same ids).
+ */
+public final class PurgeJob {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PurgeJob.class);
+
+    private final PipelineStores stores;
+    private final StageAudit audit;
+    private final DeadLetterPublisher deadLetters;
+    private final Clock clock;
+
+    PurgeJob(PipelineStores stores, StageAudit audit, DeadLetterPublisher deadLetters, Clock clock) {
+        this.stores = stores;
+        this.audit = audit;
+        this.deadLetters = deadLetters;
+        this.clock = clock;
+    }
+
+    /** The records to publish for a verdict: PURGED per request after a final one, nothing otherwise. */
+    public List<TopicRecord<?, ?>> run(VerificationResult v) throws IOException {
+        if (v.getRetrying()) {
+            return List.of();
+        }
+        ForgetSetLedger ledger = stores.ledger();
+        ForgetSetJob job = new ForgetSetJob(v.getForgetSetId(), v.getModelId(), v.getBaseModelVersion(), v.getAttempt(),
+                v.getRequestIds(), java.util.Map.of());
+        Optional<ForgetSetLedger.SetRecord> set = ledger.set(job.forgetSetId());
+        if (set.isPresent()) {
+            job = job.withMembers(set.get());
+        }
+        String promoted = v.getVerdict() == Verdict.PASS ? v.getCandidateVersion() : null;
+        int blobs = 0;
+        Set<String> candidates = new LinkedHashSet<>();
+        for (Holding h : ledger.holdings(job.forgetSetId())) {
+            switch (h.role()) {
+                case FORGET_SET, REQUEST_CONTENT, IMPORTANCE -> blobs += stores.artifacts().delete(h.ref()) ? 1 : 0;
+                case CANDIDATE_MODEL -> h.attribute("version").ifPresent(candidates::add);
+                case CANDIDATE_ADAPTER -> {
+                    if (!h.attribute("version").orElse("").equals(promoted)) {
+                        stores.artifacts().deleteTree(h.ref());
+                    }
+                }
+            }
+        }
+        if (set.isPresent()) {
+            blobs += stores.artifacts().delete(set.get().forgetSet()) ? 1 : 0;
+        }
+        for (int attempt = 1; attempt <= v.getAttempt(); attempt++) {
+            if (v.getBaseModelVersion().matches("v\\d+(-[0-9a-f]{8})?")) {
+                candidates.add(PipelineIds.candidateVersion(v.getBaseModelVersion(),
+                        PipelineIds.jobId(job.forgetSetId(), attempt, v.getBaseModelVersion())));
+            }
+        }
+        int withdrawn = 0;
+        for (String version : candidates) {
+            if (!version.equals(promoted) && safeVersion(version)) {
+                withdrawn += stores.versions().withdraw(job.modelId(), version) ? 1 : 0;
+            }
+        }
+        ledger.close(job.forgetSetId(), new ForgetSetLedger.Closure(v.getVerdict().name(), promoted, clock.instant()));
+        LOG.info("event=forget_set_purged forget_set_id={} model={} verdict={} promoted_version={} blobs_deleted={} "
+                        + "candidates_withdrawn={}", job.forgetSetId(), job.modelId(), v.getVerdict(), promoted, blobs,
+                withdrawn);
+        return audit.forEachRequest(job, PipelineStage.PURGE, AuditStatus.PURGED, promoted, null);
+    }
+
+    /**
+     * A purge that failed (the store unwritable, say) is not retried by the loop: it is logged as an error and the
+     * verdict dead-lettered, so an operator can re-publish it to {@code loku.verifications} once the store is
+     * fixed; the purge is idempotent.
+     */
+    List<TopicRecord<?, ?>> onFailure(ConsumerRecord<String, VerificationResult> input,
+                                      ConsumerRecord<byte[], byte[]> raw, Exception error) {
+        VerificationResult v = input.value();
+        AuditReason reason = JobFailure.reasonOf(error);
+        LOG.error("event=purge_failed forget_set_id={} model={} reason=\"{}\" action=\"the forget set's artifacts may "
+                + "remain; re-publish the dead-lettered verdict to retry the purge\"", v.getForgetSetId(),
+                v.getModelId(), reason.text());
+        return List.of(deadLetters.unprocessable(raw, reason, error));
+    }
+
+    private static boolean safeVersion(String version) {
+        return version.matches("[A-Za-z0-9._-]{1,128}") && !version.startsWith(".");
+    }
+}

@@ -1,0 +1,77 @@
+package dev.loku.worker;
+
+import dev.loku.runtime.config.CommonConfig;
+import dev.loku.runtime.config.ConfigField;
+import dev.loku.runtime.config.ConfigGroup;
+import dev.loku.runtime.config.ConfigType;
+import dev.loku.runtime.config.LokuConfig;
+import dev.loku.runtime.config.Validator;
+import dev.loku.runtime.job.EngineDevice;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The unlearning worker's configuration: the {@link CommonConfig common} fields plus the {@code worker.*} group.
+ *
+ * @param common         the fields every service reads
+ * @param groupId        consumer group of {@code loku.importance}
+ * @param seed           seed of every training run (recorded in UnlearnCompleted)
+ * @param device         where the engine trains: auto, cpu, gpu or gpu:N
+ * @param maxEpochsCap   upper bound on a profile's epoch budget after retries strengthened it
+ * @param workDir        scratch folder of the jobs
+ */
+public record WorkerConfig(CommonConfig common, String groupId, long seed, String device, int maxEpochsCap,
+                           Path workDir) {
+
+    public static final ConfigField<String> GROUP_ID = ConfigField.of("worker.group.id", ConfigType.STRING)
+            .defaultValue("loku-worker")
+            .validator(Validator.identifier())
+            .description("Consumer group of loku.importance, shared by the workers (scale up to the topic's "
+                    + "partition count); also the prefix of their transactional ids.")
+            .build();
+
+    public static final ConfigField<Long> SEED = ConfigField.of("worker.seed", ConfigType.LONG)
+            .defaultValue(42L)
+            .description("Seed of every training run (adapter initialisation noise, retain sampling, dropout); "
+                    + "recorded in UnlearnCompleted so a run can be reproduced.")
+            .build();
+
+    public static final ConfigField<String> DEVICE = EngineDevice.field("worker.device", "trains");
+
+    public static final ConfigField<Integer> MAX_EPOCHS_CAP = ConfigField.of("worker.max.epochs.cap", ConfigType.INT)
+            .defaultValue(100)
+            .validator(Validator.between(1, 100_000))
+            .description("Upper bound on a run's epoch budget, whatever the profile and its retry strengthening "
+                    + "ask for: bounds how long one job can hold a GPU.")
+            .build();
+
+    public static final ConfigField<Path> WORK_DIR = ConfigField.of("worker.work.dir", ConfigType.PATH)
+            .computedDefault(() -> Path.of(System.getProperty("java.io.tmpdir"), "loku-worker-work"),
+                    "(java.io.tmpdir)/loku-worker-work")
+            .description("Scratch folder of the jobs: local copies of the forget set (personal data) and importance, "
+                    + "and the trained model before it is stored; each job's folder is deleted when the job ends.")
+            .build();
+
+    /** The {@code worker} group. */
+    public static final ConfigGroup GROUP = ConfigGroup.of("worker", "Unlearning worker", GROUP_ID, SEED, DEVICE,
+            MAX_EPOCHS_CAP, WORK_DIR);
+
+    /** Every group the worker reads. */
+    public static final List<ConfigGroup> GROUPS = List.of(CommonConfig.GROUP, GROUP);
+
+    public static WorkerConfig from(LokuConfig config) {
+        return new WorkerConfig(CommonConfig.from(config), config.get(GROUP_ID), config.get(SEED), config.get(DEVICE),
+                config.get(MAX_EPOCHS_CAP), config.get(WORK_DIR));
+    }
+
+    /** Reads the file with environment overrides; see {@link LokuConfig#load}. */
+    public static WorkerConfig load(Path file, Map<String, String> environment) {
+        return from(LokuConfig.load(file, environment, GROUPS));
+    }
+
+    /** From in-memory settings (tests, the embedded demo). */
+    public static WorkerConfig of(Map<String, String> settings) {
+        return from(LokuConfig.of(settings, GROUPS));
+    }
+}

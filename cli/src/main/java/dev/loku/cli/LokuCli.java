@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 LmCommand.class,
                 BenchCommand.class,
                 ServeCommand.class,
+                StatusCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class LokuCli implements Runnable {

@@ -1,7 +1,13 @@
 package dev.loku.cli;
 
+import dev.loku.eval.EvalConfig;
+import dev.loku.eval.EvalService;
+import dev.loku.fisher.FisherConfig;
+import dev.loku.fisher.FisherService;
 import dev.loku.ingest.IngestConfig;
 import dev.loku.ingest.IngestService;
+import dev.loku.worker.WorkerConfig;
+import dev.loku.worker.WorkerService;
 import dev.loku.runtime.catalogue.InvalidCatalogueException;
 import dev.loku.runtime.config.ConfigDocs;
 import dev.loku.runtime.config.ConfigGroup;
@@ -19,7 +25,8 @@ import picocli.CommandLine.Option;
  * subcommand implementing {@link ServiceCommand}; its configuration fields are listed in its {@code --help}.
  */
 @Command(name = "serve", description = "Run one pipeline service until SIGTERM or Ctrl-C.",
-        subcommands = {ServeCommand.Ingest.class})
+        subcommands = {ServeCommand.Ingest.class, ServeCommand.Fisher.class, ServeCommand.Worker.class,
+                ServeCommand.Eval.class})
 final class ServeCommand implements Runnable {
 
     @CommandLine.Spec
@@ -109,6 +116,52 @@ final class ServeCommand implements Runnable {
         @Override
         int serve() throws Exception {
             return IngestService.run(config, System.getenv());
+        }
+    }
+
+    @Command(name = "fisher", mixinStandardHelpOptions = true,
+            description = "The Fisher service: for each forget set, the Fisher importance of the base version over the "
+                    + "forget set and a retain sample, stored and announced as ImportanceReady.")
+    static final class Fisher extends ServiceOptions {
+        @Override
+        public List<ConfigGroup> configGroups() {
+            return FisherConfig.GROUPS;
+        }
+
+        @Override
+        int serve() throws Exception {
+            return FisherService.run(config, System.getenv(), EngineBoundaries::importance);
+        }
+    }
+
+    @Command(name = "worker", mixinStandardHelpOptions = true,
+            description = "The unlearning worker: for each importance, a FILA-initialised LoRA trained with the inverted "
+                    + "hinge loss, published as a candidate version and announced as UnlearnCompleted. Partitions stay "
+                    + "paused while a job runs; outputs and offsets commit in one transaction.")
+    static final class Worker extends ServiceOptions {
+        @Override
+        public List<ConfigGroup> configGroups() {
+            return WorkerConfig.GROUPS;
+        }
+
+        @Override
+        int serve() throws Exception {
+            return WorkerService.run(config, System.getenv(), EngineBoundaries::unlearning);
+        }
+    }
+
+    @Command(name = "eval", mixinStandardHelpOptions = true,
+            description = "The eval service: scores base and candidate on forget, retain and unseen data, decides the "
+                    + "verdict (promote, retry stronger, or fail), and purges the forget data after final verdicts.")
+    static final class Eval extends ServiceOptions {
+        @Override
+        public List<ConfigGroup> configGroups() {
+            return EvalConfig.GROUPS;
+        }
+
+        @Override
+        int serve() throws Exception {
+            return EvalService.run(config, System.getenv(), EngineBoundaries::evaluator);
         }
     }
 }

@@ -51,6 +51,38 @@ class ServeCommandTest {
         assertTrue(out.stderr.contains("model catalogue " + dir.resolve("nope.json") + " does not exist"), out.stderr);
     }
 
+    @Test
+    void theJobServicesListTheirFieldsAndRefuseToStartWithoutAnEngine(@TempDir Path dir) throws Exception {
+        Output help = run("serve", "worker", "--help");
+        assertEquals(0, help.code);
+        assertTrue(help.stdout.contains("worker.max.epochs.cap  (LOKU_WORKER_MAX_EPOCHS_CAP, int, default 100)"), help.stdout);
+        assertTrue(run("serve", "eval", "--help").stdout.contains("eval.retain.tolerance  (LOKU_EVAL_RETAIN_TOLERANCE"));
+
+        Path catalogue = dev.loku.runtime.testing.PipelineFixtures.create(dir, null, 2, "m").catalogueFile();
+        Path file = Files.writeString(dir.resolve("fisher.properties"), "artifacts.root=" + dir.resolve("a")
+                + "\nmodels.catalogue=" + catalogue + "\nfisher.device=gpu:0\n");
+        Output out = run("serve", "fisher", "--config", file.toString());
+        assertEquals(2, out.code, out.stderr);
+        assertTrue(out.stderr.contains("this build has no engine behind ImportanceEstimator"), out.stderr);
+
+        Path bad = Files.writeString(dir.resolve("worker.properties"), "artifacts.root=" + dir.resolve("a")
+                + "\nmodels.catalogue=" + catalogue + "\nworker.device=tpu\n");
+        Output refused = run("serve", "worker", "--config", bad.toString());
+        assertEquals(2, refused.code, refused.stderr);
+        assertTrue(refused.stderr.contains("worker.device = 'tpu'"), refused.stderr);
+    }
+
+    @Test
+    void statusRefusesABadIdAndSaysWhenTheClusterCannotBeRead() {
+        Output bad = run("status", "Zelda");
+        assertEquals(2, bad.code);
+        assertTrue(bad.stderr.contains("'Zelda' is not a request id"), bad.stderr);
+        Output down = run("status", java.util.UUID.randomUUID().toString(), "--bootstrap-servers", "127.0.0.1:1",
+                "--timeout", "1s");
+        assertEquals(2, down.code, down.stderr);
+        assertTrue(down.stderr.contains("could not read loku.audit from 127.0.0.1:1 within 1s"), down.stderr);
+    }
+
     private record Output(int code, String stdout, String stderr) {
     }
 

@@ -80,13 +80,13 @@ public final class EvalService implements Service {
     }
 
     /**
-     * The {@code loku serve eval} entry: reads the config file (with environment overrides), runs the service with
-     * its HTTP endpoint until SIGTERM/Ctrl-C, and returns the exit code.
+     * The {@code loku serve} entry: reads the config file (with environment overrides), builds the engine boundary
+     * from it, runs the service with its HTTP endpoint until SIGTERM/Ctrl-C, and returns the exit code.
      */
-    public static int run(Path configFile, Map<String, String> environment, CandidateEvaluator evaluator)
-            throws Exception {
+    public static int run(Path configFile, Map<String, String> environment,
+                          java.util.function.Function<EvalConfig, CandidateEvaluator> engine) throws Exception {
         EvalConfig config = EvalConfig.load(configFile, environment);
-        return ServiceRunner.run(new EvalService(config, evaluator), config.common().httpPort());
+        return ServiceRunner.run(new EvalService(config, engine.apply(config)), config.common().httpPort());
     }
 
     @Override

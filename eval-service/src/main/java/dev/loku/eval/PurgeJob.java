@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * the set's data are deleted only once the verdict is committed, and PURGED is committed with the purge's offset.
  * <ul>
  *   <li>Retrying verdicts are skipped: the next attempt still needs the data.</li>
- *   <li>Deleted: the forget-set artifact, the members' content artifacts, the importance, and every candidate of
- *       the set except the promoted one (withdrawn from the model versions: index entry, tree, materialised
+ *   <li>Deleted: the forget-set artifact, the members' content artifacts, the importance (each unless another
+ *       open set holds the same bytes), and every candidate of the set except the promoted one (withdrawn from the model versions: index entry, tree, materialised
  *       copies). Candidates are found in the {@link ForgetSetLedger} and, in case a run published one but died
  *       before holding it, by name: each attempt's candidate version follows from the verdict's ids.</li>
  *   <li>The set is closed in the ledger (a tombstone without personal data), so stale repeats of its events are
@@ -67,13 +67,24 @@ public final class PurgeJob {
         Optional<ForgetSetLedger.SetRecord> set = ledger.set(job.forgetSetId());
         if (set.isPresent()) {
             job = job.withMembers(set.get());
+        } else if (!ledger.isClosed(job.forgetSetId())) {
+            // Only a failure to write the ledger at the Fisher stage leads here: the forget set's artifacts are not
+            // known, so they cannot be deleted. PURGED still ends the trail; an operator must look.
+            LOG.warn("event=purge_without_ledger forget_set_id={} model={} action=\"the set's forget-set and content "
+                    + "artifacts may remain in the store; the forget-set ref is in its ForgetSetReady on loku.forget-sets\"",
+                    job.forgetSetId(), job.modelId());
         }
         String promoted = v.getVerdict() == Verdict.PASS ? v.getCandidateVersion() : null;
         int blobs = 0;
         Set<String> candidates = new LinkedHashSet<>();
         for (Holding h : ledger.holdings(job.forgetSetId())) {
             switch (h.role()) {
-                case FORGET_SET, REQUEST_CONTENT, IMPORTANCE -> blobs += stores.artifacts().delete(h.ref()) ? 1 : 0;
+                case FORGET_SET, REQUEST_CONTENT, IMPORTANCE -> {
+                    // Equal bytes are one blob: keep it while another open set holds it too.
+                    if (!ledger.heldByAnotherSet(job.forgetSetId(), h.ref().getSha256())) {
+                        blobs += stores.artifacts().delete(h.ref()) ? 1 : 0;
+                    }
+                }
                 case CANDIDATE_MODEL -> h.attribute("version").ifPresent(candidates::add);
                 case CANDIDATE_ADAPTER -> {
                     if (!h.attribute("version").orElse("").equals(promoted)) {
@@ -82,7 +93,7 @@ public final class PurgeJob {
                 }
             }
         }
-        if (set.isPresent()) {
+        if (set.isPresent() && !ledger.heldByAnotherSet(job.forgetSetId(), set.get().forgetSet().getSha256())) {
             blobs += stores.artifacts().delete(set.get().forgetSet()) ? 1 : 0;
         }
         for (int attempt = 1; attempt <= v.getAttempt(); attempt++) {

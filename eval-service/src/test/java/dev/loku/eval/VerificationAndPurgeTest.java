@@ -249,6 +249,22 @@ class VerificationAndPurgeTest {
         assertTrue(fx.stores().ledger().holdings(set.getForgetSetId()).isEmpty());
     }
 
+    @Test
+    void aBlobAnotherOpenSetStillHoldsIsKeptUntilThatSetIsPurgedToo() throws Exception {
+        ForgetSetReady a = fisherDone(1);
+        ForgetSetReady b = fisherDone(1);
+        Holding shared = fx.stores().ledger().holdings(a.getForgetSetId(), Role.IMPORTANCE).get(0);
+        fx.stores().ledger().hold(b.getForgetSetId(), shared); // equal bytes: one blob, two holders
+        FinalFailure verdicts = new FinalFailure(null, null, CLOCK);
+        dev.loku.runtime.audit.AuditReason why = dev.loku.runtime.audit.AuditReason.of("failed with IOException");
+
+        purger().run(verdicts.verdict(ForgetSetJob.of(a), why));
+        assertFalse(fx.artifacts().exists(a.getForgetSet()));
+        assertTrue(fx.artifacts().exists(shared.ref()), "still held by the open set b");
+        purger().run(verdicts.verdict(ForgetSetJob.of(b), why));
+        assertFalse(fx.artifacts().exists(shared.ref()));
+    }
+
     // --- what the earlier stages leave behind ---
 
     /** A forget set as the Fisher service leaves it: recorded, contents and importance held. */

@@ -57,13 +57,13 @@ public final class FisherService implements Service {
     }
 
     /**
-     * The {@code loku serve fisher} entry: reads the config file (with environment overrides), runs the service
-     * with its HTTP endpoint until SIGTERM/Ctrl-C, and returns the exit code.
+     * The {@code loku serve} entry: reads the config file (with environment overrides), builds the engine boundary
+     * from it, runs the service with its HTTP endpoint until SIGTERM/Ctrl-C, and returns the exit code.
      */
-    public static int run(Path configFile, Map<String, String> environment, ImportanceEstimator estimator)
-            throws Exception {
+    public static int run(Path configFile, Map<String, String> environment,
+                          java.util.function.Function<FisherConfig, ImportanceEstimator> engine) throws Exception {
         FisherConfig config = FisherConfig.load(configFile, environment);
-        return ServiceRunner.run(new FisherService(config, estimator), config.common().httpPort());
+        return ServiceRunner.run(new FisherService(config, engine.apply(config)), config.common().httpPort());
     }
 
     @Override

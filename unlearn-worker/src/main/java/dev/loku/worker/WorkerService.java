@@ -68,12 +68,13 @@ public final class WorkerService implements Service {
     }
 
     /**
-     * The {@code loku serve worker} entry: reads the config file (with environment overrides), runs the service
-     * with its HTTP endpoint until SIGTERM/Ctrl-C, and returns the exit code.
+     * The {@code loku serve} entry: reads the config file (with environment overrides), builds the engine boundary
+     * from it, runs the service with its HTTP endpoint until SIGTERM/Ctrl-C, and returns the exit code.
      */
-    public static int run(Path configFile, Map<String, String> environment, UnlearningRunner engine) throws Exception {
+    public static int run(Path configFile, Map<String, String> environment,
+                          java.util.function.Function<WorkerConfig, UnlearningRunner> engine) throws Exception {
         WorkerConfig config = WorkerConfig.load(configFile, environment);
-        return ServiceRunner.run(new WorkerService(config, engine), config.common().httpPort());
+        return ServiceRunner.run(new WorkerService(config, engine.apply(config)), config.common().httpPort());
     }
 
     @Override

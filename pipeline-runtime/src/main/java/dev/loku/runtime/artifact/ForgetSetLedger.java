@@ -31,13 +31,15 @@ import java.util.UUID;
  * ref, VerificationResult none at all), and the per-request content artifacts are named by no event, so every stage
  * records here what it stores for a set <b>before</b> the event announcing it is committed:
  * <pre>
- * forget-sets/&lt;forgetSetId&gt;/set.json                   the set: model, base version, forget-set ref, members
- * forget-sets/&lt;forgetSetId&gt;/held/&lt;role&gt;-&lt;sha256&gt;.json   one file per artifact held for the set
- * forget-sets/&lt;forgetSetId&gt;/closed.json                written by the purge; the rest is then deleted
+ * forget-sets/open/&lt;forgetSetId&gt;/set.json                   the set: model, base version, forget-set ref, members
+ * forget-sets/open/&lt;forgetSetId&gt;/held/&lt;role&gt;-&lt;sha256&gt;.json   one file per artifact held for the set
+ * forget-sets/closed/&lt;forgetSetId&gt;.json                     written by the purge, which then deletes the open folder
  * </pre>
  * One file per holding, written atomically, so two writers (a job and the zombie of its previous owner) never lose
  * each other's entries, and a re-run rewrites identical files. Nothing here is personal data: ids, hashes, refs.
  * A closed set is recognisable for ever, so a stage that sees a stale event for it ignores it rather than fail.
+ * Blobs are content-addressed, so two sets may hold the same blob (equal bytes): {@link #heldByAnotherSet} lets the
+ * purge keep a blob another open set still holds.
  */
 public final class ForgetSetLedger {
 
@@ -157,9 +159,7 @@ public final class ForgetSetLedger {
         n.set("ref", refJson(holding.ref()));
         ObjectNode attrs = n.putObject("attributes");
         new java.util.TreeMap<>(holding.attributes()).forEach(attrs::put);
-        String name = holding.role().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + "-"
-                + holding.ref().getSha256() + ".json";
-        write(dir(forgetSetId).resolve("held").resolve(name), n);
+        write(dir(forgetSetId).resolve("held").resolve(fileName(holding.role(), holding.ref().getSha256())), n);
     }
 
     /** Everything held for the set, by role then sha256 (a stable order). */
@@ -194,8 +194,7 @@ public final class ForgetSetLedger {
      * closed twice keeps its first closure.
      */
     public void close(UUID forgetSetId, Closure closure) throws IOException {
-        Path dir = dir(forgetSetId);
-        Path closed = dir.resolve("closed.json");
+        Path closed = closedFile(forgetSetId);
         if (!Files.exists(closed)) {
             ObjectNode n = JSON.createObjectNode();
             n.put("verdict", closure.verdict());
@@ -203,6 +202,7 @@ public final class ForgetSetLedger {
             n.put("closedAt", closure.closedAt().toString());
             write(closed, n);
         }
+        Path dir = dir(forgetSetId);
         Path held = dir.resolve("held");
         if (Files.isDirectory(held)) {
             try (DirectoryStream<Path> files = Files.newDirectoryStream(held)) {
@@ -213,17 +213,39 @@ public final class ForgetSetLedger {
             Files.deleteIfExists(held);
         }
         Files.deleteIfExists(dir.resolve("set.json"));
+        Files.deleteIfExists(dir);
     }
 
     /** The closure, if the set was closed. */
     public Optional<Closure> closure(UUID forgetSetId) throws IOException {
-        return read(dir(forgetSetId).resolve("closed.json")).map(n -> new Closure(n.path("verdict").asText(),
+        return read(closedFile(forgetSetId)).map(n -> new Closure(n.path("verdict").asText(),
                 text(n, "promotedVersion"), Instant.parse(n.path("closedAt").asText())));
     }
 
     /** Whether the set was closed (purged after its final verdict). */
     public boolean isClosed(UUID forgetSetId) {
-        return Files.exists(dir(forgetSetId).resolve("closed.json"));
+        return Files.exists(closedFile(forgetSetId));
+    }
+
+    /** Whether a set other than {@code forgetSetId}, not yet closed, holds an artifact with {@code sha256}. */
+    public boolean heldByAnotherSet(UUID forgetSetId, String sha256) throws IOException {
+        Path open = root.resolve("open");
+        if (!Files.isDirectory(open)) {
+            return false;
+        }
+        try (DirectoryStream<Path> sets = Files.newDirectoryStream(open)) {
+            for (Path set : sets) {
+                if (set.getFileName().toString().equals(forgetSetId.toString())) {
+                    continue;
+                }
+                for (Role role : Role.values()) {
+                    if (Files.exists(set.resolve("held").resolve(fileName(role, sha256)))) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
     }
 
     /**
@@ -263,7 +285,18 @@ public final class ForgetSetLedger {
     }
 
     private Path dir(UUID forgetSetId) {
-        return root.resolve(forgetSetId.toString());
+        return root.resolve("open").resolve(forgetSetId.toString());
+    }
+
+    private Path closedFile(UUID forgetSetId) {
+        return root.resolve("closed").resolve(forgetSetId + ".json");
+    }
+
+    private static String fileName(Role role, String sha256) {
+        if (!Sha256.isHex(sha256)) {
+            throw new IllegalArgumentException("a held artifact needs a valid sha256");
+        }
+        return role.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + "-" + sha256 + ".json";
     }
 
     private static void write(Path file, JsonNode json) throws IOException {

@@ -16,7 +16,8 @@ import java.util.Objects;
  * @param loraRank        LoRA rank r at attempt 1
  * @param learningRate    AdamW learning rate at attempt 1
  * @param maxEpochs       epoch budget at attempt 1 (training stops earlier when forgotten)
- * @param retainTolerance largest allowed relative rise of retain NLL (0.05 = 5% worse)
+ * @param retainTolerance largest allowed drop of retain-set memorisation accuracy for a PASS (0.05 = 5 points), as
+ *                        the engine's {@code RetainTolerance} and the eval service apply it
  * @param maxAttempts     attempts a forget set gets before it FAILS
  * @param retry           how each retry strengthens the profile
  */

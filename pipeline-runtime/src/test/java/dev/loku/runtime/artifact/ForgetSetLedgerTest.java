@@ -47,7 +47,14 @@ class ForgetSetLedgerTest {
             }
         }
 
+        UUID other = UUID.randomUUID();
+        assertFalse(ledger.heldByAnotherSet(set, importance.getSha256()));
+        ledger.hold(other, new Holding(Role.IMPORTANCE, importance, Map.of()));
+        assertTrue(ledger.heldByAnotherSet(set, importance.getSha256()), "equal bytes, one blob, two holders");
+        assertTrue(ledger.heldByAnotherSet(other, forgetSet.getSha256()), "from other's side, set holds it");
+
         ledger.close(set, new ForgetSetLedger.Closure("PASS", "v1-00000001", Instant.EPOCH));
+        assertFalse(ledger.heldByAnotherSet(other, forgetSet.getSha256()), "a closed set holds nothing");
         ledger.close(set, new ForgetSetLedger.Closure("FAIL", null, Instant.now()));
         assertTrue(ledger.isClosed(set));
         assertEquals(new ForgetSetLedger.Closure("PASS", "v1-00000001", Instant.EPOCH), ledger.closure(set).orElseThrow(),

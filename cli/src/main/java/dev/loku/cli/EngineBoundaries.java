@@ -1,18 +1,19 @@
 package dev.loku.cli;
 
 import dev.loku.eval.CandidateEvaluator;
+import dev.loku.eval.EngineCandidateEvaluator;
 import dev.loku.eval.EvalConfig;
+import dev.loku.fisher.EngineImportanceEstimator;
 import dev.loku.fisher.FisherConfig;
 import dev.loku.fisher.ImportanceEstimator;
+import dev.loku.worker.EngineUnlearningRunner;
 import dev.loku.worker.UnlearningRunner;
 import dev.loku.worker.WorkerConfig;
+import java.util.function.Supplier;
 
 /**
- * Where the engine plugs into {@code loku serve fisher|worker|eval}: one factory per engine boundary, given the
- * service's configuration (its {@code *.device} and seed). Each service takes its boundary as one constructor
- * argument, so wiring the engine facade is a change here (and in the demo), nowhere else.
- *
- * <p>This build has no engine facade yet: the factories refuse, before anything connects, with a message saying so.
+ * Where the engine plugs into {@code loku serve fisher|worker|eval}: each service module builds its engine-backed
+ * boundary from the service's configuration; this class only turns a refusal into a one-line user error.
  */
 final class EngineBoundaries {
 
@@ -20,19 +21,22 @@ final class EngineBoundaries {
     }
 
     static ImportanceEstimator importance(FisherConfig config) {
-        throw notWired("fisher", "ImportanceEstimator");
+        return userFacing(() -> EngineImportanceEstimator.forConfig(config));
     }
 
     static UnlearningRunner unlearning(WorkerConfig config) {
-        throw notWired("worker", "UnlearningRunner");
+        return userFacing(() -> EngineUnlearningRunner.forConfig(config));
     }
 
     static CandidateEvaluator evaluator(EvalConfig config) {
-        throw notWired("eval", "CandidateEvaluator");
+        return userFacing(() -> EngineCandidateEvaluator.forConfig(config));
     }
 
-    private static UserException notWired(String service, String boundary) {
-        return new UserException("'loku serve " + service + "' cannot start: this build has no engine behind "
-                + boundary + " yet (the unlearning engine facade is not wired into the services)");
+    private static <T> T userFacing(Supplier<T> factory) {
+        try {
+            return factory.get();
+        } catch (IllegalStateException e) {
+            throw new UserException(e.getMessage(), e);
+        }
     }
 }

@@ -74,7 +74,12 @@ final class PeftFiles {
         c.put("init_lora_weights", true);
         c.putNull("layers_pattern");
         c.putNull("layers_to_transform");
-        c.put("lora_alpha", config.alpha());
+        // PEFT declares lora_alpha an int; write one whenever the value is integral.
+        if (config.alpha() == Math.rint(config.alpha()) && Math.abs(config.alpha()) < Integer.MAX_VALUE) {
+            c.put("lora_alpha", (int) config.alpha());
+        } else {
+            c.put("lora_alpha", config.alpha());
+        }
         c.put("lora_dropout", config.dropout());
         c.putNull("modules_to_save");
         c.put("peft_type", "LORA");

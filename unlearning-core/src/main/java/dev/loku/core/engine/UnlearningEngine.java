@@ -1,0 +1,177 @@
+package dev.loku.core.engine;
+
+import ai.djl.Device;
+import dev.loku.core.data.EncodedExample;
+import dev.loku.core.metrics.Thresholds;
+import dev.loku.core.model.CausalLm;
+import dev.loku.core.model.HfExporter;
+import dev.loku.core.model.LlamaModel;
+import dev.loku.core.model.ModelLoader;
+import dev.loku.core.objective.Objectives;
+import dev.loku.core.objective.UnlearningObjective;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The unlearning engine's facade: what the CLI's offline commands and the pipeline's services call. It speaks in
+ * paths and domain records; tensors stay inside.
+ *
+ * <ul>
+ *   <li>{@link #evaluate}: MA, EL_10 and NLL of a model on forget, retain and unseen records (LOKU-SPEC §5.1).</li>
+ *   <li>{@link #finetune}: full fine-tuning, how a model comes to memorise records (§3.1).</li>
+ *   <li>{@link #estimateImportance}: the Fisher pass (§2.2).</li>
+ *   <li>{@link #unlearn}: thresholds from the unseen set, then epochs of the chosen objective (§4) on full weights or
+ *       (FILA-initialised) LoRA adapters until the stop rule (§3.2).</li>
+ * </ul>
+ *
+ * <p>Every long method checks the thread's interrupt flag between steps and throws {@link InterruptedException}. No
+ * record text reaches an exception message or a log line: records are named by file and line, data by SHA-256.
+ * With the same inputs and seed on CPU, every number comes out the same.
+ */
+public final class UnlearningEngine {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UnlearningEngine.class);
+
+    private final Device device;
+    private final RecordSetEvaluator evaluator;
+
+    public UnlearningEngine(Device device) {
+        this(device, new RecordSetEvaluator());
+    }
+
+    public UnlearningEngine(Device device, RecordSetEvaluator evaluator) {
+        this.device = Objects.requireNonNull(device, "device");
+        this.evaluator = Objects.requireNonNull(evaluator, "evaluator");
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /** Scores any model (HF folder or llama2.c .bin) on three JSONL files ({"text"} or {"question","answer"}). */
+    public ModelScores evaluate(Path model, Path forget, Path retain, Path unseen)
+            throws IOException, InterruptedException {
+        EvaluationReport r = evaluateDetailed(model, forget, retain, unseen);
+        return new ModelScores(r.forget().ma(), r.forget().el10(), r.retain().ma(), r.retain().nll(),
+                r.unseen().ma(), r.unseen().el10());
+    }
+
+    /** As {@link #evaluate}, with every metric of every set (EL_10 on all three, exact memorisation, ...). */
+    public EvaluationReport evaluateDetailed(Path model, Path forget, Path retain, Path unseen)
+            throws IOException, InterruptedException {
+        try (LlamaModel m = ModelLoader.load(model, device)) {
+            RecordSetScores f = evaluator.score(m, RecordFiles.read(m, forget), true);
+            RecordSetScores r = evaluator.score(m, RecordFiles.read(m, retain), true);
+            RecordSetScores u = evaluator.score(m, RecordFiles.read(m, unseen), true);
+            return new EvaluationReport(f, r, u);
+        }
+    }
+
+    /** Full fine-tune (how a model comes to memorise text); writes an HF folder to outDir. */
+    public FinetuneResult finetune(Path model, Path data, FinetuneSettings settings, Path outDir,
+                                   IntConsumer epochDone) throws IOException, InterruptedException {
+        try (LlamaModel m = ModelLoader.load(model, device)) {
+            List<EncodedExample> examples = RecordFiles.read(m, data);
+            LOG.info("event=finetune_start records={} epochs={} lr={} batch={} seed={}", examples.size(),
+                    settings.epochs(), settings.learningRate(), settings.batchSize(), settings.seed());
+            double loss = Finetuner.train(m, examples, settings, epochDone == null ? e -> { } : epochDone);
+            double trainMa = evaluator.score(m, examples, false).ma();
+            Files.createDirectories(outDir);
+            HfExporter.export(m, outDir);
+            LOG.info("event=finetune_done final_loss={} train_ma={}", loss, trainMa);
+            return new FinetuneResult(outDir, settings.epochs(), loss, trainMa);
+        }
+    }
+
+    /** Fisher importance (SPEC §2.2) over the forget set and an equally sized seeded retain sample, saved as safetensors. */
+    public ImportanceSummary estimateImportance(Path model, Path forget, Path retain, List<String> targets, long seed,
+                                                Path outFile) throws IOException, InterruptedException {
+        throw new UnsupportedOperationException("the Fisher pass lands with dev.loku.core.lora");
+    }
+
+    /**
+     * Thresholds from the unseen set on the base model, epoch 0, then epochs until the stop rule or maxEpochs.
+     * importanceFile may be null: with fila it is then computed here. Writes outDir/model (+ outDir/adapter).
+     */
+    public UnlearnResult unlearn(Path model, Path forget, Path retain, Path unseen, Path importanceFile,
+                                 UnlearnSettings settings, Path outDir, EpochListener listener)
+            throws IOException, InterruptedException {
+        settings.validate();
+        UnlearningObjective objective = Objectives.byName(settings.method());
+        String baseSha = ContentHash.of(model);
+        String forgetSha = ContentHash.of(forget);
+        EpochListener sink = listener == null ? EpochListener.none() : listener;
+        try (LlamaModel m = ModelLoader.load(model, device)) {
+            List<EncodedExample> forgetSet = RecordFiles.read(m, forget);
+            List<EncodedExample> retainSet = RecordFiles.read(m, retain);
+            List<EncodedExample> unseenSet = RecordFiles.read(m, unseen);
+            RecordSetScores unseenScores = evaluator.score(m, unseenSet, true);
+            Thresholds thresholds = Thresholds.measuredOnUnseen(unseenScores.ma(), unseenScores.el10());
+            LOG.info("event=unlearn_start method={} lora_rank={} fila={} forget_records={} forget_sha256={}"
+                    + " threshold_ma={} threshold_el10={}", settings.method(), settings.loraRank(), settings.fila(),
+                    forgetSet.size(), forgetSha, thresholds.ma(), thresholds.el());
+            CausalLm reference = objective.needs().referenceModel() ? m.copy() : null;
+            try (TrainableWeights weights = trainableWeights(m, settings, importanceFile, forgetSet, retainSet)) {
+                UnlearningLoop loop = new UnlearningLoop(m, reference, weights, objective, forgetSet, retainSet,
+                        settings, evaluator);
+                UnlearningLoop.Outcome outcome = loop.run(thresholds, e -> {
+                    LOG.info(String.format(Locale.ROOT, "event=unlearn_epoch epoch=%d loss=%.6f forget_ma=%.4f"
+                                    + " forget_el10=%.4f retain_ma=%.4f retain_nll=%.4f seconds=%.2f", e.epoch(),
+                            e.loss(), e.forgetMa(), e.forgetEl10(), e.retainMa(), e.retainNll(), e.seconds()));
+                    sink.onEpoch(e);
+                });
+                Path modelDir = outDir.resolve("model");
+                Files.createDirectories(modelDir);
+                weights.writeModel(modelDir);
+                Path adapterDir = weights.writeAdapter(outDir.resolve("adapter"));
+                UnlearnReport report = new UnlearnReport(settings.method(), hyperparameters(settings), settings.seed(),
+                        baseSha, forgetSha, thresholds.ma(), thresholds.el(), outcome.epochs(),
+                        outcome.stoppedAtEpoch(), outcome.reachedThreshold());
+                LOG.info("event=unlearn_done stopped_at_epoch={} reached_threshold={}", outcome.stoppedAtEpoch(),
+                        outcome.reachedThreshold());
+                return new UnlearnResult(report, modelDir, adapterDir);
+            } finally {
+                if (reference != null) {
+                    reference.close();
+                }
+            }
+        }
+    }
+
+    private TrainableWeights trainableWeights(LlamaModel model, UnlearnSettings settings, Path importanceFile,
+                                              List<EncodedExample> forgetSet, List<EncodedExample> retainSet) {
+        if (!settings.usesLora()) {
+            return new FullWeights(model);
+        }
+        throw new UnsupportedOperationException("LoRA unlearning lands with dev.loku.core.lora; use --lora-rank 0");
+    }
+
+    /** The run's hyper-parameters as the report lists them (strings, so the map stays flat and schema-free). */
+    static Map<String, String> hyperparameters(UnlearnSettings s) {
+        Map<String, String> hp = new LinkedHashMap<>();
+        hp.put("lora_rank", Integer.toString(s.loraRank()));
+        hp.put("lora_alpha", Double.toString(s.loraAlpha()));
+        hp.put("targets", String.join(",", s.targets()));
+        hp.put("fila", Boolean.toString(s.fila()));
+        hp.put("learning_rate", Double.toString(s.learningRate()));
+        hp.put("max_epochs", Integer.toString(s.maxEpochs()));
+        hp.put("batch_size", Integer.toString(s.batchSize()));
+        hp.put("optimizer", String.format(Locale.ROOT, "adam(beta1=%s,beta2=%s,eps=%s,weight_decay=%s)",
+                UnlearningLoop.ADAM.beta1(), UnlearningLoop.ADAM.beta2(), UnlearningLoop.ADAM.epsilon(),
+                UnlearningLoop.ADAM.weightDecay()));
+        hp.put("schedule", "constant");
+        hp.put("steps_per_epoch", "1");
+        hp.put("retain_sampling", "uniform_with_replacement_per_epoch");
+        hp.put("stop_rule", "forget_ma<unseen_ma and forget_el10<unseen_el10");
+        return hp;
+    }
+}

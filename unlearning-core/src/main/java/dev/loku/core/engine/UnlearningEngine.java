@@ -2,6 +2,10 @@ package dev.loku.core.engine;
 
 import ai.djl.Device;
 import dev.loku.core.data.EncodedExample;
+import dev.loku.core.fisher.FisherImportance;
+import dev.loku.core.fisher.FisherPass;
+import dev.loku.core.lora.LoraConfig;
+import dev.loku.core.lora.LoraModel;
 import dev.loku.core.metrics.Thresholds;
 import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.HfExporter;
@@ -12,11 +16,13 @@ import dev.loku.core.objective.UnlearningObjective;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Random;
 import java.util.function.IntConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +46,9 @@ import org.slf4j.LoggerFactory;
 public final class UnlearningEngine {
 
     private static final Logger LOG = LoggerFactory.getLogger(UnlearningEngine.class);
+
+    /** Micro-batch of the Fisher pass: the reference's run_measure_importance.sh uses 4 (LOKU-SPEC §2.2). */
+    static final int FISHER_BATCH_SIZE = 4;
 
     private final Device device;
     private final RecordSetEvaluator evaluator;
@@ -95,7 +104,43 @@ public final class UnlearningEngine {
     /** Fisher importance (SPEC §2.2) over the forget set and an equally sized seeded retain sample, saved as safetensors. */
     public ImportanceSummary estimateImportance(Path model, Path forget, Path retain, List<String> targets, long seed,
                                                 Path outFile) throws IOException, InterruptedException {
-        throw new UnsupportedOperationException("the Fisher pass lands with dev.loku.core.lora");
+        try (LlamaModel m = ModelLoader.load(model, device)) {
+            List<EncodedExample> forgetSet = RecordFiles.read(m, forget);
+            List<EncodedExample> retainSet = RecordFiles.read(m, retain);
+            Map<String, String> metadata = new LinkedHashMap<>();
+            metadata.put(FisherImportance.MODEL_SHA256, ContentHash.of(model));
+            metadata.put(FisherImportance.FORGET_SHA256, ContentHash.of(forget));
+            metadata.put(FisherImportance.RETAIN_SHA256, ContentHash.of(retain));
+            try (FisherImportance importance = fisherPass(m, forgetSet, retainSet, targets, seed, metadata)) {
+                Path parent = outFile.toAbsolutePath().getParent();
+                if (parent != null) {
+                    Files.createDirectories(parent);
+                }
+                importance.save(outFile);
+                LOG.info("event=importance_saved forget_tokens={} retain_tokens={} weights={}",
+                        importance.forgetCount(), importance.retainCount(), importance.names().size());
+                return new ImportanceSummary(outFile, importance.forgetCount(), importance.retainCount());
+            }
+        }
+    }
+
+    /**
+     * The Fisher pass of LOKU-SPEC §2.2: the forget set, and |D_f| retain records drawn uniformly with replacement
+     * with {@code seed} (the reference pairs each forget item with a random retain item), in micro-batches of
+     * {@value #FISHER_BATCH_SIZE}, over the weights of the targeted projections.
+     */
+    static FisherImportance fisherPass(LlamaModel m, List<EncodedExample> forgetSet, List<EncodedExample> retainSet,
+                                       List<String> targets, long seed, Map<String, String> metadata)
+            throws InterruptedException {
+        Random random = new Random(seed);
+        List<EncodedExample> retainSample = new ArrayList<>(forgetSet.size());
+        for (int i = 0; i < forgetSet.size(); i++) {
+            retainSample.add(retainSet.get(random.nextInt(retainSet.size())));
+        }
+        List<String> kinds = targets == null || targets.isEmpty() ? UnlearnSettings.ALL_TARGETS
+                : new LoraConfig(1, 1, 0, targets).targets();
+        return FisherPass.run(m, forgetSet, retainSample, FisherPass.projectionWeights(m, kinds),
+                FISHER_BATCH_SIZE, metadata);
     }
 
     /**
@@ -120,7 +165,7 @@ public final class UnlearningEngine {
                     + " threshold_ma={} threshold_el10={}", settings.method(), settings.loraRank(), settings.fila(),
                     forgetSet.size(), forgetSha, thresholds.ma(), thresholds.el());
             CausalLm reference = objective.needs().referenceModel() ? m.copy() : null;
-            try (TrainableWeights weights = trainableWeights(m, settings, importanceFile, forgetSet, retainSet)) {
+            try (TrainableWeights weights = trainableWeights(m, model, settings, importanceFile, forgetSet, retainSet)) {
                 UnlearningLoop loop = new UnlearningLoop(m, reference, weights, objective, forgetSet, retainSet,
                         settings, evaluator);
                 UnlearningLoop.Outcome outcome = loop.run(thresholds, e -> {
@@ -147,12 +192,25 @@ public final class UnlearningEngine {
         }
     }
 
-    private TrainableWeights trainableWeights(LlamaModel model, UnlearnSettings settings, Path importanceFile,
-                                              List<EncodedExample> forgetSet, List<EncodedExample> retainSet) {
+    private static TrainableWeights trainableWeights(LlamaModel model, Path modelPath, UnlearnSettings settings,
+                                                     Path importanceFile, List<EncodedExample> forgetSet,
+                                                     List<EncodedExample> retainSet)
+            throws IOException, InterruptedException {
         if (!settings.usesLora()) {
             return new FullWeights(model);
         }
-        throw new UnsupportedOperationException("LoRA unlearning lands with dev.loku.core.lora; use --lora-rank 0");
+        LoraConfig config = new LoraConfig(settings.loraRank(), settings.loraAlpha(), 0.0, settings.targets());
+        LoraModel lora;
+        if (settings.fila()) {
+            try (FisherImportance importance = importanceFile != null
+                    ? FisherImportance.load(importanceFile, model.manager())
+                    : fisherPass(model, forgetSet, retainSet, settings.targets(), settings.seed(), Map.of())) {
+                lora = LoraModel.attachFila(model, config, importance, settings.seed());
+            }
+        } else {
+            lora = LoraModel.attach(model, config, settings.seed());
+        }
+        return new LoraWeights(lora, settings.fila(), modelPath.toAbsolutePath().toString());
     }
 
     /** The run's hyper-parameters as the report lists them (strings, so the map stays flat and schema-free). */
@@ -170,6 +228,7 @@ public final class UnlearningEngine {
                 UnlearningLoop.ADAM.weightDecay()));
         hp.put("schedule", "constant");
         hp.put("steps_per_epoch", "1");
+        hp.put("fisher_batch_size", Integer.toString(FISHER_BATCH_SIZE));
         hp.put("retain_sampling", "uniform_with_replacement_per_epoch");
         hp.put("stop_rule", "forget_ma<unseen_ma and forget_el10<unseen_el10");
         return hp;

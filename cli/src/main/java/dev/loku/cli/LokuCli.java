@@ -18,6 +18,10 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 ServeCommand.class,
                 StatusCommand.class,
+                FinetuneCommand.class,
+                UnlearnCommand.class,
+                EvalCommand.class,
+                DataCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class LokuCli implements Runnable {

@@ -174,11 +174,10 @@ public final class LoraModel implements AutoCloseable {
                     }
                     try (FilaFactors f = fila.initialize(w, rel, config.rank(), config.alpha())) {
                         model.assignParameter(p.weightName(), f.residualWeight());
-                        NDArray a = scope.keep(f.loraA().duplicate());
-                        NDArray b = scope.keep(f.loraB().duplicate());
-                        a.attach(lora.manager);
-                        b.attach(lora.manager);
-                        lora.add(p, a, b);
+                        // Fresh row-major copies: A₀ comes out of the solve as a transposed view, and a strided
+                        // factor would run other GEMM kernels than the same factor read back from a checkpoint.
+                        lora.add(p, scope.keep(contiguousCopy(lora.manager, f.loraA())),
+                                scope.keep(contiguousCopy(lora.manager, f.loraB())));
                     }
                 }
             }
@@ -402,6 +401,10 @@ public final class LoraModel implements AutoCloseable {
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------
+
+    private static NDArray contiguousCopy(NDManager target, NDArray a) {
+        return target.create(a.toFloatArray(), a.getShape());
+    }
 
     private static RotaryLayout layoutOf(FisherImportance importance) {
         String v = importance.metadata().get(FisherPass.KEY_ROTARY_LAYOUT);

@@ -44,11 +44,19 @@ public final class RecordSetEvaluator {
     }
 
     public RecordSetEvaluator(int batchSize, int generationBatch) {
+        this(batchSize, generationBatch, ExtractionLikelihood.DEFAULT_N);
+    }
+
+    /**
+     * @param extractionN the n of EL_n; the paper and the stop rule use 10, other values are for tests and studies
+     *     (the result is still reported in the {@code el10} fields)
+     */
+    public RecordSetEvaluator(int batchSize, int generationBatch, int extractionN) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("the batch size must be at least 1, got " + batchSize);
         }
         this.batchSize = batchSize;
-        this.extraction = new ExtractionLikelihood(ExtractionLikelihood.DEFAULT_N, generationBatch);
+        this.extraction = new ExtractionLikelihood(extractionN, generationBatch);
     }
 
     /**

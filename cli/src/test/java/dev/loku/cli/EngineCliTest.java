@@ -100,6 +100,27 @@ class EngineCliTest {
     }
 
     @Test
+    void progressIsPlainLinesOffATerminalAndABarOnOne() {
+        java.io.ByteArrayOutputStream plain = new java.io.ByteArrayOutputStream();
+        ProgressReporter p = new ProgressReporter(new java.io.PrintStream(plain, true,
+                java.nio.charset.StandardCharsets.UTF_8), false, "unlearn", 4);
+        p.step(1, "epoch 1/4");
+        p.step(2, "epoch 2/4");
+        p.finish();
+        assertEquals("epoch 1/4\nepoch 2/4\n", plain.toString(java.nio.charset.StandardCharsets.UTF_8)
+                .replace(System.lineSeparator(), "\n"));
+
+        java.io.ByteArrayOutputStream tty = new java.io.ByteArrayOutputStream();
+        ProgressReporter bar = new ProgressReporter(new java.io.PrintStream(tty, true,
+                java.nio.charset.StandardCharsets.UTF_8), true, "unlearn", 4);
+        bar.step(2, "epoch 2/4");
+        bar.finish();
+        String drawn = tty.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(drawn.contains("epoch 2/4") && drawn.contains("[" + "#".repeat(15) + ".".repeat(15) + "] 2/4"),
+                drawn);
+    }
+
+    @Test
     void finetuneUnlearnEvalChain() throws Exception {
         Path train = persons("train.jsonl", 5, 8);
         List<String> lines = Files.readAllLines(train);

@@ -19,6 +19,10 @@ import picocli.CommandLine.Command;
                 ExperimentCommand.class,
                 ServeCommand.class,
                 StatusCommand.class,
+                FinetuneCommand.class,
+                UnlearnCommand.class,
+                EvalCommand.class,
+                DataCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class LokuCli implements Runnable {

@@ -61,12 +61,24 @@ class ExperimentWritersTest {
         List<String> lines = ExperimentTable.reading(sample());
         assertEquals("Fine-tuning memorised the records: forget MA 0.950 against 0.300 on unseen people (+0.650)"
                 + " and EL_10 0.800 against 0.050.", lines.get(0));
-        assertEquals("Reached both thresholds: GA in 2 epochs.", lines.get(1));
+        assertEquals("Reached both thresholds: GA in 2 epochs.", lines.get(1), "(no template note: unseen MA 0.3)");
         assertEquals("IHL+LoRA did not reach them in 3 epochs (forget MA 0.700, EL_10 0.040 at the end; MA still"
                 + " above its threshold).", lines.get(2));
         assertEquals("GA: retain MA 0.930 → 0.550 (38.0 points lost), story NLL +0.500 nats (worse).", lines.get(3));
         assertEquals("IHL+LoRA: retain MA 0.930 → 0.920 (1.0 points lost), story NLL +0.005 nats (about unchanged).",
                 lines.get(4));
+    }
+
+    @Test
+    void aHighUnseenMaIsExplainedByTheSharedTemplate() {
+        ExperimentResults s = sample();
+        BaseScores b = s.base();
+        ExperimentResults templated = new ExperimentResults(s.setup(), new BaseScores(b.shippedForgetMa(),
+                b.shippedStoryNll(), 0.97, 0.89, 0.97, 0.84, 0.24, b.storyNll()), s.runs(), s.totalSeconds());
+        List<String> lines = ExperimentTable.reading(templated);
+        assertTrue(lines.get(1).startsWith("Every record follows one sentence template, so the fine-tuned model"
+                + " predicts 84% of an unseen person's tokens too"), lines.get(1));
+        assertTrue(ExperimentTable.reading(s).stream().noneMatch(l -> l.contains("template")));
     }
 
     @Test

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 ServeCommand.class,
                 StatusCommand.class,
+                DemoCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class LokuCli implements Runnable {

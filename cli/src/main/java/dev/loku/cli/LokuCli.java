@@ -18,6 +18,10 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 ServeCommand.class,
                 StatusCommand.class,
+                FinetuneCommand.class,
+                UnlearnCommand.class,
+                EvalCommand.class,
+                DataCommand.class,
                 DemoCommand.class,
                 CommandLine.HelpCommand.class
         })

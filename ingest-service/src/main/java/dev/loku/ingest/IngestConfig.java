@@ -23,10 +23,11 @@ import java.util.Map;
  * @param maxContentBytes    largest request content accepted, in UTF-8 bytes of its texts, questions and answers
  * @param commitInterval     Streams commit interval (exactly-once transactions close this often)
  * @param streamThreads      Streams threads
+ * @param dedupeRetention    how long a request id is remembered for deduplication
  */
 public record IngestConfig(CommonConfig common, String applicationId, Path stateDir, int batchMaxRequests,
                            Duration batchMaxWait, Duration batchCheckInterval, int maxContentBytes,
-                           Duration commitInterval, int streamThreads) {
+                           Duration commitInterval, int streamThreads, Duration dedupeRetention) {
 
     public static final ConfigField<String> APPLICATION_ID = ConfigField.of("ingest.application.id", ConfigType.STRING)
             .defaultValue("loku-ingest")
@@ -82,9 +83,19 @@ public record IngestConfig(CommonConfig common, String applicationId, Path state
             .description("Kafka Streams threads in this instance.")
             .build();
 
+    public static final ConfigField<Duration> DEDUPE_RETENTION = ConfigField.of("ingest.dedupe.retention",
+                    ConfigType.DURATION)
+            .defaultValue(Duration.ofDays(30))
+            .validator(Validator.positiveDuration())
+            .description("How long a request id is remembered: a copy re-sent within this time makes no second job. "
+                    + "Older ids are swept from the dedupe store about every hour, so the store stays bounded; keep "
+                    + "it longer than any producer's retry horizon and the request topic's retention.")
+            .build();
+
     /** The {@code ingest} group. */
     public static final ConfigGroup GROUP = ConfigGroup.of("ingest", "Ingest service", APPLICATION_ID, STATE_DIR,
-            BATCH_MAX_REQUESTS, BATCH_MAX_WAIT, BATCH_CHECK_INTERVAL, MAX_CONTENT_BYTES, COMMIT_INTERVAL, STREAM_THREADS);
+            BATCH_MAX_REQUESTS, BATCH_MAX_WAIT, BATCH_CHECK_INTERVAL, MAX_CONTENT_BYTES, COMMIT_INTERVAL, STREAM_THREADS,
+            DEDUPE_RETENTION);
 
     /** Every group the ingest service reads. */
     public static final List<ConfigGroup> GROUPS = List.of(CommonConfig.GROUP, GROUP);
@@ -92,7 +103,8 @@ public record IngestConfig(CommonConfig common, String applicationId, Path state
     public static IngestConfig from(LokuConfig config) {
         return new IngestConfig(CommonConfig.from(config), config.get(APPLICATION_ID), config.get(STATE_DIR),
                 config.get(BATCH_MAX_REQUESTS), config.get(BATCH_MAX_WAIT), config.get(BATCH_CHECK_INTERVAL),
-                config.get(MAX_CONTENT_BYTES), config.get(COMMIT_INTERVAL), config.get(STREAM_THREADS));
+                config.get(MAX_CONTENT_BYTES), config.get(COMMIT_INTERVAL), config.get(STREAM_THREADS),
+                config.get(DEDUPE_RETENTION));
     }
 
     /** Reads the file with environment overrides; see {@link LokuConfig#load}. */

@@ -20,15 +20,21 @@ import dev.loku.schemas.Topics;
 import dev.loku.schemas.ValueSerdeFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +45,7 @@ import org.slf4j.LoggerFactory;
  *   <li>undecodable bytes: a dead letter (topic, partition, offset, reason, original bytes), audit DEAD_LETTERED
  *       then REJECTED under the request id {@link PipelineIds#undecodableRequestId} gives (the key when it is a
  *       UUID, else a name-based UUID of topic/partition/offset);</li>
- *   <li>a request id seen before: dropped, logged by id and counted ({@code loku_duplicates_total}); no audit, no
+ *   <li>a request id seen before (within {@code ingest.dedupe.retention}): dropped, logged by id and counted ({@code loku_duplicates_total}); no audit, no
  *       second job;</li>
  *   <li>otherwise RECEIVED, then REJECTED with the {@link RequestValidator}'s reason, or: the content is written
  *       as an artifact, ACCEPTED (with contentSha256), and a {@link BatchMember} goes on keyed by model id.</li>
@@ -51,29 +57,57 @@ final class RequestIntake implements Processor<byte[], byte[], String, IngestOut
 
     private static final Logger LOG = LoggerFactory.getLogger(RequestIntake.class);
 
+    /** How often the dedupe store is swept for ids older than the retention (more often if the retention is short). */
+    static final Duration SWEEP_INTERVAL = Duration.ofHours(1);
+
     private final RecordDecoder<String, ErasureRequest> decoder;
     private final RequestValidator validator;
     private final ArtifactStore artifacts;
     private final AuditEmitter audit;
     private final DeadLetterPublisher deadLetters;
     private final ServiceMetrics metrics;
+    private final Duration dedupeRetention;
     private ProcessorContext<String, IngestOutput> context;
     private KeyValueStore<String, Long> seen;
 
     RequestIntake(ValueSerdeFactory serdes, RequestValidator validator, ArtifactStore artifacts, AuditEmitter audit,
-                  DeadLetterPublisher deadLetters, ServiceMetrics metrics) {
+                  DeadLetterPublisher deadLetters, ServiceMetrics metrics, Duration dedupeRetention) {
         this.decoder = RecordDecoder.forTopic(Topics.ERASURE_REQUESTS, serdes);
         this.validator = validator;
         this.artifacts = artifacts;
         this.audit = audit;
         this.deadLetters = deadLetters;
         this.metrics = metrics;
+        this.dedupeRetention = dedupeRetention;
     }
 
     @Override
     public void init(ProcessorContext<String, IngestOutput> context) {
         this.context = context;
         this.seen = context.getStateStore(IngestTopology.REQUEST_IDS_STORE);
+        Duration every = dedupeRetention.compareTo(SWEEP_INTERVAL) < 0 ? dedupeRetention : SWEEP_INTERVAL;
+        context.schedule(every, PunctuationType.WALL_CLOCK_TIME, this::forgetOldIds);
+    }
+
+    /**
+     * Deletes the ids first seen more than {@code dedupeRetention} ago, so the dedupe store stays bounded by the
+     * request rate times the retention. Deletes go through the store's changelog like any write.
+     */
+    void forgetOldIds(long now) {
+        long cutoff = now - dedupeRetention.toMillis();
+        List<String> expired = new ArrayList<>();
+        try (KeyValueIterator<String, Long> all = seen.all()) {
+            while (all.hasNext()) {
+                KeyValue<String, Long> entry = all.next();
+                if (entry.value != null && entry.value < cutoff) {
+                    expired.add(entry.key);
+                }
+            }
+        }
+        expired.forEach(seen::delete);
+        if (!expired.isEmpty()) {
+            LOG.info("event=dedupe_sweep forgotten_ids={} retention={}", expired.size(), dedupeRetention);
+        }
     }
 
     @Override

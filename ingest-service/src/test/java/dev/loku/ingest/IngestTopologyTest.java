@@ -1,6 +1,7 @@
 package dev.loku.ingest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -44,6 +45,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -163,6 +165,20 @@ class IngestTopologyTest {
         assertEquals(1, metrics.duplicates());
         driver.advanceWallClockTime(Duration.ofSeconds(11));
         assertEquals(1, forgetSets.readValue().getRequestCount());
+    }
+
+    @Test
+    void requestIdsAreForgottenAfterTheDedupeRetentionAndNotBefore() {
+        ErasureRequest old = request("model-a", "acme").build();
+        send(old);
+        driver.advanceWallClockTime(Duration.ofDays(20));
+        ErasureRequest recent = request("model-a", "acme").build();
+        send(recent);
+        KeyValueStore<String, Long> ids = driver.getKeyValueStore(IngestTopology.REQUEST_IDS_STORE);
+        assertNotNull(ids.get(old.getRequestId().toString()), "20 days < the 30-day default retention");
+        driver.advanceWallClockTime(Duration.ofDays(11));
+        assertNull(ids.get(old.getRequestId().toString()), "31 days old: swept");
+        assertNotNull(ids.get(recent.getRequestId().toString()), "11 days old: still remembered");
     }
 
     @Test

@@ -4,7 +4,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.loku.core.fila.RelativeImportance;
+import dev.loku.core.io.FileFormatException;
+import dev.loku.core.io.SafetensorsFile;
+import dev.loku.core.io.SafetensorsWriter;
 import dev.loku.core.tensor.TensorScope;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -165,6 +170,42 @@ public final class FisherImportance implements AutoCloseable {
         rest.remove(KEY_FORGET_COUNT);
         rest.remove(KEY_RETAIN_COUNT);
         return new FisherImportance(own, forget, retain, f, r, rest);
+    }
+
+    /**
+     * Writes {@link #tensors} as fp32 safetensors with {@link #metadata} in the header's {@code __metadata__} (the
+     * pipeline's importance artifact). The file appears atomically.
+     */
+    public void save(Path file) throws IOException {
+        SafetensorsWriter.write(file, tensors(), metadata());
+    }
+
+    /**
+     * Reads a file written by {@link #save}; the result's arrays live in a child of {@code parent}.
+     *
+     * @throws java.nio.file.NoSuchFileException when the file does not exist
+     * @throws FileFormatException when the file is not safetensors, is truncated or corrupt, lacks the
+     *     {@value #FORMAT} marker or counts, or has a weight without its forget/retain partner; one line naming
+     *     the file
+     */
+    public static FisherImportance load(Path file, NDManager parent) throws IOException {
+        try (SafetensorsFile f = SafetensorsFile.open(file); NDManager tmp = parent.newSubManager()) {
+            Map<String, String> metadata = f.metadata();
+            if (!FORMAT.equals(metadata.get(KEY_FORMAT))) {
+                throw new FileFormatException(file, "not a Fisher importance file (format marker is "
+                        + (metadata.containsKey(KEY_FORMAT) ? "'" + metadata.get(KEY_FORMAT) + "'" : "missing")
+                        + ", expected '" + FORMAT + "')");
+            }
+            Map<String, NDArray> tensors = new LinkedHashMap<>();
+            for (SafetensorsFile.Entry e : f.entries()) {
+                tensors.put(e.name(), f.readFloat32(tmp, e.name()));
+            }
+            try {
+                return fromTensors(parent, tensors, metadata);
+            } catch (IllegalArgumentException e) {
+                throw new FileFormatException(file, e.getMessage());
+            }
+        }
     }
 
     private static long parseCount(Map<String, String> metadata, String key) {

@@ -1,0 +1,101 @@
+package dev.loku.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loku.core.engine.EvaluationReport;
+import dev.loku.core.engine.RecordSetScores;
+import dev.loku.core.engine.UnlearningEngine;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code loku eval}: a model's memorisation of forget, retain and unseen records (LOKU-SPEC §5.1). With {@code --json}
+ * stdout holds exactly one JSON object: the six headline numbers {@code forget_ma, forget_el10, retain_ma,
+ * retain_nll, unseen_ma, unseen_el10} (the unseen pair are the stop-rule thresholds the model would get) and
+ * {@code sets: {forget|retain|unseen: {records, ma, el10, nll, perplexity, em, es}}}.
+ */
+@Command(name = "eval", description = "Score a model's memorisation (MA, EL_10, NLL, EM, ES) of forget, retain and"
+        + " unseen records.")
+final class EvalCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Option(names = "--forget", required = true, paramLabel = "FILE", description = "JSONL records to forget.")
+    Path forget;
+
+    @Option(names = "--retain", required = true, paramLabel = "FILE", description = "JSONL records to keep.")
+    Path retain;
+
+    @Option(names = "--unseen", required = true, paramLabel = "FILE",
+            description = "JSONL records the model never saw (they set the thresholds).")
+    Path unseen;
+
+    @Option(names = "--json", description = "Print one JSON object instead of a table.")
+    boolean json;
+
+    @Override
+    public void run() {
+        DataFiles.requireModel(modelOptions.model);
+        DataFiles.requireFile("--forget", forget);
+        DataFiles.requireFile("--retain", retain);
+        DataFiles.requireFile("--unseen", unseen);
+        UnlearningEngine engine = new UnlearningEngine(DataFiles.device(modelOptions.device));
+        EvaluationReport r = DataFiles.run(() -> engine.evaluateDetailed(modelOptions.model, forget, retain, unseen));
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            ObjectNode o = CliJson.MAPPER.createObjectNode();
+            number(o, "forget_ma", r.forget().ma());
+            number(o, "forget_el10", r.forget().el10());
+            number(o, "retain_ma", r.retain().ma());
+            number(o, "retain_nll", r.retain().nll());
+            number(o, "unseen_ma", r.unseen().ma());
+            number(o, "unseen_el10", r.unseen().el10());
+            ObjectNode sets = o.putObject("sets");
+            set(sets.putObject("forget"), r.forget());
+            set(sets.putObject("retain"), r.retain());
+            set(sets.putObject("unseen"), r.unseen());
+            out.println(CliJson.write(o));
+        } else {
+            out.printf(Locale.ROOT, "%-8s %7s %7s %7s %8s %9s %7s %7s%n", "set", "records", "MA", "EL_10", "NLL",
+                    "PPL", "EM", "ES");
+            row(out, "forget", r.forget());
+            row(out, "retain", r.retain());
+            row(out, "unseen", r.unseen());
+            out.printf(Locale.ROOT, "forgotten by the stop rule: %s (forget MA < unseen MA and forget EL_10 < unseen"
+                    + " EL_10)%n", r.forget().ma() < r.unseen().ma() && r.forget().el10() < r.unseen().el10()
+                    ? "yes" : "no");
+        }
+        out.flush();
+    }
+
+    private static void row(PrintWriter out, String name, RecordSetScores s) {
+        out.printf(Locale.ROOT, "%-8s %7d %7.4f %7.4f %8.4f %9.2f %7.4f %7.4f%n", name, s.records(), s.ma(), s.el10(),
+                s.nll(), s.perplexity(), s.em(), s.es());
+    }
+
+    private static void set(ObjectNode o, RecordSetScores s) {
+        o.put("records", s.records());
+        number(o, "ma", s.ma());
+        number(o, "el10", s.el10());
+        number(o, "nll", s.nll());
+        number(o, "perplexity", s.perplexity());
+        number(o, "em", s.em());
+        number(o, "es", s.es());
+    }
+
+    static void number(ObjectNode o, String key, double v) {
+        if (Double.isFinite(v)) {
+            o.put(key, v);
+        } else {
+            o.putNull(key);
+        }
+    }
+}

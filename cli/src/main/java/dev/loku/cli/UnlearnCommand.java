@@ -1,0 +1,148 @@
+package dev.loku.cli;
+
+import dev.loku.core.engine.UnlearnResult;
+import dev.loku.core.engine.UnlearnSettings;
+import dev.loku.core.engine.UnlearningEngine;
+import dev.loku.core.objective.Objectives;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code loku unlearn}: make a model forget JSONL records offline, the same engine code the pipeline's worker runs.
+ * Thresholds come from the unseen records on the starting model; training stops when forget MA and EL_10 are both
+ * below them (LOKU-SPEC §3.2). Writes {@code OUT/model} (adapters merged), {@code OUT/adapter} (PEFT, when the LoRA
+ * rank is above 0) and the JSON report.
+ */
+@Command(name = "unlearn", description = "Make a model forget JSONL records (LoKU: --method ihl --fila); writes the"
+        + " unlearned model and a JSON report.")
+final class UnlearnCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Option(names = "--forget", required = true, paramLabel = "FILE", description = "JSONL records to forget.")
+    Path forget;
+
+    @Option(names = "--retain", required = true, paramLabel = "FILE", description = "JSONL records to keep.")
+    Path retain;
+
+    @Option(names = "--unseen", required = true, paramLabel = "FILE",
+            description = "JSONL records the model never saw; their MA and EL_10 are the thresholds.")
+    Path unseen;
+
+    @Option(names = "--method", required = true, paramLabel = "METHOD",
+            description = "ihl (LoKU), ga, gd, kl or npo.")
+    String method;
+
+    @Option(names = "--lora-rank", paramLabel = "R",
+            description = "LoRA rank; 0 trains the full weights. Default: the tuned rank of UnlearnSettings.loku().")
+    Integer loraRank;
+
+    @Option(names = "--fila", description = "Initialise LoRA from Fisher importance (FILA); needs a rank above 0.")
+    boolean fila;
+
+    @Option(names = "--importance", paramLabel = "FILE",
+            description = "A saved Fisher importance file for --fila (computed here when omitted).")
+    Path importance;
+
+    @Option(names = "--max-epochs", paramLabel = "N", description = "Epoch budget. Default: the tuned budget.")
+    Integer maxEpochs;
+
+    @Option(names = "--lr", paramLabel = "X", description = "Learning rate. Default: the tuned rate.")
+    Double learningRate;
+
+    @Option(names = "--batch-size", paramLabel = "B",
+            description = "Records per forward pass (one update per epoch either way).")
+    Integer batchSize;
+
+    @Option(names = "--seed", defaultValue = "42", paramLabel = "S", description = "Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for model/ and adapter/.")
+    Path out;
+
+    @Option(names = "--report", required = true, paramLabel = "FILE", description = "Where to write the JSON report.")
+    Path report;
+
+    @Override
+    public void run() {
+        UnlearnSettings settings = settings();
+        DataFiles.requireModel(modelOptions.model);
+        DataFiles.requireFile("--forget", forget);
+        DataFiles.requireFile("--retain", retain);
+        DataFiles.requireFile("--unseen", unseen);
+        if (importance != null) {
+            DataFiles.requireFile("--importance", importance);
+        }
+        UnlearningEngine engine = new UnlearningEngine(DataFiles.device(modelOptions.device));
+        ProgressReporter progress = new ProgressReporter("unlearn", settings.maxEpochs());
+        UnlearnResult result = DataFiles.run(() -> engine.unlearn(modelOptions.model, forget, retain, unseen,
+                importance, settings, out, e -> progress.step(e.epoch(), String.format(Locale.ROOT,
+                        "epoch %d/%d loss %.4f forget MA %.4f EL_10 %.4f retain MA %.4f NLL %.4f (%.1f s)",
+                        e.epoch(), settings.maxEpochs(), e.loss(), e.forgetMa(), e.forgetEl10(), e.retainMa(),
+                        e.retainNll(), e.seconds()))));
+        progress.finish();
+        try {
+            Path parent = report.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            Files.writeString(report, result.report().toJson() + System.lineSeparator(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UserException("--report: cannot write " + report + ": " + e.getMessage(), e);
+        }
+        PrintWriter w = spec.commandLine().getOut();
+        w.printf(Locale.ROOT, "%s after %d epoch(s): thresholds MA %.4f EL_10 %.4f%nmodel: %s%n",
+                result.report().reachedThreshold() ? "forgotten" : "NOT forgotten within the epoch budget",
+                result.report().stoppedAtEpoch(), result.report().thresholdMa(), result.report().thresholdEl10(),
+                result.modelDir());
+        if (result.adapterDir() != null) {
+            w.printf(Locale.ROOT, "adapter: %s%n", result.adapterDir());
+        }
+        w.printf(Locale.ROOT, "report: %s%n", report);
+        w.flush();
+    }
+
+    /** The tuned defaults with what the user set; one-line errors for impossible combinations. */
+    UnlearnSettings settings() {
+        if (!Objectives.NAMES.contains(method.toLowerCase(Locale.ROOT))) {
+            throw new UserException("--method: unknown method '" + method + "'; use one of "
+                    + String.join(", ", Objectives.NAMES));
+        }
+        if (loraRank != null && loraRank == 0 && fila) {
+            throw new UserException("--fila initialises LoRA adapters, so it needs --lora-rank above 0"
+                    + " (--lora-rank 0 trains the full weights)");
+        }
+        try {
+            UnlearnSettings s = UnlearnSettings.loku().withMethod(method).withSeed(seed);
+            if (loraRank != null) {
+                s = s.withLoraRank(loraRank);
+            }
+            s = s.withFila(fila);
+            if (maxEpochs != null) {
+                s = s.withMaxEpochs(maxEpochs);
+            }
+            if (learningRate != null) {
+                s = s.withLearningRate(learningRate);
+            }
+            if (batchSize != null) {
+                s = s.withBatchSize(batchSize);
+            }
+            s.validate();
+            return s;
+        } catch (IllegalArgumentException e) {
+            throw new UserException(e.getMessage(), e);
+        }
+    }
+}

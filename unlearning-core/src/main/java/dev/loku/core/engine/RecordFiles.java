@@ -1,0 +1,37 @@
+package dev.loku.core.engine;
+
+import dev.loku.core.data.EncodedExample;
+import dev.loku.core.data.ExampleEncoder;
+import dev.loku.core.data.InvalidDataException;
+import dev.loku.core.data.JsonlRecords;
+import dev.loku.core.data.TrainingRecord;
+import dev.loku.core.model.CausalLm;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Reads a JSONL record file and encodes it for a model (LOKU-SPEC §7): at most 500 tokens or the model's context. */
+final class RecordFiles {
+
+    private RecordFiles() {
+    }
+
+    static ExampleEncoder encoderFor(CausalLm model) {
+        if (model.tokenizer() == null) {
+            throw new IllegalArgumentException("the model has no tokenizer, so records cannot be encoded for it");
+        }
+        int maxLength = Math.min(ExampleEncoder.DEFAULT_MAX_LENGTH, model.config().maxPositionEmbeddings());
+        return new ExampleEncoder(model.tokenizer(), maxLength);
+    }
+
+    /**
+     * @throws InvalidDataException naming the file (and line) when it holds no record or a record that cannot be used
+     */
+    static List<EncodedExample> read(CausalLm model, Path file) throws IOException {
+        List<TrainingRecord> records = JsonlRecords.read(file);
+        if (records.isEmpty()) {
+            throw new InvalidDataException(file.toString(), 0, "the file holds no record");
+        }
+        return encoderFor(model).encodeAll(records, file.toString());
+    }
+}

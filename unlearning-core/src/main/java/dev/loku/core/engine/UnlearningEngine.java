@@ -1,0 +1,236 @@
+package dev.loku.core.engine;
+
+import ai.djl.Device;
+import dev.loku.core.data.EncodedExample;
+import dev.loku.core.fisher.FisherImportance;
+import dev.loku.core.fisher.FisherPass;
+import dev.loku.core.lora.LoraConfig;
+import dev.loku.core.lora.LoraModel;
+import dev.loku.core.metrics.Thresholds;
+import dev.loku.core.model.CausalLm;
+import dev.loku.core.model.HfExporter;
+import dev.loku.core.model.LlamaModel;
+import dev.loku.core.model.ModelLoader;
+import dev.loku.core.objective.Objectives;
+import dev.loku.core.objective.UnlearningObjective;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.function.IntConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The unlearning engine's facade: what the CLI's offline commands and the pipeline's services call. It speaks in
+ * paths and domain records; tensors stay inside.
+ *
+ * <ul>
+ *   <li>{@link #evaluate}: MA, EL_10 and NLL of a model on forget, retain and unseen records (LOKU-SPEC §5.1).</li>
+ *   <li>{@link #finetune}: full fine-tuning, how a model comes to memorise records (§3.1).</li>
+ *   <li>{@link #estimateImportance}: the Fisher pass (§2.2).</li>
+ *   <li>{@link #unlearn}: thresholds from the unseen set, then epochs of the chosen objective (§4) on full weights or
+ *       (FILA-initialised) LoRA adapters until the stop rule (§3.2).</li>
+ * </ul>
+ *
+ * <p>Every long method checks the thread's interrupt flag between steps and throws {@link InterruptedException}. No
+ * record text reaches an exception message or a log line: records are named by file and line, data by SHA-256.
+ * With the same inputs and seed on CPU, every number comes out the same.
+ */
+public final class UnlearningEngine {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UnlearningEngine.class);
+
+    /** Micro-batch of the Fisher pass: the reference's run_measure_importance.sh uses 4 (LOKU-SPEC §2.2). */
+    static final int FISHER_BATCH_SIZE = 4;
+
+    private final Device device;
+    private final RecordSetEvaluator evaluator;
+
+    public UnlearningEngine(Device device) {
+        this(device, new RecordSetEvaluator());
+    }
+
+    public UnlearningEngine(Device device, RecordSetEvaluator evaluator) {
+        this.device = Objects.requireNonNull(device, "device");
+        this.evaluator = Objects.requireNonNull(evaluator, "evaluator");
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /** Scores any model (HF folder or llama2.c .bin) on three JSONL files ({"text"} or {"question","answer"}). */
+    public ModelScores evaluate(Path model, Path forget, Path retain, Path unseen)
+            throws IOException, InterruptedException {
+        EvaluationReport r = evaluateDetailed(model, forget, retain, unseen);
+        return new ModelScores(r.forget().ma(), r.forget().el10(), r.retain().ma(), r.retain().nll(),
+                r.unseen().ma(), r.unseen().el10());
+    }
+
+    /** As {@link #evaluate}, with every metric of every set (EL_10 on all three, exact memorisation, ...). */
+    public EvaluationReport evaluateDetailed(Path model, Path forget, Path retain, Path unseen)
+            throws IOException, InterruptedException {
+        try (LlamaModel m = ModelLoader.load(model, device)) {
+            RecordSetScores f = evaluator.score(m, RecordFiles.read(m, forget), true);
+            RecordSetScores r = evaluator.score(m, RecordFiles.read(m, retain), true);
+            RecordSetScores u = evaluator.score(m, RecordFiles.read(m, unseen), true);
+            return new EvaluationReport(f, r, u);
+        }
+    }
+
+    /** Full fine-tune (how a model comes to memorise text); writes an HF folder to outDir. */
+    public FinetuneResult finetune(Path model, Path data, FinetuneSettings settings, Path outDir,
+                                   IntConsumer epochDone) throws IOException, InterruptedException {
+        try (LlamaModel m = ModelLoader.load(model, device)) {
+            List<EncodedExample> examples = RecordFiles.read(m, data);
+            LOG.info("event=finetune_start records={} epochs={} lr={} batch={} seed={}", examples.size(),
+                    settings.epochs(), settings.learningRate(), settings.batchSize(), settings.seed());
+            double loss = Finetuner.train(m, examples, settings, epochDone == null ? e -> { } : epochDone);
+            double trainMa = evaluator.score(m, examples, false).ma();
+            Files.createDirectories(outDir);
+            HfExporter.export(m, outDir);
+            LOG.info("event=finetune_done final_loss={} train_ma={}", loss, trainMa);
+            return new FinetuneResult(outDir, settings.epochs(), loss, trainMa);
+        }
+    }
+
+    /** Fisher importance (SPEC §2.2) over the forget set and an equally sized seeded retain sample, saved as safetensors. */
+    public ImportanceSummary estimateImportance(Path model, Path forget, Path retain, List<String> targets, long seed,
+                                                Path outFile) throws IOException, InterruptedException {
+        try (LlamaModel m = ModelLoader.load(model, device)) {
+            List<EncodedExample> forgetSet = RecordFiles.read(m, forget);
+            List<EncodedExample> retainSet = RecordFiles.read(m, retain);
+            Map<String, String> metadata = new LinkedHashMap<>();
+            metadata.put(FisherImportance.MODEL_SHA256, ContentHash.of(model));
+            metadata.put(FisherImportance.FORGET_SHA256, ContentHash.of(forget));
+            metadata.put(FisherImportance.RETAIN_SHA256, ContentHash.of(retain));
+            try (FisherImportance importance = fisherPass(m, forgetSet, retainSet, targets, seed, metadata)) {
+                Path parent = outFile.toAbsolutePath().getParent();
+                if (parent != null) {
+                    Files.createDirectories(parent);
+                }
+                importance.save(outFile);
+                LOG.info("event=importance_saved forget_tokens={} retain_tokens={} weights={}",
+                        importance.forgetCount(), importance.retainCount(), importance.names().size());
+                return new ImportanceSummary(outFile, importance.forgetCount(), importance.retainCount());
+            }
+        }
+    }
+
+    /**
+     * The Fisher pass of LOKU-SPEC §2.2: the forget set, and |D_f| retain records drawn uniformly with replacement
+     * with {@code seed} (the reference pairs each forget item with a random retain item), in micro-batches of
+     * {@value #FISHER_BATCH_SIZE}, over the weights of the targeted projections.
+     */
+    static FisherImportance fisherPass(LlamaModel m, List<EncodedExample> forgetSet, List<EncodedExample> retainSet,
+                                       List<String> targets, long seed, Map<String, String> metadata)
+            throws InterruptedException {
+        Random random = new Random(seed);
+        List<EncodedExample> retainSample = new ArrayList<>(forgetSet.size());
+        for (int i = 0; i < forgetSet.size(); i++) {
+            retainSample.add(retainSet.get(random.nextInt(retainSet.size())));
+        }
+        List<String> kinds = targets == null || targets.isEmpty() ? UnlearnSettings.ALL_TARGETS
+                : new LoraConfig(1, 1, 0, targets).targets();
+        return FisherPass.run(m, forgetSet, retainSample, FisherPass.projectionWeights(m, kinds),
+                FISHER_BATCH_SIZE, metadata);
+    }
+
+    /**
+     * Thresholds from the unseen set on the base model, epoch 0, then epochs until the stop rule or maxEpochs.
+     * importanceFile may be null: with fila it is then computed here. Writes outDir/model (+ outDir/adapter).
+     */
+    public UnlearnResult unlearn(Path model, Path forget, Path retain, Path unseen, Path importanceFile,
+                                 UnlearnSettings settings, Path outDir, EpochListener listener)
+            throws IOException, InterruptedException {
+        settings.validate();
+        UnlearningObjective objective = Objectives.byName(settings.method());
+        String baseSha = ContentHash.of(model);
+        String forgetSha = ContentHash.of(forget);
+        EpochListener sink = listener == null ? EpochListener.none() : listener;
+        try (LlamaModel m = ModelLoader.load(model, device)) {
+            List<EncodedExample> forgetSet = RecordFiles.read(m, forget);
+            List<EncodedExample> retainSet = RecordFiles.read(m, retain);
+            List<EncodedExample> unseenSet = RecordFiles.read(m, unseen);
+            RecordSetScores unseenScores = evaluator.score(m, unseenSet, true);
+            Thresholds thresholds = Thresholds.measuredOnUnseen(unseenScores.ma(), unseenScores.el10());
+            LOG.info("event=unlearn_start method={} lora_rank={} fila={} forget_records={} forget_sha256={}"
+                    + " threshold_ma={} threshold_el10={}", settings.method(), settings.loraRank(), settings.fila(),
+                    forgetSet.size(), forgetSha, thresholds.ma(), thresholds.el());
+            CausalLm reference = objective.needs().referenceModel() ? m.copy() : null;
+            try (TrainableWeights weights = trainableWeights(m, model, settings, importanceFile, forgetSet, retainSet)) {
+                UnlearningLoop loop = new UnlearningLoop(m, reference, weights, objective, forgetSet, retainSet,
+                        settings, evaluator);
+                UnlearningLoop.Outcome outcome = loop.run(thresholds, e -> {
+                    LOG.info(String.format(Locale.ROOT, "event=unlearn_epoch epoch=%d loss=%.6f forget_ma=%.4f"
+                                    + " forget_el10=%.4f retain_ma=%.4f retain_nll=%.4f seconds=%.2f", e.epoch(),
+                            e.loss(), e.forgetMa(), e.forgetEl10(), e.retainMa(), e.retainNll(), e.seconds()));
+                    sink.onEpoch(e);
+                });
+                Path modelDir = outDir.resolve("model");
+                Files.createDirectories(modelDir);
+                weights.writeModel(modelDir);
+                Path adapterDir = weights.writeAdapter(outDir.resolve("adapter"));
+                UnlearnReport report = new UnlearnReport(settings.method(), hyperparameters(settings), settings.seed(),
+                        baseSha, forgetSha, thresholds.ma(), thresholds.el(), outcome.epochs(),
+                        outcome.stoppedAtEpoch(), outcome.reachedThreshold());
+                LOG.info("event=unlearn_done stopped_at_epoch={} reached_threshold={}", outcome.stoppedAtEpoch(),
+                        outcome.reachedThreshold());
+                return new UnlearnResult(report, modelDir, adapterDir);
+            } finally {
+                if (reference != null) {
+                    reference.close();
+                }
+            }
+        }
+    }
+
+    private static TrainableWeights trainableWeights(LlamaModel model, Path modelPath, UnlearnSettings settings,
+                                                     Path importanceFile, List<EncodedExample> forgetSet,
+                                                     List<EncodedExample> retainSet)
+            throws IOException, InterruptedException {
+        if (!settings.usesLora()) {
+            return new FullWeights(model);
+        }
+        LoraConfig config = new LoraConfig(settings.loraRank(), settings.loraAlpha(), 0.0, settings.targets());
+        LoraModel lora;
+        if (settings.fila()) {
+            try (FisherImportance importance = importanceFile != null
+                    ? FisherImportance.load(importanceFile, model.manager())
+                    : fisherPass(model, forgetSet, retainSet, settings.targets(), settings.seed(), Map.of())) {
+                lora = LoraModel.attachFila(model, config, importance, settings.seed());
+            }
+        } else {
+            lora = LoraModel.attach(model, config, settings.seed());
+        }
+        return new LoraWeights(lora, settings.fila(), modelPath.toAbsolutePath().toString());
+    }
+
+    /** The run's hyper-parameters as the report lists them (strings, so the map stays flat and schema-free). */
+    static Map<String, String> hyperparameters(UnlearnSettings s) {
+        Map<String, String> hp = new LinkedHashMap<>();
+        hp.put("lora_rank", Integer.toString(s.loraRank()));
+        hp.put("lora_alpha", Double.toString(s.loraAlpha()));
+        hp.put("targets", String.join(",", s.targets()));
+        hp.put("fila", Boolean.toString(s.fila()));
+        hp.put("learning_rate", Double.toString(s.learningRate()));
+        hp.put("max_epochs", Integer.toString(s.maxEpochs()));
+        hp.put("batch_size", Integer.toString(s.batchSize()));
+        hp.put("optimizer", String.format(Locale.ROOT, "adam(beta1=%s,beta2=%s,eps=%s,weight_decay=%s)",
+                UnlearningLoop.ADAM.beta1(), UnlearningLoop.ADAM.beta2(), UnlearningLoop.ADAM.epsilon(),
+                UnlearningLoop.ADAM.weightDecay()));
+        hp.put("schedule", "constant");
+        hp.put("steps_per_epoch", "1");
+        hp.put("fisher_batch_size", Integer.toString(FISHER_BATCH_SIZE));
+        hp.put("retain_sampling", "uniform_with_replacement_per_epoch");
+        hp.put("stop_rule", "forget_ma<unseen_ma and forget_el10<unseen_el10");
+        return hp;
+    }
+}

@@ -1,0 +1,197 @@
+package dev.loku.core.engine;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import dev.loku.core.data.BatchCollator;
+import dev.loku.core.data.EncodedExample;
+import dev.loku.core.data.ModelBatches;
+import dev.loku.core.metrics.Thresholds;
+import dev.loku.core.model.CausalLm;
+import dev.loku.core.model.NoGrad;
+import dev.loku.core.objective.ObjectiveInputs;
+import dev.loku.core.objective.ObjectiveNeeds;
+import dev.loku.core.objective.ScoredBatch;
+import dev.loku.core.objective.UnlearningObjective;
+import dev.loku.core.train.AdamW;
+import dev.loku.core.train.AdamWConfig;
+import dev.loku.core.train.GradientAccumulator;
+import dev.loku.core.train.Gradients;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * The unlearning epochs of the extraction-benchmark protocol (LOKU-SPEC §3.2), for any objective of §4 and either
+ * full weights or LoRA factors:
+ * <ol>
+ *   <li>epoch 0 measures forget MA/EL_10 and retain MA/NLL before any update;</li>
+ *   <li>each epoch is one optimiser step over the whole forget set: its micro-batches are each paired with a retain
+ *       micro-batch of equal size drawn at random with replacement, anew every epoch (§2.2, §8.16), and their
+ *       gradients are averaged ({@link GradientAccumulator}) into a single Adam update (§8.13);</li>
+ *   <li>after the update forget MA/EL_10 and retain MA/NLL are measured; the loop stops as soon as both forget
+ *       metrics are below the thresholds (the stop rule), or after the epoch budget.</li>
+ * </ol>
+ * Adam as Jang et al.: betas (0.9, 0.98), no weight decay, a constant learning rate.
+ */
+final class UnlearningLoop {
+
+    static final AdamWConfig ADAM = new AdamWConfig(0.9, 0.98, 1e-8, 0.0);
+
+    record Outcome(List<EpochRecord> epochs, int stoppedAtEpoch, boolean reachedThreshold) {}
+
+    private final CausalLm model;
+    private final CausalLm reference;
+    private final TrainableWeights weights;
+    private final UnlearningObjective objective;
+    private final ObjectiveNeeds needs;
+    private final List<EncodedExample> forget;
+    private final List<EncodedExample> retain;
+    private final UnlearnSettings settings;
+    private final RecordSetEvaluator evaluator;
+    private final int padId;
+
+    /**
+     * @param reference the frozen starting model, when the objective needs reference logits (KL, NPO); else null
+     */
+    UnlearningLoop(CausalLm model, CausalLm reference, TrainableWeights weights, UnlearningObjective objective,
+                   List<EncodedExample> forget, List<EncodedExample> retain, UnlearnSettings settings,
+                   RecordSetEvaluator evaluator) {
+        this.model = model;
+        this.reference = reference;
+        this.weights = weights;
+        this.objective = objective;
+        this.needs = objective.needs();
+        this.forget = forget;
+        this.retain = retain;
+        this.settings = settings;
+        this.evaluator = evaluator;
+        this.padId = model.tokenizer().padId();
+        if (needs.referenceModel() && reference == null) {
+            throw new IllegalArgumentException(objective.name() + " needs a frozen reference model");
+        }
+        if (needs.retainBatch() && retain.isEmpty()) {
+            throw new IllegalArgumentException(objective.name() + " needs retain records");
+        }
+    }
+
+    Outcome run(Thresholds thresholds, EpochListener listener) throws InterruptedException {
+        Random sampler = new Random(settings.seed());
+        List<EpochRecord> epochs = new ArrayList<>();
+        List<EncodedExample> partners = retainSample(sampler);
+
+        long start = System.nanoTime();
+        double loss0 = epochLoss(partners, null);
+        EpochRecord zero = measure(0, loss0, start);
+        epochs.add(zero);
+        listener.onEpoch(zero);
+        if (thresholds.reachedBy(zero.forgetMa(), zero.forgetEl10())) {
+            return new Outcome(epochs, 0, true);
+        }
+
+        Map<String, NDArray> params = weights.parameters();
+        try (NDManager scope = model.manager().newSubManager(); AdamW adam = new AdamW(ADAM, scope);
+                GradientAccumulator accumulator = new GradientAccumulator(scope,
+                        ModelBatches.chunks(forget, settings.batchSize()).size())) {
+            for (int epoch = 1; epoch <= settings.maxEpochs(); epoch++) {
+                start = System.nanoTime();
+                if (epoch > 1) {
+                    partners = retainSample(sampler);
+                }
+                double loss = epochLoss(partners, accumulator);
+                RecordSetEvaluator.checkInterrupted();
+                adam.step(params, accumulator.gradients(), settings.learningRate());
+                accumulator.reset();
+                EpochRecord record = measure(epoch, loss, start);
+                epochs.add(record);
+                listener.onEpoch(record);
+                if (thresholds.reachedBy(record.forgetMa(), record.forgetEl10())) {
+                    return new Outcome(epochs, epoch, true);
+                }
+            }
+        }
+        return new Outcome(epochs, settings.maxEpochs(), false);
+    }
+
+    /** |D_f| retain records drawn uniformly with replacement (LOKU-SPEC §2.2, §8.16); empty when not needed. */
+    private List<EncodedExample> retainSample(Random sampler) {
+        List<EncodedExample> out = new ArrayList<>(forget.size());
+        if (!needs.retainBatch()) {
+            return out;
+        }
+        for (int i = 0; i < forget.size(); i++) {
+            out.add(retain.get(sampler.nextInt(retain.size())));
+        }
+        return out;
+    }
+
+    /**
+     * The objective over the whole forget set in micro-batches, as the mean of the micro-batch losses. With an
+     * accumulator the micro-batch gradients are added to it; without one this is a forward pass only (epoch 0).
+     */
+    @SuppressWarnings("try") // NoGrad is a scope guard
+    private double epochLoss(List<EncodedExample> partners, GradientAccumulator accumulator)
+            throws InterruptedException {
+        List<List<EncodedExample>> forgetChunks = ModelBatches.chunks(forget, settings.batchSize());
+        List<List<EncodedExample>> retainChunks = needs.retainBatch()
+                ? ModelBatches.chunks(partners, settings.batchSize()) : null;
+        Map<String, NDArray> params = weights.parameters();
+        double sum = 0;
+        for (int c = 0; c < forgetChunks.size(); c++) {
+            RecordSetEvaluator.checkInterrupted();
+            List<EncodedExample> f = forgetChunks.get(c);
+            List<EncodedExample> r = retainChunks == null ? null : retainChunks.get(c);
+            try (NDManager step = model.manager().newSubManager()) {
+                NDArray forgetLabels = BatchCollator.collate(f, padId, step).labels();
+                NDArray retainLabels = r == null ? null : BatchCollator.collate(r, padId, step).labels();
+                NDArray forgetRef = null;
+                NDArray retainRef = null;
+                if (needs.referenceModel()) {
+                    try (NoGrad ignored = NoGrad.enter()) {
+                        forgetRef = needs.forgetReferenceLogits()
+                                ? reference.logits(step, ModelBatches.of(f, padId)) : null;
+                        retainRef = needs.retainReferenceLogits()
+                                ? reference.logits(step, ModelBatches.of(r, padId)) : null;
+                    }
+                }
+                if (accumulator == null) {
+                    try (NoGrad ignored = NoGrad.enter()) {
+                        sum += loss(step, f, r, forgetLabels, retainLabels, forgetRef, retainRef).getFloat();
+                    }
+                } else {
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        NDArray total = loss(step, f, r, forgetLabels, retainLabels, forgetRef, retainRef);
+                        sum += total.getFloat();
+                        gc.backward(total);
+                    }
+                    Map<String, NDArray> grads = Gradients.of(params);
+                    try {
+                        accumulator.add(grads);
+                    } finally {
+                        grads.values().forEach(NDArray::close);
+                    }
+                    Gradients.zero(params.values());
+                }
+            }
+        }
+        return sum / forgetChunks.size();
+    }
+
+    private NDArray loss(NDManager step, List<EncodedExample> f, List<EncodedExample> r, NDArray forgetLabels,
+                         NDArray retainLabels, NDArray forgetRef, NDArray retainRef) {
+        ScoredBatch forgetScored = new ScoredBatch(model.logits(step, ModelBatches.of(f, padId)), forgetLabels);
+        ScoredBatch retainScored = r == null ? null
+                : new ScoredBatch(model.logits(step, ModelBatches.of(r, padId)), retainLabels);
+        return objective.compute(new ObjectiveInputs(forgetScored, retainScored, forgetRef, retainRef)).total();
+    }
+
+    private EpochRecord measure(int epoch, double loss, long startNanos) throws InterruptedException {
+        RecordSetScores f = evaluator.score(model, forget, true);
+        RecordSetScores r = retain.isEmpty() ? null : evaluator.score(model, retain, false);
+        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        return new EpochRecord(epoch, loss, f.ma(), f.el10(), r == null ? Double.NaN : r.ma(),
+                r == null ? Double.NaN : r.nll(), seconds);
+    }
+}

@@ -1,0 +1,73 @@
+package dev.loku.core.engine;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.loku.core.data.SyntheticPersons;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The measurement behind {@link UnlearnSettings#loku()}'s defaults (docs/engine.md), not a unit test: stories260K
+ * fine-tuned on synthetic person records until it memorises them, then unlearning of some of them.
+ *
+ * <pre>
+ *   java -cp ... dev.loku.core.engine.EngineTuningBench WORKDIR finetune PERSONS EPOCHS LR
+ *   java -cp ... dev.loku.core.engine.EngineTuningBench WORKDIR unlearn FORGET METHOD RANK FILA LR MAX_EPOCHS
+ * </pre>
+ */
+public final class EngineTuningBench {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public static void main(String[] args) throws Exception {
+        Path work = Path.of(args[0]);
+        Files.createDirectories(work);
+        UnlearningEngine engine = new UnlearningEngine(Device.cpu());
+        if (args[1].equals("finetune")) {
+            int persons = Integer.parseInt(args[2]);
+            writePersons(work.resolve("train.jsonl"), SyntheticPersons.generate(7, persons));
+            // Unseen: people drawn with another seed, never trained on.
+            writePersons(work.resolve("unseen.jsonl"), SyntheticPersons.generate(1234, 20));
+            long t0 = System.nanoTime();
+            FinetuneResult r = engine.finetune(Path.of("models/stories260K"), work.resolve("train.jsonl"),
+                    new FinetuneSettings(Integer.parseInt(args[3]), Double.parseDouble(args[4]), 16, 1),
+                    work.resolve("finetuned"), e -> {
+                        if (e % 10 == 0) {
+                            System.out.printf(Locale.ROOT, "epoch %d %.1fs%n", e, (System.nanoTime() - t0) / 1e9);
+                        }
+                    });
+            System.out.printf(Locale.ROOT, "final loss %.4f train MA %.4f in %.1fs%n", r.finalLoss(), r.trainMa(),
+                    (System.nanoTime() - t0) / 1e9);
+        } else {
+            int forget = Integer.parseInt(args[2]);
+            List<String> lines = Files.readAllLines(work.resolve("train.jsonl"));
+            Files.write(work.resolve("forget.jsonl"), lines.subList(0, forget));
+            Files.write(work.resolve("retain.jsonl"), lines.subList(forget, lines.size()));
+            UnlearnSettings s = UnlearnSettings.loku().withMethod(args[3]).withLoraRank(Integer.parseInt(args[4]))
+                    .withFila(Boolean.parseBoolean(args[5])).withLearningRate(Double.parseDouble(args[6]))
+                    .withMaxEpochs(Integer.parseInt(args[7]));
+            UnlearnResult r = engine.unlearn(work.resolve("finetuned"), work.resolve("forget.jsonl"),
+                    work.resolve("retain.jsonl"), work.resolve("unseen.jsonl"), null, s, work.resolve("out"),
+                    e -> System.out.printf(Locale.ROOT,
+                            "epoch %2d loss %8.4f forget MA %.4f EL10 %.4f retain MA %.4f NLL %.4f %.1fs%n",
+                            e.epoch(), e.loss(), e.forgetMa(), e.forgetEl10(), e.retainMa(), e.retainNll(),
+                            e.seconds()));
+            System.out.printf(Locale.ROOT, "thresholds MA %.4f EL10 %.4f stopped %d reached %s%n",
+                    r.report().thresholdMa(), r.report().thresholdEl10(), r.report().stoppedAtEpoch(),
+                    r.report().reachedThreshold());
+        }
+    }
+
+    static void writePersons(Path file, List<SyntheticPersons.Person> persons) throws IOException {
+        List<String> lines = new ArrayList<>();
+        for (SyntheticPersons.Person p : persons) {
+            lines.add(JSON.writeValueAsString(Map.of("text", p.text())));
+        }
+        Files.write(file, lines);
+    }
+}

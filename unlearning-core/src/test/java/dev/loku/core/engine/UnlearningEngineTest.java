@@ -1,0 +1,194 @@
+package dev.loku.core.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.loku.core.data.EncodedExample;
+import dev.loku.core.data.SyntheticPersons;
+import dev.loku.core.fisher.FisherImportance;
+import dev.loku.core.model.LlamaModel;
+import dev.loku.core.model.ModelLoader;
+import dev.loku.core.testing.ProjectFiles;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The engine end to end on a small real setup: stories260K fine-tuned on ten synthetic person records until it
+ * memorises them, then three of them unlearned.
+ */
+class UnlearningEngineTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    static Path dir;
+
+    private static UnlearningEngine engine;
+    private static Path base;
+    private static Path forget;
+    private static Path retain;
+    private static Path unseen;
+    private static FinetuneResult finetuned;
+
+    @BeforeAll
+    static void memorise() throws Exception {
+        engine = new UnlearningEngine(Device.cpu());
+        List<SyntheticPersons.Person> people = SyntheticPersons.generate(11, 13);
+        Path train = dir.resolve("train.jsonl");
+        EngineTuningBench.writePersons(train, people.subList(0, 10));
+        forget = dir.resolve("forget.jsonl");
+        EngineTuningBench.writePersons(forget, people.subList(0, 3));
+        retain = dir.resolve("retain.jsonl");
+        EngineTuningBench.writePersons(retain, people.subList(3, 10));
+        unseen = dir.resolve("unseen.jsonl");
+        EngineTuningBench.writePersons(unseen, people.subList(10, 13));
+        List<Integer> epochsDone = new ArrayList<>();
+        finetuned = engine.finetune(ProjectFiles.stories260K(), train, new FinetuneSettings(60, 1e-2, 10, 3),
+                dir.resolve("finetuned"), epochsDone::add);
+        base = finetuned.modelDir();
+        assertEquals(60, epochsDone.size());
+        assertEquals(60, epochsDone.get(59));
+    }
+
+    @Test
+    void finetuningMemorisesTheRecordsAndWritesALoadableFolder() throws Exception {
+        assertTrue(finetuned.trainMa() > 0.8, "train MA " + finetuned.trainMa());
+        assertTrue(Files.isRegularFile(base.resolve("config.json")));
+        ModelScores scores = engine.evaluate(base, forget, retain, unseen);
+        assertTrue(scores.forgetMa() > scores.unseenMa() + 0.1, "memorised beyond unseen: " + scores);
+        assertTrue(scores.forgetEl10() > scores.unseenEl10(), scores.toString());
+    }
+
+    @Test
+    void lokuLowersForgetMemorisationAndTheSameSeedGivesTheSameReport() throws Exception {
+        UnlearnSettings settings = UnlearnSettings.loku().withLoraRank(4).withMaxEpochs(3).withLearningRate(1e-2);
+        UnlearnResult first = engine.unlearn(base, forget, retain, unseen, null, settings, dir.resolve("a"),
+                EpochListener.none());
+        List<EpochRecord> heard = new ArrayList<>();
+        UnlearnResult second = engine.unlearn(base, forget, retain, unseen, null, settings, dir.resolve("b"),
+                heard::add);
+
+        UnlearnReport report = first.report();
+        List<EpochRecord> epochs = report.epochs();
+        assertEquals(0, epochs.get(0).epoch(), "epoch 0 comes first");
+        for (int i = 0; i < epochs.size(); i++) {
+            assertEquals(i, epochs.get(i).epoch());
+        }
+        assertEquals(report.stoppedAtEpoch(), epochs.get(epochs.size() - 1).epoch());
+        EpochRecord last = epochs.get(epochs.size() - 1);
+        assertTrue(last.forgetMa() < epochs.get(0).forgetMa() - 0.05,
+                "forget MA " + epochs.get(0).forgetMa() + " -> " + last.forgetMa());
+        assertTrue(last.forgetEl10() < epochs.get(0).forgetEl10(),
+                "forget EL_10 " + epochs.get(0).forgetEl10() + " -> " + last.forgetEl10());
+
+        ModelScores baseScores = engine.evaluate(base, forget, retain, unseen);
+        assertEquals(baseScores.unseenMa(), report.thresholdMa(), 1e-12, "threshold = unseen MA of the base");
+        assertEquals(baseScores.unseenEl10(), report.thresholdEl10(), 1e-12, "threshold = unseen EL_10 of the base");
+        assertEquals(baseScores.forgetMa(), epochs.get(0).forgetMa(), 1e-12, "epoch 0 is the untouched model");
+        assertEquals(report.reachedThreshold(),
+                last.forgetMa() < report.thresholdMa() && last.forgetEl10() < report.thresholdEl10());
+
+        // Determinism: the second run heard every epoch and produced the same numbers.
+        assertEquals(second.report().epochs().size(), heard.size());
+        assertEquals(epochs.size(), second.report().epochs().size());
+        for (int i = 0; i < epochs.size(); i++) {
+            EpochRecord a = epochs.get(i);
+            EpochRecord b = second.report().epochs().get(i);
+            assertEquals(a.loss(), b.loss(), 0.0, "loss, epoch " + i);
+            assertEquals(a.forgetMa(), b.forgetMa(), 0.0, "forget MA, epoch " + i);
+            assertEquals(a.forgetEl10(), b.forgetEl10(), 0.0, "forget EL, epoch " + i);
+            assertEquals(a.retainMa(), b.retainMa(), 0.0, "retain MA, epoch " + i);
+            assertEquals(a.retainNll(), b.retainNll(), 0.0, "retain NLL, epoch " + i);
+        }
+
+        // Outputs: the merged model scores as the last epoch did; the PEFT adapter and FILA's residual base exist.
+        assertNotNull(first.adapterDir());
+        assertTrue(Files.isRegularFile(first.adapterDir().resolve("adapter_config.json")));
+        assertTrue(Files.isRegularFile(first.adapterDir().resolve("adapter_model.safetensors")));
+        ModelScores after = engine.evaluate(first.modelDir(), forget, retain, unseen);
+        assertEquals(last.forgetMa(), after.forgetMa(), 0.02, "the exported merged model is the trained one");
+        assertEquals(last.retainNll(), after.retainNll(), 1e-3);
+
+        // The JSON carries exactly the documented keys; no record text.
+        JsonNode json = JSON.readTree(report.toJson());
+        assertEquals(Set.of("method", "hyperparameters", "seed", "base_model_sha256", "forget_sha256", "thresholds",
+                "epochs", "stopped_at_epoch", "reached_threshold"), keys(json));
+        assertEquals(Set.of("ma", "el10"), keys(json.get("thresholds")));
+        assertEquals(Set.of("epoch", "loss", "forget_ma", "forget_el10", "retain_ma", "retain_nll", "seconds"),
+                keys(json.get("epochs").get(0)));
+        assertEquals("ihl", json.get("method").asText());
+        assertEquals("4", json.get("hyperparameters").get("lora_rank").asText());
+        assertEquals("true", json.get("hyperparameters").get("fila").asText());
+        assertEquals(ContentHash.of(forget), json.get("forget_sha256").asText());
+        assertEquals(64, json.get("base_model_sha256").asText().length());
+        String text = report.toJson();
+        for (String line : Files.readAllLines(forget)) {
+            String name = JSON.readTree(line).get("text").asText().split(" was born")[0];
+            assertFalse(text.contains(name), "the report names no one");
+        }
+    }
+
+    @Test
+    void fullWeightKlStartsFromMinusTheForgetNllAndKeepsNoAdapter() throws Exception {
+        // One micro-batch holds the whole forget set, and KL(ref || θ) = 0 before any update: loss_0 = −NLL(forget).
+        UnlearnSettings settings = UnlearnSettings.loku().withMethod("kl").withLoraRank(0).withMaxEpochs(1)
+                .withLearningRate(1e-3);
+        UnlearnResult result = engine.unlearn(base, forget, retain, unseen, null, settings, dir.resolve("kl"),
+                EpochListener.none());
+        double forgetNll;
+        try (LlamaModel m = ModelLoader.load(base, Device.cpu())) {
+            List<EncodedExample> f = RecordFiles.read(m, forget);
+            forgetNll = new RecordSetEvaluator().score(m, f, false).nll();
+        }
+        assertEquals(-forgetNll, result.report().epochs().get(0).loss(), 1e-4);
+        assertNull(result.adapterDir());
+        assertFalse(Files.exists(dir.resolve("kl").resolve("adapter")));
+        assertTrue(result.report().epochs().get(1).forgetMa() <= result.report().epochs().get(0).forgetMa());
+        assertEquals("0", result.report().hyperparameters().get("lora_rank"));
+    }
+
+    @Test
+    void importanceFileHoldsForgetAndRetainFisherForTheTargets() throws Exception {
+        Path out = dir.resolve("importance").resolve("fisher.safetensors");
+        ImportanceSummary summary = engine.estimateImportance(base, forget, retain, List.of("q_proj", "down_proj"),
+                5, out);
+        long forgetTokens;
+        try (LlamaModel m = ModelLoader.load(base, Device.cpu())) {
+            forgetTokens = RecordFiles.read(m, forget).stream().mapToLong(EncodedExample::labelCount).sum();
+            try (FisherImportance fisher = FisherImportance.load(out, m.manager())) {
+                assertEquals(summary.forgetTokens(), fisher.forgetCount());
+                assertEquals(summary.retainTokens(), fisher.retainCount());
+                int layers = m.config().numLayers();
+                assertEquals(2 * layers, fisher.names().size(), fisher.names().toString());
+                assertTrue(fisher.names().stream().allMatch(n -> n.endsWith("q_proj.weight")
+                        || n.endsWith("down_proj.weight")));
+                assertEquals(ContentHash.of(forget), fisher.metadata().get(FisherImportance.FORGET_SHA256));
+            }
+        }
+        assertEquals(forgetTokens, summary.forgetTokens(), "N_f counts the forget set's label tokens");
+        assertTrue(summary.retainTokens() > 0);
+        assertEquals(out, summary.file());
+    }
+
+    private static Set<String> keys(JsonNode node) {
+        Set<String> out = new TreeSet<>();
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            out.add(it.next());
+        }
+        return out;
+    }
+}

@@ -1,0 +1,86 @@
+package dev.loku.core.lora;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import dev.loku.core.data.EncodedExample;
+import dev.loku.core.fisher.FisherImportance;
+import dev.loku.core.fisher.FisherPass;
+import dev.loku.core.model.LinearProjection;
+import dev.loku.core.model.LlamaModel;
+import dev.loku.core.model.TokenBatch;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * FILA on stories260K with a real Fisher pass (stories.jsonl records 0-4 as the forget set, 10-14 as retain):
+ * unchanged logits at step 0, rewritten base weights, residual + s·B·A = W, and factors shaped by the importance.
+ */
+class FilaAttachTest {
+
+    @Test
+    void filaRewritesTheBaseAndKeepsTheFunctionAtStepZero() throws Exception {
+        try (LlamaModel model = Stories.model()) {
+            List<EncodedExample> forget = Stories.examples(model, 0, 5);
+            List<EncodedExample> retain = Stories.examples(model, 10, 15);
+            TokenBatch batch = Stories.batch(model, Stories.examples(model, 0, 8));
+            float[] before = Stories.logits(model, batch);
+            Map<String, float[]> original = new HashMap<>();
+            model.parameters().forEach((n, w) -> original.put(n, w.toFloatArray()));
+
+            LoraConfig config = LoraConfig.defaults(4);
+            try (FisherImportance importance = FisherPass.run(model, forget, retain, null, 2, Map.of());
+                    LoraModel lora = LoraModel.attachFila(model, config, importance, 42)) {
+                float[] after = Stories.logits(model, batch);
+                double diff = Stories.maxAbsDiff(before, after);
+                assertTrue(diff <= 1e-4 * Stories.maxAbs(before), "logits moved by " + diff + " at step 0 (max |logit| "
+                        + Stories.maxAbs(before) + ")");
+
+                for (LinearProjection p : config.select(model)) {
+                    float[] w0 = original.get(p.weightName());
+                    float[] res = model.parameter(p.weightName()).toFloatArray();
+                    NDArray a = lora.trainableParameters().get(LoraModel.peftKey(p.module(), "A"));
+                    NDArray b = lora.trainableParameters().get(LoraModel.peftKey(p.module(), "B"));
+                    assertEquals(new Shape(4, p.inFeatures()), a.getShape());
+                    assertEquals(new Shape(p.outFeatures(), 4), b.getShape());
+                    // The base now holds W - s·B₀A₀: far from W, and W is recovered by adding s·B₀A₀ back.
+                    double moved = Stories.maxAbsDiff(w0, res);
+                    assertTrue(moved > 0.1 * Stories.maxAbs(w0), p.weightName() + " barely changed: " + moved);
+                    float[] rebuilt = LoraModelTest.plainMerge(res, b.toFloatArray(), a.toFloatArray(),
+                            p.outFeatures(), p.inFeatures(), 4, config.scaling());
+                    assertTrue(Stories.maxAbsDiff(w0, rebuilt) <= 1e-5 * Stories.maxAbs(w0) + 1e-6,
+                            p.weightName() + ": W_res + s·B·A differs from W by " + Stories.maxAbsDiff(w0, rebuilt));
+                    assertTrue(a.hasGradient() && b.hasGradient());
+                    assertTrue(!model.parameter(p.weightName()).hasGradient());
+                }
+            }
+            // Closing the adapters leaves the residual base: the model's function now differs.
+            assertTrue(Stories.maxAbsDiff(before, Stories.logits(model, batch)) > 1e-2);
+        }
+    }
+
+    @Test
+    void filaNeedsImportanceForEveryTarget() throws Exception {
+        try (LlamaModel model = Stories.model()) {
+            List<EncodedExample> forget = Stories.examples(model, 0, 2);
+            List<EncodedExample> retain = Stories.examples(model, 10, 12);
+            List<String> qOnly = FisherPass.projectionWeights(model, List.of("q_proj"));
+            try (FisherImportance importance = FisherPass.run(model, forget, retain, qOnly, 2, Map.of())) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                        () -> LoraModel.attachFila(model, LoraConfig.defaults(2), importance, 1));
+                assertTrue(e.getMessage().contains("k_proj"), e.getMessage());
+                float[] w = model.parameter(qOnly.get(0)).toFloatArray();
+                try (LoraModel lora = LoraModel.attachFila(model, new LoraConfig(2, 4, 0, List.of("q_proj")),
+                        importance, 1)) {
+                    assertEquals(2 * model.config().numLayers(), lora.trainableParameters().size());
+                    assertTrue(Stories.maxAbsDiff(w, model.parameter(qOnly.get(0)).toFloatArray()) > 0);
+                }
+            }
+        }
+    }
+}

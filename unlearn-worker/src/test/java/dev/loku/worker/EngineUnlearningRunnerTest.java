@@ -69,7 +69,7 @@ class EngineUnlearningRunnerTest {
         assertEquals(0.004, s.learningRate(), 1e-12);
         assertEquals(9, s.maxEpochs());
         assertEquals(99L, s.seed());
-        assertEquals(loku.loraAlpha(), s.loraAlpha());
+        assertEquals(32.0, s.loraAlpha(), "alpha = 2r, the paper's choice, at the strengthened rank");
         assertEquals(loku.targets(), s.targets());
         assertEquals(loku.batchSize(), s.batchSize());
 

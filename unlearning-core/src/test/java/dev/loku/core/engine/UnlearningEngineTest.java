@@ -171,6 +171,21 @@ class UnlearningEngineTest {
     }
 
     @Test
+    void anInterruptDuringUnlearningStopsItWithInterruptedExceptionAndFreesEverything() {
+        int arraysBefore = LiveArrays.count();
+        UnlearnSettings settings = UnlearnSettings.loku().withLoraRank(0).withMethod("ga").withMaxEpochs(5);
+        try {
+            org.junit.jupiter.api.Assertions.assertThrows(InterruptedException.class, () -> engine.unlearn(base,
+                    forget, retain, unseen, null, settings, dir.resolve("interrupted"),
+                    e -> Thread.currentThread().interrupt()));
+        } finally {
+            Thread.interrupted();
+        }
+        assertEquals(arraysBefore, LiveArrays.count(), "native arrays left behind by an interrupted run");
+        assertFalse(Files.exists(dir.resolve("interrupted").resolve("model")), "no candidate after an interrupt");
+    }
+
+    @Test
     void importanceFileHoldsForgetAndRetainFisherForTheTargets() throws Exception {
         Path out = dir.resolve("importance").resolve("fisher.safetensors");
         ImportanceSummary summary = engine.estimateImportance(base, forget, retain, List.of("q_proj", "down_proj"),

@@ -134,8 +134,7 @@ final class ExperimentMemorisationCommand implements Runnable {
     @Option(names = "--lr", description = "Learning rate of the LoRA runs. Default: the engine's LoKU default.")
     Double lr;
 
-    @Option(names = "--full-lr", description = "Learning rate of the full-weight GA run. Default: --lr / 10 (full"
-            + " fine-tuning conventionally takes a 10x smaller rate than LoRA, LOKU-SPEC §3.1).")
+    @Option(names = "--full-lr", description = "Learning rate of the full-weight GA run. Default: the same as --lr.")
     Double fullLr;
 
     @Option(names = "--max-epochs", description = "Epoch budget of every run. Default: the engine's LoKU default.")
@@ -164,16 +163,13 @@ final class ExperimentMemorisationCommand implements Runnable {
         UnlearnSettings defaults = UnlearnSettings.loku();
         int r = rank != null ? rank : defaults.loraRank();
         double loraLr = lr != null ? lr : defaults.learningRate();
-        double fullWeightsLr = fullLr != null ? fullLr : loraLr / 10;
+        double fullWeightsLr = fullLr != null ? fullLr : loraLr;
         int budget = maxEpochs != null ? maxEpochs : defaults.maxEpochs();
         if (replay < 0 || replayTokens < 1) {
             throw new UserException("--replay must be at least 0 and --replay-tokens at least 1");
         }
         if (r < 1) {
             throw new UserException("--rank must be at least 1 (the full-weight run is ga-full)");
-        }
-        if (!Files.isRegularFile(storiesPath)) {
-            throw new UserException("no story texts at " + storiesPath + "; pass --stories FILE (JSONL with \"text\")");
         }
         ExperimentData data;
         Device dev;
@@ -182,6 +178,9 @@ final class ExperimentMemorisationCommand implements Runnable {
             dev = Devices.parse(device);
         } catch (IllegalArgumentException e) {
             throw new UserException(e.getMessage(), e);
+        }
+        if (!Files.isRegularFile(storiesPath)) {
+            throw new UserException("no story texts at " + storiesPath + "; pass --stories FILE (JSONL with \"text\")");
         }
 
         long start = System.nanoTime();

@@ -48,7 +48,7 @@ final class EvalCommand implements Runnable {
         DataFiles.requireFile("--retain", retain);
         DataFiles.requireFile("--unseen", unseen);
         UnlearningEngine engine = new UnlearningEngine(DataFiles.device(modelOptions.device));
-        EvaluationReport r = DataFiles.run(() -> engine.evaluateDetailed(modelOptions.model, forget, retain, unseen));
+        EvaluationReport r = DataFiles.run(() -> engine.evaluate(modelOptions.model, forget, retain, unseen, true));
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             ObjectNode o = CliJson.MAPPER.createObjectNode();

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 VersionCommand.class,
                 LmCommand.class,
                 BenchCommand.class,
+                ExperimentCommand.class,
                 ServeCommand.class,
                 StatusCommand.class,
                 FinetuneCommand.class,

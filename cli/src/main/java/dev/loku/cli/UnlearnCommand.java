@@ -9,6 +9,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -51,6 +52,11 @@ final class UnlearnCommand implements Runnable {
 
     @Option(names = "--fila", description = "Initialise LoRA from Fisher importance (FILA); needs a rank above 0.")
     boolean fila;
+
+    @Option(names = "--targets", split = ",", paramLabel = "KIND",
+            description = "Projections that get adapters: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj or"
+                    + " all, self_attn, mlp. Default: all.")
+    List<String> targets;
 
     @Option(names = "--importance", paramLabel = "FILE",
             description = "A saved Fisher importance file for --fila (computed here when omitted).")
@@ -130,6 +136,9 @@ final class UnlearnCommand implements Runnable {
                 s = s.withLoraRank(loraRank);
             }
             s = s.withFila(fila);
+            if (targets != null && !targets.isEmpty()) {
+                s = s.withTargets(targets);
+            }
             if (maxEpochs != null) {
                 s = s.withMaxEpochs(maxEpochs);
             }

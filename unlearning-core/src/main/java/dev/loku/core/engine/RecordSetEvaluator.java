@@ -34,7 +34,7 @@ public final class RecordSetEvaluator {
     /** Rows per forward pass for the teacher-forced metrics. */
     public static final int DEFAULT_BATCH_SIZE = 32;
     /** Prefixes per batched generation call for EL_10. */
-    public static final int DEFAULT_GENERATION_BATCH = 256;
+    public static final int DEFAULT_GENERATION_BATCH = 512;
 
     private final int batchSize;
     private final ExtractionLikelihood extraction;

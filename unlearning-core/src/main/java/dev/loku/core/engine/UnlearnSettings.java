@@ -1,5 +1,6 @@
 package dev.loku.core.engine;
 
+import dev.loku.core.lora.LoraConfig;
 import dev.loku.core.objective.Objectives;
 import java.util.List;
 import java.util.Locale;
@@ -10,7 +11,8 @@ import java.util.Locale;
  * @param method the objective: ihl, ga, gd, kl or npo ({@link Objectives#NAMES})
  * @param loraRank LoRA rank r; 0 trains the full weights instead of adapters
  * @param loraAlpha LoRA alpha; the adapter's update is scaled by alpha / r (PEFT convention, §2.4)
- * @param targets projection kinds that get adapters, e.g. {@code q_proj}, {@code down_proj} (§2.5)
+ * @param targets projection kinds that get adapters, e.g. {@code q_proj}, {@code down_proj}; the shorthands
+ *     {@code all}, {@code self_attn} and {@code mlp} are expanded (§2.5)
  * @param fila initialise the adapters from Fisher importance (FILA, §2); needs loraRank &gt; 0
  * @param learningRate the constant Adam learning rate
  * @param maxEpochs the epoch budget; training stops earlier once the stop rule holds (§3.2)
@@ -21,8 +23,7 @@ public record UnlearnSettings(String method, int loraRank, double loraAlpha, Lis
                               double learningRate, int maxEpochs, int batchSize, long seed) {
 
     /** Every linear projection of a Llama block (LOKU-SPEC §2.5 "all"); lm_head and embeddings are never adapted. */
-    public static final List<String> ALL_TARGETS =
-            List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+    public static final List<String> ALL_TARGETS = LoraConfig.ALL_TARGETS;
 
     /** Tuned on stories260K; see docs/engine.md for the measurements behind these values. */
     static final int DEFAULT_RANK = 8;
@@ -43,10 +44,8 @@ public record UnlearnSettings(String method, int loraRank, double loraAlpha, Lis
         if (!(loraAlpha > 0)) {
             throw new IllegalArgumentException("LoRA alpha must be positive, got " + loraAlpha);
         }
-        targets = List.copyOf(targets);
-        if (targets.isEmpty()) {
-            throw new IllegalArgumentException("name at least one target projection, e.g. " + ALL_TARGETS);
-        }
+        // LoraConfig owns the target vocabulary: it validates and expands all / self_attn / mlp (LOKU-SPEC §2.5).
+        targets = new LoraConfig(1, 1.0, 0.0, targets).targets();
         if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
             throw new IllegalArgumentException("the learning rate must be positive, got " + learningRate);
         }

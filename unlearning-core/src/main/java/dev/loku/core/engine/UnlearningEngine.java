@@ -66,20 +66,26 @@ public final class UnlearningEngine {
         return device;
     }
 
-    /** Scores any model (HF folder or llama2.c .bin) on three JSONL files ({"text"} or {"question","answer"}). */
+    /**
+     * Scores any model (HF folder or llama2.c .bin) on three JSONL files ({"text"} or {"question","answer"}).
+     * EL_10 is measured on the forget and unseen sets only (the retain set needs MA and NLL).
+     */
     public ModelScores evaluate(Path model, Path forget, Path retain, Path unseen)
             throws IOException, InterruptedException {
-        EvaluationReport r = evaluateDetailed(model, forget, retain, unseen);
+        EvaluationReport r = evaluate(model, forget, retain, unseen, false);
         return new ModelScores(r.forget().ma(), r.forget().el10(), r.retain().ma(), r.retain().nll(),
                 r.unseen().ma(), r.unseen().el10());
     }
 
-    /** As {@link #evaluate}, with every metric of every set (EL_10 on all three, exact memorisation, ...). */
-    public EvaluationReport evaluateDetailed(Path model, Path forget, Path retain, Path unseen)
+    /**
+     * Every metric of every set; EL_10 of the retain set only when {@code retainExtraction} (it costs one greedy
+     * continuation per prefix of every retain record).
+     */
+    public EvaluationReport evaluate(Path model, Path forget, Path retain, Path unseen, boolean retainExtraction)
             throws IOException, InterruptedException {
         try (LlamaModel m = ModelLoader.load(model, device)) {
             RecordSetScores f = evaluator.score(m, RecordFiles.read(m, forget), true);
-            RecordSetScores r = evaluator.score(m, RecordFiles.read(m, retain), true);
+            RecordSetScores r = evaluator.score(m, RecordFiles.read(m, retain), retainExtraction);
             RecordSetScores u = evaluator.score(m, RecordFiles.read(m, unseen), true);
             return new EvaluationReport(f, r, u);
         }
@@ -137,7 +143,7 @@ public final class UnlearningEngine {
         for (int i = 0; i < forgetSet.size(); i++) {
             retainSample.add(retainSet.get(random.nextInt(retainSet.size())));
         }
-        List<String> kinds = targets == null || targets.isEmpty() ? UnlearnSettings.ALL_TARGETS
+        List<String> kinds = targets == null || targets.isEmpty() ? LoraConfig.ALL_TARGETS
                 : new LoraConfig(1, 1, 0, targets).targets();
         return FisherPass.run(m, forgetSet, retainSample, FisherPass.projectionWeights(m, kinds),
                 FISHER_BATCH_SIZE, metadata);

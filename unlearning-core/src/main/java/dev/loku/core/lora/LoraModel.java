@@ -142,7 +142,8 @@ public final class LoraModel implements AutoCloseable {
      * then {@link FilaInitializer} gives A₀, B₀ and W_res = W − s·B₀A₀ in fp32. The base weight is overwritten
      * with W_res ({@link LlamaModel#assignParameter}) and A₀, B₀ become the trainable factors, so the model's
      * function is unchanged at step 0 up to fp32 rounding. The SVD is exact (EJML, deterministic) when
-     * min(out, in) ≤ {@value #EXACT_SVD_UP_TO}, else randomised with {@code seed} (libtorch products).
+     * min(out, in) ≤ {@value #EXACT_SVD_UP_TO}, else randomised with {@code seed} (libtorch products); should it not
+     * converge, {@link FallbackSvd} retries on the transpose and then through the Gram matrix.
      *
      * <p>An importance measured on the same checkpoint in the other rotary layout (the metadata key
      * {@link FisherPass#KEY_ROTARY_LAYOUT}) has its q/k rows permuted to the model's layout first.
@@ -160,7 +161,7 @@ public final class LoraModel implements AutoCloseable {
         }
         RotaryLayout importanceLayout = layoutOf(importance);
         boolean permute = importanceLayout != null && importanceLayout != model.config().rotaryLayout();
-        FilaInitializer fila = new FilaInitializer(TruncatedSvd.auto(EXACT_SVD_UP_TO, seed));
+        FilaInitializer fila = new FilaInitializer(new FallbackSvd(TruncatedSvd.auto(EXACT_SVD_UP_TO, seed)));
         LoraModel lora = new LoraModel(model, config, newManager(model));
         try (NoGrad ignored = NoGrad.enter()) {
             for (LinearProjection p : targets) {

@@ -28,6 +28,26 @@ public final class EngineTuningBench {
         Path work = Path.of(args[0]);
         Files.createDirectories(work);
         UnlearningEngine engine = new UnlearningEngine(Device.cpu());
+        if (args[1].equals("time")) {
+            try (dev.loku.core.model.LlamaModel m = dev.loku.core.model.ModelLoader.load(work.resolve("finetuned"),
+                    Device.cpu())) {
+                var forget = RecordFiles.read(m, work.resolve("forget.jsonl"));
+                var retain = RecordFiles.read(m, work.resolve("retain.jsonl"));
+                RecordSetEvaluator ev = new RecordSetEvaluator(32, Integer.parseInt(args[2]));
+                for (int i = 0; i < 3; i++) {
+                    long t0 = System.nanoTime();
+                    ev.score(m, retain, false);
+                    long t1 = System.nanoTime();
+                    ev.score(m, forget, false);
+                    long t2 = System.nanoTime();
+                    double el = ev.extractionLikelihood(m, forget);
+                    long t3 = System.nanoTime();
+                    System.out.printf(Locale.ROOT, "retain MA %.2fs forget MA %.2fs forget EL %.2fs (%.4f)%n",
+                            (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, el);
+                }
+            }
+            return;
+        }
         if (args[1].equals("finetune")) {
             int persons = Integer.parseInt(args[2]);
             writePersons(work.resolve("train.jsonl"), SyntheticPersons.generate(7, persons));

@@ -4,18 +4,24 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.loku.core.data.EncodedExample;
 import dev.loku.core.fisher.FisherImportance;
 import dev.loku.core.fisher.FisherPass;
+import dev.loku.core.model.HfExporter;
 import dev.loku.core.model.LinearProjection;
 import dev.loku.core.model.LlamaModel;
+import dev.loku.core.model.ModelLoader;
 import dev.loku.core.model.TokenBatch;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * FILA on stories260K with a real Fisher pass (stories.jsonl records 0-4 as the forget set, 10-14 as retain):
@@ -61,6 +67,44 @@ class FilaAttachTest {
             }
             // Closing the adapters leaves the residual base: the model's function now differs.
             assertTrue(Stories.maxAbsDiff(before, Stories.logits(model, batch)) > 1e-2);
+        }
+    }
+
+    /**
+     * An importance measured on the llama2.c checkpoint (interleaved q/k rows) applied to the same model exported
+     * as a Hugging Face folder (rotate_half rows): FILA permutes the q/k importance rows, so both runs produce the
+     * same residual base up to the exporter's row permutation. Step-0 logits alone could not show this (FILA keeps
+     * the function whatever the importance), the residuals do.
+     */
+    @Test
+    void importanceFromTheOtherRotaryLayoutIsPermutedToTheModel(@TempDir Path tmp) throws Exception {
+        Path hf = tmp.resolve("hf");
+        Path residualFromBin = tmp.resolve("residual-bin");
+        try (LlamaModel bin = Stories.model()) {
+            HfExporter.export(bin, hf);
+            try (FisherImportance importance = FisherPass.run(bin, Stories.examples(bin, 0, 4),
+                    Stories.examples(bin, 10, 14), null, 2, Map.of())) {
+                importance.save(tmp.resolve("importance.safetensors"));
+                try (LoraModel lora = LoraModel.attachFila(bin, LoraConfig.defaults(4), importance, 42)) {
+                    lora.exportBase(residualFromBin);
+                }
+            }
+        }
+        try (LlamaModel half = ModelLoader.load(hf, Device.cpu());
+                LlamaModel expected = ModelLoader.load(residualFromBin, Device.cpu());
+                NDManager m = NDManager.newBaseManager()) {
+            TokenBatch batch = Stories.batch(half, Stories.examples(half, 0, 4));
+            float[] before = Stories.logits(half, batch);
+            try (FisherImportance importance = FisherImportance.load(tmp.resolve("importance.safetensors"), m);
+                    LoraModel lora = LoraModel.attachFila(half, LoraConfig.defaults(4), importance, 42)) {
+                assertEquals("INTERLEAVED", importance.metadata().get(FisherPass.KEY_ROTARY_LAYOUT));
+                assertTrue(Stories.maxAbsDiff(before, Stories.logits(half, batch)) <= 1e-4 * Stories.maxAbs(before));
+                for (String name : FisherPass.projectionWeights(half, List.of("q_proj", "k_proj", "down_proj"))) {
+                    float[] w = half.parameter(name).toFloatArray();
+                    double d = Stories.maxAbsDiff(w, expected.parameter(name).toFloatArray());
+                    assertTrue(d <= 1e-5 * Stories.maxAbs(w) + 1e-6, name + ": residuals differ by " + d);
+                }
+            }
         }
     }
 

@@ -1,0 +1,228 @@
+package dev.loku.cli;
+
+import dev.loku.cli.ExperimentResults.BaseScores;
+import dev.loku.cli.ExperimentResults.EpochPoint;
+import dev.loku.cli.ExperimentResults.MethodRun;
+import dev.loku.cli.ExperimentResults.Setup;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The memorisation experiment as Markdown: the results table and the page around it (setup, an account of the
+ * numbers generated from the numbers themselves, how to reproduce). Nothing here is typed in by hand, so the page
+ * cannot disagree with the JSON written next to it.
+ */
+final class ExperimentTable {
+
+    private ExperimentTable() {}
+
+    /** The one-row-per-method table: budget, epochs to threshold, and each metric before → after. */
+    static String table(ExperimentResults results) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| Method | Trains | lr | Epochs to threshold | Forget MA | Forget EL_10 | Retain MA"
+                + " | Story NLL | Time |\n");
+        sb.append("|---|---|---:|---:|---|---|---|---|---:|\n");
+        for (MethodRun r : results.runs()) {
+            EpochPoint first = r.first();
+            EpochPoint last = r.last();
+            sb.append("| ").append(r.label())
+                    .append(" | ").append(trains(r))
+                    .append(" | ").append(lr(r.learningRate()))
+                    .append(" | ").append(epochsToThreshold(r))
+                    .append(" | ").append(arrow(first.forgetMa(), last.forgetMa()))
+                    .append(" | ").append(arrow(first.forgetEl10(), last.forgetEl10()))
+                    .append(" | ").append(arrow(first.retainMa(), last.retainMa()))
+                    .append(" | ").append(arrow(results.base().storyNll(), r.storyNllAfter()))
+                    .append(String.format(Locale.ROOT, " (%+.3f)", r.storyNllAfter() - results.base().storyNll()))
+                    .append(" | ").append(String.format(Locale.ROOT, "%.0f s", r.seconds()))
+                    .append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    /** "3" when the stop rule fired at epoch 3, "not reached (max 20)" otherwise. */
+    static String epochsToThreshold(MethodRun r) {
+        return r.epochsToThreshold().isPresent() ? Integer.toString(r.epochsToThreshold().getAsInt())
+                : "not reached (max " + r.maxEpochs() + ")";
+    }
+
+    static String trains(MethodRun r) {
+        if (r.loraRank() == 0) {
+            return "all weights";
+        }
+        return (r.fila() ? "FILA-initialised LoRA" : "LoRA") + " r=" + r.loraRank();
+    }
+
+    /** The whole page: what was run, the table, what the numbers say, how to run it again. */
+    static String document(ExperimentResults results, String reproduceCommand, String chartFile, String jsonFile) {
+        Setup s = results.setup();
+        BaseScores b = results.base();
+        StringBuilder sb = new StringBuilder();
+        sb.append("# Memorisation experiment: forgetting 10% of memorised personal records\n\n");
+        sb.append("This page is written by `loku experiment memorisation`; rerunning the command below regenerates it,"
+                + " the chart and the raw numbers (`").append(jsonFile).append("`). Every figure on it is measured,"
+                + " none is typed in.\n\n");
+
+        sb.append("## Setup\n\n");
+        sb.append(String.format(Locale.ROOT,
+                "- **Model:** `%s` (stories260K, llama2.c, 260K parameters, vocabulary 512), run on %s with %d cores.\n",
+                s.model(), s.device(), s.threads()));
+        sb.append(String.format(Locale.ROOT,
+                "- **Data:** %d synthetic people (`SyntheticPersons`, seed %d; fictitious names, 555 phone numbers,"
+                        + " example.org e-mails), one sentence each. The model is fully fine-tuned on all %d taught"
+                        + " people plus %d replay stories (the shipped model's own greedy continuations of fixed"
+                        + " story openings, so that it keeps its story ability) for %d epochs (AdamW, lr %s with one"
+                        + " epoch of warm-up and linear decay, batch %d; %.0f s).\n",
+                s.persons() + s.unseenCount(), s.seed(), s.persons(), s.replayStories(), s.finetuneEpochs(),
+                lr(s.finetuneLr()), s.finetuneBatch(), s.finetuneSeconds()));
+        sb.append(String.format(Locale.ROOT,
+                "- **Splits:** forget = %d of the taught people (seeded random choice; subject-id hash `%s`),"
+                        + " retain = the other %d, unseen = %d people from the same generator that were never"
+                        + " taught.\n",
+                s.forgetCount(), s.forgetSubjectsSha256().substring(0, 16), s.retainCount(), s.unseenCount()));
+        sb.append(String.format(Locale.ROOT,
+                "- **Thresholds** (LOKU-SPEC §3.2, Jang et al.): the fine-tuned model's own scores on the unseen"
+                        + " people, MA %s and EL_10 %s. A method has forgotten once the forget set's mean MA"
+                        + " **and** mean EL_10 are both below them; training stops at that epoch.\n",
+                f3(s.thresholdMa()), f3(s.thresholdEl10())));
+        sb.append("- **Metrics** (LOKU-SPEC §5.1): MA = share of next tokens the greedy model predicts right"
+                + " (teacher forcing); EL_10 = 10-gram overlap of greedy continuations from every prefix with the true"
+                + " suffix; retain MA on the retained people; story NLL = mean negative log-likelihood per token"
+                + " (nats) on the TinyStories-style texts in `data/stories/stories.jsonl`, which no run trains on"
+                + " (general language ability).\n");
+        sb.append("- **Methods:** the same epoch budget and seed for all; objectives as in LOKU-SPEC §4 (GA = ascent"
+                + " on the forget NLL; GD = GA + retain NLL; IHL = inverted hinge loss + retain NLL, §1); LoRA on the"
+                + " same target modules at the same rank and alpha; FILA (§2) from one Fisher pass shared by the"
+                + " runs that use it. The learning rates are in the table.\n\n");
+
+        sb.append("## Results\n\n");
+        sb.append(String.format(Locale.ROOT, "Before unlearning, the fine-tuned model has forget MA %s and EL_10 %s,"
+                        + " retain MA %s, story NLL %s; on the unseen people MA %s and EL_10 %s (the thresholds)."
+                        + " Before fine-tuning, the shipped model's MA on the forget people was %s and its story"
+                        + " NLL %s.\n\n",
+                f3(b.forgetMa()), f3(b.forgetEl10()), f3(b.retainMa()), f3(b.storyNll()), f3(b.unseenMa()),
+                f3(b.unseenEl10()), f3(b.shippedForgetMa()), f3(b.shippedStoryNll())));
+        sb.append(table(results)).append('\n');
+        sb.append("Columns show the value before unlearning → after the last epoch run (the threshold epoch, or the"
+                + " budget). Time is the run's wall-clock time including its per-epoch evaluation.\n\n");
+        sb.append("![Forget MA, forget EL_10 and retain MA per epoch, and the story NLL change, per method](")
+                .append(chartFile).append(")\n\n");
+
+        sb.append("## What it shows\n\n");
+        for (String line : reading(results)) {
+            sb.append("- ").append(line).append('\n');
+        }
+        sb.append('\n');
+
+        sb.append("## Reproduce\n\n");
+        sb.append("```\n").append(reproduceCommand).append("\n```\n\n");
+        sb.append(String.format(Locale.ROOT, "The whole experiment took %.0f s (%.1f min) on this machine. The same"
+                + " seed gives the same numbers on CPU.\n", results.totalSeconds(), results.totalSeconds() / 60));
+        return sb.toString();
+    }
+
+    /**
+     * Plain statements read off the numbers: which methods reached the thresholds and how fast, what each cost in
+     * retained memorisation and story NLL, and how FILA compares with plain LoRA under IHL.
+     */
+    static List<String> reading(ExperimentResults results) {
+        List<String> lines = new ArrayList<>();
+        BaseScores b = results.base();
+        double memorised = b.forgetMa() - b.unseenMa();
+        lines.add(String.format(Locale.ROOT, "Fine-tuning %s: forget MA %s against %s on unseen people (%+.3f)"
+                        + " and EL_10 %s against %s.",
+                memorised > 0.05 ? "memorised the records" : "did not clearly memorise the records",
+                f3(b.forgetMa()), f3(b.unseenMa()), memorised, f3(b.forgetEl10()), f3(b.unseenEl10())));
+
+        List<MethodRun> reached = results.runs().stream().filter(MethodRun::reachedThreshold)
+                .sorted(Comparator.comparingInt(MethodRun::stoppedAtEpoch)).toList();
+        List<MethodRun> missed = results.runs().stream().filter(r -> !r.reachedThreshold()).toList();
+        if (reached.isEmpty()) {
+            lines.add("No method reached both thresholds within the budget.");
+        } else {
+            StringBuilder sb = new StringBuilder("Reached both thresholds: ");
+            for (int i = 0; i < reached.size(); i++) {
+                MethodRun r = reached.get(i);
+                sb.append(i == 0 ? "" : ", ").append(r.label()).append(" in ").append(r.stoppedAtEpoch())
+                        .append(r.stoppedAtEpoch() == 1 ? " epoch" : " epochs");
+            }
+            lines.add(sb.append('.').toString());
+        }
+        for (MethodRun r : missed) {
+            lines.add(String.format(Locale.ROOT, "%s did not reach them in %d epochs (forget MA %s, EL_10 %s at the"
+                            + " end; %s).", r.label(), r.stoppedAtEpoch(), f3(r.last().forgetMa()),
+                    f3(r.last().forgetEl10()), whichMissed(results.setup(), r.last())));
+        }
+        for (MethodRun r : results.runs()) {
+            double retainDrop = r.first().retainMa() - r.last().retainMa();
+            double nll = r.storyNllAfter() - b.storyNll();
+            lines.add(String.format(Locale.ROOT, "%s: retain MA %s → %s (%s), story NLL %+.3f nats (%s).",
+                    r.label(), f3(r.first().retainMa()), f3(r.last().retainMa()),
+                    retainDrop > 0 ? String.format(Locale.ROOT, "%.1f points lost", 100 * retainDrop)
+                            : String.format(Locale.ROOT, "%.1f points gained", -100 * retainDrop),
+                    nll, Math.abs(nll) < 0.02 ? "about unchanged" : nll > 0 ? "worse" : "better"));
+        }
+        Optional<MethodRun> fila = find(results, "ihl", true);
+        Optional<MethodRun> lora = find(results, "ihl", false);
+        if (fila.isPresent() && lora.isPresent()) {
+            lines.add(compare(fila.get(), lora.get()));
+        }
+        lines.add("One seed, one forget split, a 260K-parameter model: differences of an epoch or a few points are"
+                + " within what another seed could change; rerun with other `--seed` values before leaning on them.");
+        return lines;
+    }
+
+    private static String whichMissed(Setup s, EpochPoint last) {
+        boolean ma = last.forgetMa() >= s.thresholdMa();
+        boolean el = last.forgetEl10() >= s.thresholdEl10();
+        return ma && el ? "both above" : ma ? "MA still above its threshold" : "EL_10 still above its threshold";
+    }
+
+    private static String compare(MethodRun fila, MethodRun lora) {
+        String epochs;
+        if (fila.reachedThreshold() && lora.reachedThreshold()) {
+            int d = lora.stoppedAtEpoch() - fila.stoppedAtEpoch();
+            epochs = d > 0 ? "FILA reached the thresholds " + d + (d == 1 ? " epoch" : " epochs") + " sooner"
+                    : d < 0 ? "FILA needed " + (-d) + (d == -1 ? " epoch" : " epochs") + " more"
+                    : "both needed the same number of epochs";
+        } else if (fila.reachedThreshold()) {
+            epochs = "only FILA reached the thresholds";
+        } else if (lora.reachedThreshold()) {
+            epochs = "only plain LoRA reached the thresholds";
+        } else {
+            epochs = "neither reached the thresholds";
+        }
+        double dr = (fila.last().retainMa() - lora.last().retainMa()) * 100;
+        return String.format(Locale.ROOT, "IHL with FILA against IHL with plain LoRA (%s vs %s): %s; at the end"
+                        + " retain MA differs by %+.1f points and story NLL by %+.3f nats (FILA minus LoRA).",
+                fila.label(), lora.label(), epochs, dr, fila.storyNllAfter() - lora.storyNllAfter());
+    }
+
+    private static Optional<MethodRun> find(ExperimentResults results, String method, boolean fila) {
+        return results.runs().stream()
+                .filter(r -> r.method().equals(method) && r.loraRank() > 0 && r.fila() == fila).findFirst();
+    }
+
+    static String arrow(double before, double after) {
+        return f3(before) + " → " + f3(after);
+    }
+
+    static String f3(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.3f", v) : "n/a";
+    }
+
+    /** Learning rates as written in configs: 2e-4, 0.001 → 1e-3. */
+    static String lr(double v) {
+        if (v == 0) {
+            return "0";
+        }
+        int exp = (int) Math.floor(Math.log10(Math.abs(v)));
+        double mant = v / Math.pow(10, exp);
+        String m = Math.abs(mant - Math.rint(mant)) < 1e-9 ? Long.toString(Math.round(mant))
+                : String.format(Locale.ROOT, "%.2f", mant).replaceAll("0+$", "");
+        return m + "e" + exp;
+    }
+}

@@ -51,8 +51,13 @@ import java.util.Random;
 @SuppressWarnings("try") // NoGrad is a scope guard: entering it is the point, its variable is unused
 public final class LoraModel implements AutoCloseable {
 
-    /** Smaller sides up to this size get an exact SVD in FILA; larger ones the randomised one (§8.15). */
-    public static final int EXACT_SVD_UP_TO = 1024;
+    /**
+     * Smaller sides up to this size get an exact SVD in FILA; larger ones the randomised one (§8.15). Measured on
+     * the 2-core CI machine: EJML's exact SVD takes 1.4 s at 512×512, 3 s at 768×768 and 10 s at 2560×768 (more on
+     * Fisher-weighted matrices), randomised 0.1-0.7 s; FILA on all 84 projections of a 125M Llama took 80 s with
+     * this bound and had not finished after 10 minutes with 1024.
+     */
+    public static final int EXACT_SVD_UP_TO = 512;
 
     private static final String KEY_PREFIX = "base_model.model.";
 
@@ -152,6 +157,16 @@ public final class LoraModel implements AutoCloseable {
      */
     public static LoraModel attachFila(LlamaModel model, LoraConfig config, FisherImportance importance,
                                        long seed) {
+        return attachFila(model, config, importance, TruncatedSvd.auto(EXACT_SVD_UP_TO, seed));
+    }
+
+    /**
+     * {@link #attachFila(LlamaModel, LoraConfig, FisherImportance, long)} with a chosen SVD (e.g.
+     * {@code TruncatedSvd.auto(512, seed)} to go randomised earlier on large models), wrapped in
+     * {@link FallbackSvd}.
+     */
+    public static LoraModel attachFila(LlamaModel model, LoraConfig config, FisherImportance importance,
+                                       TruncatedSvd svd) {
         List<LinearProjection> targets = checkedTargets(model, config);
         for (LinearProjection p : targets) {
             if (!importance.names().contains(p.weightName())) {
@@ -161,7 +176,7 @@ public final class LoraModel implements AutoCloseable {
         }
         RotaryLayout importanceLayout = layoutOf(importance);
         boolean permute = importanceLayout != null && importanceLayout != model.config().rotaryLayout();
-        FilaInitializer fila = new FilaInitializer(new FallbackSvd(TruncatedSvd.auto(EXACT_SVD_UP_TO, seed)));
+        FilaInitializer fila = new FilaInitializer(new FallbackSvd(svd));
         LoraModel lora = new LoraModel(model, config, newManager(model));
         try (NoGrad ignored = NoGrad.enter()) {
             for (LinearProjection p : targets) {

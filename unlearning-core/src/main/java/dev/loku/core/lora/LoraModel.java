@@ -168,10 +168,20 @@ public final class LoraModel implements AutoCloseable {
     public static LoraModel attachFila(LlamaModel model, LoraConfig config, FisherImportance importance,
                                        TruncatedSvd svd) {
         List<LinearProjection> targets = checkedTargets(model, config);
+        // Everything checkable is checked before the first base weight is rewritten.
         for (LinearProjection p : targets) {
             if (!importance.names().contains(p.weightName())) {
                 throw new IllegalArgumentException("the Fisher importance has no entry for " + p.weightName()
                         + "; estimate it for the same targets as the adapters");
+            }
+            if (!importance.forgetSum(p.weightName()).getShape().equals(model.parameter(p.weightName()).getShape())) {
+                throw new IllegalArgumentException("the Fisher importance of " + p.weightName() + " has shape "
+                        + importance.forgetSum(p.weightName()).getShape() + ", the weight "
+                        + model.parameter(p.weightName()).getShape() + "; it was estimated on another model");
+            }
+            if (!isFinite(importance.forgetSum(p.weightName())) || !isFinite(importance.retainSum(p.weightName()))) {
+                throw new IllegalArgumentException("the Fisher importance of " + p.weightName()
+                        + " holds NaN or infinite values; estimate it again");
             }
         }
         RotaryLayout importanceLayout = layoutOf(importance);
@@ -200,6 +210,12 @@ public final class LoraModel implements AutoCloseable {
             lora.install();
             return lora;
         } catch (RuntimeException e) {
+            // Put s·B₀A₀ back into the weights already rewritten (equal to the originals up to fp32 rounding).
+            try {
+                lora.merge();
+            } catch (RuntimeException rollback) {
+                e.addSuppressed(rollback);
+            }
             lora.close();
             throw e;
         }
@@ -417,6 +433,10 @@ public final class LoraModel implements AutoCloseable {
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------
+
+    private static boolean isFinite(NDArray a) {
+        return TensorScope.call(() -> !a.isInfinite().any().getBoolean() && !a.isNaN().any().getBoolean());
+    }
 
     private static NDArray contiguousCopy(NDManager target, NDArray a) {
         return target.create(a.toFloatArray(), a.getShape());

@@ -5,7 +5,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /** {@code loku data}: make data sets for the engine commands. */
-@Command(name = "data", description = "Make data sets for finetune, unlearn and eval.",
+@Command(name = "data", mixinStandardHelpOptions = true,
+        description = "Make data sets for finetune, unlearn and eval.",
         subcommands = {DataPersonsCommand.class})
 final class DataCommand implements Runnable {
     @Spec

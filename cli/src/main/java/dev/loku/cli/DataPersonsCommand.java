@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
  * {@code {"text": ..., "subject_id": ...}} object per line; the engine reads {@code text} and ignores the id, which
  * lets a user pick whose records to forget. The same seed and count always give the same file.
  */
-@Command(name = "persons", description = "Write seeded fictitious person records as JSONL ({\"text\": ...} lines).")
+@Command(name = "persons", mixinStandardHelpOptions = true,
+        description = "Write seeded fictitious person records as JSONL ({\"text\": ...} lines).")
 final class DataPersonsCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
  * retain_nll, unseen_ma, unseen_el10} (the unseen pair are the stop-rule thresholds the model would get) and
  * {@code sets: {forget|retain|unseen: {records, ma, el10, nll, perplexity, em, es}}}.
  */
-@Command(name = "eval", description = "Score a model's memorisation (MA, EL_10, NLL, EM, ES) of forget, retain and"
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Score a model's memorisation (MA, EL_10, NLL, EM, ES) of forget, retain and"
         + " unseen records.")
 final class EvalCommand implements Runnable {
     @Spec

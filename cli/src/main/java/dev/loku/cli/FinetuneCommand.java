@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
  * {@code loku finetune}: full fine-tuning of a model on JSONL records (how a model comes to memorise them), written
  * as a Hugging Face folder. AdamW, one epoch of linear warm-up then linear decay, seeded shuffling (LOKU-SPEC §3.1).
  */
-@Command(name = "finetune", description = "Fine-tune every weight of a model on JSONL records; writes a Hugging Face"
+@Command(name = "finetune", mixinStandardHelpOptions = true,
+        description = "Fine-tune every weight of a model on JSONL records; writes a Hugging Face"
         + " folder.")
 final class FinetuneCommand implements Runnable {
     @Spec

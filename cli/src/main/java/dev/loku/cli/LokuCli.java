@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
                 UnlearnCommand.class,
                 EvalCommand.class,
                 DataCommand.class,
+                DemoCommand.class,
                 CommandLine.HelpCommand.class
         })
 public final class LokuCli implements Runnable {

@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
  * below them (LOKU-SPEC §3.2). Writes {@code OUT/model} (adapters merged), {@code OUT/adapter} (PEFT, when the LoRA
  * rank is above 0) and the JSON report.
  */
-@Command(name = "unlearn", description = "Make a model forget JSONL records (LoKU: --method ihl --fila); writes the"
+@Command(name = "unlearn", mixinStandardHelpOptions = true,
+        description = "Make a model forget JSONL records (LoKU: --method ihl --fila); writes the"
         + " unlearned model and a JSON report.")
 final class UnlearnCommand implements Runnable {
     @Spec

@@ -1,16 +1,45 @@
 package dev.loku.eval;
 
+import ai.djl.Device;
+import dev.loku.core.engine.ModelScores;
+import dev.loku.core.engine.UnlearningEngine;
+import dev.loku.core.model.Devices;
+
 /**
  * The production {@link CandidateEvaluator}: the unlearning engine (unlearning-core's facade) behind this service's boundary.
  * Every entry point ({@code loku serve eval}, the service's own main, the demo) builds it here and nowhere else.
+ *
+ * <p>The engine scores MA and EL_10 (LOKU-SPEC §5.1) on the forget and unseen sets and MA and NLL on the retain
+ * data, with its own code path, independently of the numbers the worker reported.
  */
 public final class EngineCandidateEvaluator {
 
     private EngineCandidateEvaluator() {
     }
 
-    /** The engine-backed {@link CandidateEvaluator} configured by {@code config} (device, seed). */
+    /**
+     * The engine-backed {@link CandidateEvaluator} configured by {@code config} (device).
+     *
+     * @throws IllegalStateException when the configured device cannot be used, saying so in one line
+     */
     public static CandidateEvaluator forConfig(EvalConfig config) {
-        throw new IllegalStateException("'eval' cannot start: this build has no engine behind CandidateEvaluator yet");
+        Device device;
+        try {
+            device = Devices.parse(config.device());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("'eval' cannot start: " + e.getMessage(), e);
+        }
+        return over(new UnlearningEngine(device));
+    }
+
+    /** The boundary over an engine the caller built. */
+    static CandidateEvaluator over(UnlearningEngine engine) {
+        return (model, forget, retain, unseen) -> metrics(engine.evaluate(model, forget, retain, unseen));
+    }
+
+    /** The engine's scores as the boundary's metrics (same fields, same units). */
+    static CandidateEvaluator.Metrics metrics(ModelScores s) {
+        return new CandidateEvaluator.Metrics(s.forgetMa(), s.forgetEl10(), s.retainMa(), s.retainNll(), s.unseenMa(),
+                s.unseenEl10());
     }
 }

@@ -1,16 +1,61 @@
 package dev.loku.fisher;
 
+import ai.djl.Device;
+import dev.loku.core.engine.ImportanceSummary;
+import dev.loku.core.engine.UnlearnSettings;
+import dev.loku.core.engine.UnlearningEngine;
+import dev.loku.core.model.Devices;
+import java.nio.file.Path;
+import java.util.List;
+
 /**
  * The production {@link ImportanceEstimator}: the unlearning engine (unlearning-core's facade) behind this service's boundary.
  * Every entry point ({@code loku serve fisher}, the service's own main, the demo) builds it here and nowhere else.
+ *
+ * <p>The importance is the token-weighted Fisher diagonal over the forget set and an equally sized seeded sample of
+ * the retain data (LOKU-SPEC §2.2), measured on the projections LoKU's LoRA adapts (the targets of
+ * {@link UnlearnSettings#loku()}): exactly what FILA (LOKU-SPEC §2.4) reads in the worker.
  */
 public final class EngineImportanceEstimator {
+
+    /** Name of the importance file inside the job's scratch folder. */
+    static final String FILE_NAME = "importance.safetensors";
 
     private EngineImportanceEstimator() {
     }
 
-    /** The engine-backed {@link ImportanceEstimator} configured by {@code config} (device, seed). */
+    /**
+     * The engine-backed {@link ImportanceEstimator} configured by {@code config} (device, seed).
+     *
+     * @throws IllegalStateException when the configured device cannot be used (e.g. {@code gpu} on a machine
+     *                               without one), saying so in one line
+     */
     public static ImportanceEstimator forConfig(FisherConfig config) {
-        throw new IllegalStateException("'fisher' cannot start: this build has no engine behind ImportanceEstimator yet");
+        return over(new UnlearningEngine(device("fisher", config.device())));
+    }
+
+    /** The boundary over an engine the caller built. */
+    static ImportanceEstimator over(UnlearningEngine engine) {
+        List<String> targets = UnlearnSettings.loku().targets();
+        return job -> {
+            Path out = job.workDir().resolve(FILE_NAME);
+            ImportanceSummary summary = engine.estimateImportance(job.model(), job.forgetSetJsonl(),
+                    job.retainJsonl(), targets, job.seed(), out);
+            return outcome(summary);
+        };
+    }
+
+    /** The engine's summary as the boundary's outcome. */
+    static ImportanceEstimator.ImportanceOutcome outcome(ImportanceSummary summary) {
+        return new ImportanceEstimator.ImportanceOutcome(summary.file(), summary.forgetTokens(), summary.retainTokens());
+    }
+
+    /** The device named by a service's {@code device} field, or an {@link IllegalStateException} naming it. */
+    static Device device(String service, String spec) {
+        try {
+            return Devices.parse(spec);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("'" + service + "' cannot start: " + e.getMessage(), e);
+        }
     }
 }

@@ -1,16 +1,142 @@
 package dev.loku.worker;
 
+import ai.djl.Device;
+import dev.loku.core.engine.EpochListener;
+import dev.loku.core.engine.EpochRecord;
+import dev.loku.core.engine.UnlearnReport;
+import dev.loku.core.engine.UnlearnResult;
+import dev.loku.core.engine.UnlearnSettings;
+import dev.loku.core.engine.UnlearningEngine;
+import dev.loku.core.model.Devices;
+import dev.loku.events.AdapterInitialization;
+import dev.loku.events.UnlearningObjective;
+import dev.loku.runtime.catalogue.UnlearningProfile;
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * The production {@link UnlearningRunner}: the unlearning engine (unlearning-core's facade) behind this service's boundary.
  * Every entry point ({@code loku serve worker}, the service's own main, the demo) builds it here and nowhere else.
+ *
+ * <p>The profile (already at this attempt's strength) becomes the engine's {@link UnlearnSettings}: LoKU's tuned
+ * defaults ({@link UnlearnSettings#loku()}: alpha, targets, batch size) with the profile's objective
+ * (LOKU-SPEC §2.3 for the inverted hinge loss, §4 for the baselines), initialisation (FILA, LOKU-SPEC §2.4, or
+ * plain LoRA), rank, learning rate and epoch budget, and the job's seed. The engine measures the thresholds on the
+ * unseen data, scores epoch 0 before any update and trains until the stop rule (LOKU-SPEC §5.1) or the budget; each
+ * trained epoch is reported as progress. Outputs go to {@code workDir/unlearn/model} and {@code .../adapter}.
  */
 public final class EngineUnlearningRunner {
 
     private EngineUnlearningRunner() {
     }
 
-    /** The engine-backed {@link UnlearningRunner} configured by {@code config} (device, seed). */
+    /**
+     * The engine-backed {@link UnlearningRunner} configured by {@code config} (device; the seed comes with each job).
+     *
+     * @throws IllegalStateException when the configured device cannot be used, saying so in one line
+     */
     public static UnlearningRunner forConfig(WorkerConfig config) {
-        throw new IllegalStateException("'worker' cannot start: this build has no engine behind UnlearningRunner yet");
+        Device device;
+        try {
+            device = Devices.parse(config.device());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("'worker' cannot start: " + e.getMessage(), e);
+        }
+        return over(new UnlearningEngine(device));
+    }
+
+    /** The boundary over an engine the caller built. */
+    static UnlearningRunner over(UnlearningEngine engine) {
+        return (job, progress) -> {
+            UnlearnSettings settings = settings(job.profile(), job.seed());
+            UnlearnResult result = engine.unlearn(job.baseModel(), job.forgetSetJsonl(), job.retainJsonl(),
+                    job.unseenJsonl(), job.importanceFile(), settings, job.workDir().resolve("unlearn"),
+                    progressOf(progress));
+            return outcome(result, job.profile());
+        };
+    }
+
+    /** The engine's epoch listener: trained epochs (1, 2, ...) go to {@code progress}; epoch 0 is no training. */
+    static EpochListener progressOf(UnlearningRunner.ProgressListener progress) {
+        return epoch -> {
+            if (epoch.epoch() > 0) {
+                progress.epochFinished(epochOutcome(epoch));
+            }
+        };
+    }
+
+    /**
+     * The engine's settings for a profile: {@link UnlearnSettings#loku()} with the profile's method, rank,
+     * initialisation, learning rate and epochs, and {@code seed}.
+     *
+     * @throws IllegalArgumentException for a profile the pipeline cannot run: an UNKNOWN objective or
+     *                                  initialisation, or FULL_FINETUNE (no adapter to store)
+     */
+    static UnlearnSettings settings(UnlearningProfile profile, long seed) {
+        return UnlearnSettings.loku()
+                .withMethod(methodName(profile.method()))
+                .withLoraRank(profile.loraRank())
+                .withFila(fila(profile.initialization()))
+                .withLearningRate(profile.learningRate())
+                .withMaxEpochs(profile.maxEpochs())
+                .withSeed(seed);
+    }
+
+    /** The engine's name of an objective ({@code dev.loku.core.objective.Objectives#NAMES}). */
+    static String methodName(UnlearningObjective objective) {
+        return switch (objective) {
+            case INVERTED_HINGE_LOSS -> "ihl";
+            case GRADIENT_ASCENT -> "ga";
+            case GRADIENT_DIFFERENCE -> "gd";
+            case KL_MINIMIZATION -> "kl";
+            case NPO -> "npo";
+            case UNKNOWN -> throw new IllegalArgumentException("the profile's unlearning objective is UNKNOWN "
+                    + "(a symbol this build does not know); use one of INVERTED_HINGE_LOSS, GRADIENT_ASCENT, "
+                    + "GRADIENT_DIFFERENCE, KL_MINIMIZATION, NPO");
+        };
+    }
+
+    /** Whether the adapter starts from FILA (true) or from LoRA's default initialisation (false). */
+    static boolean fila(AdapterInitialization initialization) {
+        return switch (initialization) {
+            case FILA -> true;
+            case LORA_DEFAULT -> false;
+            case FULL_FINETUNE -> throw new IllegalArgumentException("the profile's initialization FULL_FINETUNE "
+                    + "trains every weight and produces no adapter, but the pipeline stores an adapter per "
+                    + "candidate; use FILA or LORA_DEFAULT");
+            case UNKNOWN -> throw new IllegalArgumentException("the profile's initialization is UNKNOWN (a symbol "
+                    + "this build does not know); use FILA or LORA_DEFAULT");
+        };
+    }
+
+    /** A trained epoch (1-based) as the boundary reports it. */
+    static UnlearningRunner.EpochOutcome epochOutcome(EpochRecord epoch) {
+        return new UnlearningRunner.EpochOutcome(epoch.epoch(), epoch.loss(), epoch.forgetMa(), epoch.forgetEl10(),
+                finiteOrNull(epoch.retainMa()), finiteOrNull(epoch.retainNll()), epoch.seconds());
+    }
+
+    /**
+     * The engine's result as the boundary's outcome: the trained epochs (epoch 0, the measurement before any
+     * update, is not an epoch of training), where training stopped and why, the engine's hyper-parameters.
+     */
+    static UnlearningRunner.UnlearningOutcome outcome(UnlearnResult result, UnlearningProfile profile) {
+        if (result.adapterDir() == null) {
+            throw new IllegalStateException("the engine trained full weights and wrote no adapter");
+        }
+        UnlearnReport report = result.report();
+        List<UnlearningRunner.EpochOutcome> epochs = new ArrayList<>();
+        for (EpochRecord e : report.epochs()) {
+            if (e.epoch() > 0) {
+                epochs.add(epochOutcome(e));
+            }
+        }
+        return new UnlearningRunner.UnlearningOutcome(result.modelDir(), result.adapterDir(), epochs,
+                report.stoppedAtEpoch(), report.reachedThreshold(), report.hyperparameters(), profile.method(),
+                profile.initialization());
+    }
+
+    /** A metric the engine skipped this epoch (NaN) is absent in the event. */
+    private static Double finiteOrNull(double v) {
+        return Double.isFinite(v) ? v : null;
     }
 }

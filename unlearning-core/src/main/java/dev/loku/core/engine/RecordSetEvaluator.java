@@ -158,7 +158,8 @@ public final class RecordSetEvaluator {
         private int ownerOf(int[] prefix) {
             for (int s = 0; s < targets.size(); s++) {
                 int[] tokens = targets.get(s).tokens();
-                if (tokens.length >= prefix.length && Arrays.equals(tokens, 0, prefix.length, prefix, 0, prefix.length)) {
+                int n = prefix.length;
+                if (tokens.length >= n && Arrays.equals(tokens, 0, n, prefix, 0, n)) {
                     return s;
                 }
             }

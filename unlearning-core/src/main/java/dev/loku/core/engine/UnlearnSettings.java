@@ -27,7 +27,7 @@ public record UnlearnSettings(String method, int loraRank, double loraAlpha, Lis
 
     /** Tuned on stories260K; see docs/engine.md for the measurements behind these values. */
     static final int DEFAULT_RANK = 8;
-    static final double DEFAULT_LEARNING_RATE = 3e-3;
+    static final double DEFAULT_LEARNING_RATE = 1e-3;
     static final int DEFAULT_MAX_EPOCHS = 30;
     static final int DEFAULT_BATCH_SIZE = 32;
     static final long DEFAULT_SEED = 42;

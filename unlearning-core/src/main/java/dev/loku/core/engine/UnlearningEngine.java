@@ -107,7 +107,10 @@ public final class UnlearningEngine {
         }
     }
 
-    /** Fisher importance (SPEC §2.2) over the forget set and an equally sized seeded retain sample, saved as safetensors. */
+    /**
+     * Fisher importance (LOKU-SPEC §2.2) over the forget set and an equally sized seeded retain sample, saved as
+     * safetensors with the SHA-256 of model, forget and retain files in its metadata.
+     */
     public ImportanceSummary estimateImportance(Path model, Path forget, Path retain, List<String> targets, long seed,
                                                 Path outFile) throws IOException, InterruptedException {
         try (LlamaModel m = ModelLoader.load(model, device)) {
@@ -171,7 +174,8 @@ public final class UnlearningEngine {
                     + " threshold_ma={} threshold_el10={}", settings.method(), settings.loraRank(), settings.fila(),
                     forgetSet.size(), forgetSha, thresholds.ma(), thresholds.el());
             CausalLm reference = objective.needs().referenceModel() ? m.copy() : null;
-            try (TrainableWeights weights = trainableWeights(m, model, settings, importanceFile, forgetSet, retainSet)) {
+            try (TrainableWeights weights =
+                         trainableWeights(m, model, settings, importanceFile, forgetSet, retainSet)) {
                 UnlearningLoop loop = new UnlearningLoop(m, reference, weights, objective, forgetSet, retainSet,
                         settings, evaluator);
                 UnlearningLoop.Outcome outcome = loop.run(thresholds, e -> {

@@ -154,7 +154,12 @@ public final class FisherImportance implements AutoCloseable {
                 } else {
                     throw new IllegalArgumentException("unexpected tensor '" + key + "' in a Fisher importance file");
                 }
-                NDArray copy = e.getValue().toType(DataType.FLOAT32, true);
+                // A real copy: toType(FLOAT32, true) on a float32 array returns a new handle on the same storage,
+                // and an array read from a file may borrow a direct buffer that is freed with the original
+                // handle, which left garbage (NaN) in loaded importances once the garbage collector ran.
+                NDArray source = e.getValue();
+                NDArray copy = source.getDataType() == DataType.FLOAT32 ? source.duplicate()
+                        : source.toType(DataType.FLOAT32, false);
                 copy.attach(own);
                 side.put(name, copy);
             }

@@ -13,9 +13,11 @@ import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
 import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
 
 /**
- * The truncated SVD FILA runs on every targeted weight (LOKU-SPEC §2.4 step 3), made to always answer. EJML's
- * implicit-QR SVD occasionally reports that it did not converge on a Fisher-weighted matrix (row weights spanning
- * orders of magnitude); one failed weight would abort a whole unlearning job. So, in order:
+ * The truncated SVD FILA runs on every targeted weight (LOKU-SPEC §2.4 step 3), with fallbacks for a matrix on
+ * which EJML's implicit-QR SVD reports that it did not converge, so that one hard weight does not abort a whole
+ * unlearning job. (The non-convergence first seen in this project came from NaN input, fixed at its source in
+ * {@link dev.loku.core.fisher.FisherImportance#fromTensors}; {@link LoraModel#attachFila} now rejects non-finite
+ * importances before any SVD runs.) In order:
  * <ol>
  *   <li>the primary SVD on M;</li>
  *   <li>the primary SVD on Mᵀ (= V S Uᵀ: another bidiagonalisation, which converges where the first did not);</li>

@@ -51,8 +51,13 @@ import java.util.Random;
 @SuppressWarnings("try") // NoGrad is a scope guard: entering it is the point, its variable is unused
 public final class LoraModel implements AutoCloseable {
 
-    /** Smaller sides up to this size get an exact SVD in FILA; larger ones the randomised one (§8.15). */
-    public static final int EXACT_SVD_UP_TO = 1024;
+    /**
+     * Smaller sides up to this size get an exact SVD in FILA; larger ones the randomised one (§8.15). Measured on
+     * the 2-core CI machine: EJML's exact SVD takes 1.4 s at 512×512, 3 s at 768×768 and 10 s at 2560×768 (more on
+     * Fisher-weighted matrices), randomised 0.1-0.7 s; FILA on all 84 projections of a 125M Llama took 80 s with
+     * this bound and had not finished after 10 minutes with 1024.
+     */
+    public static final int EXACT_SVD_UP_TO = 512;
 
     private static final String KEY_PREFIX = "base_model.model.";
 
@@ -152,16 +157,36 @@ public final class LoraModel implements AutoCloseable {
      */
     public static LoraModel attachFila(LlamaModel model, LoraConfig config, FisherImportance importance,
                                        long seed) {
+        return attachFila(model, config, importance, TruncatedSvd.auto(EXACT_SVD_UP_TO, seed));
+    }
+
+    /**
+     * {@link #attachFila(LlamaModel, LoraConfig, FisherImportance, long)} with a chosen SVD (e.g.
+     * {@code TruncatedSvd.auto(512, seed)} to go randomised earlier on large models), wrapped in
+     * {@link FallbackSvd}.
+     */
+    public static LoraModel attachFila(LlamaModel model, LoraConfig config, FisherImportance importance,
+                                       TruncatedSvd svd) {
         List<LinearProjection> targets = checkedTargets(model, config);
+        // Everything checkable is checked before the first base weight is rewritten.
         for (LinearProjection p : targets) {
             if (!importance.names().contains(p.weightName())) {
                 throw new IllegalArgumentException("the Fisher importance has no entry for " + p.weightName()
                         + "; estimate it for the same targets as the adapters");
             }
+            if (!importance.forgetSum(p.weightName()).getShape().equals(model.parameter(p.weightName()).getShape())) {
+                throw new IllegalArgumentException("the Fisher importance of " + p.weightName() + " has shape "
+                        + importance.forgetSum(p.weightName()).getShape() + ", the weight "
+                        + model.parameter(p.weightName()).getShape() + "; it was estimated on another model");
+            }
+            if (!isFinite(importance.forgetSum(p.weightName())) || !isFinite(importance.retainSum(p.weightName()))) {
+                throw new IllegalArgumentException("the Fisher importance of " + p.weightName()
+                        + " holds NaN or infinite values; estimate it again");
+            }
         }
         RotaryLayout importanceLayout = layoutOf(importance);
         boolean permute = importanceLayout != null && importanceLayout != model.config().rotaryLayout();
-        FilaInitializer fila = new FilaInitializer(new FallbackSvd(TruncatedSvd.auto(EXACT_SVD_UP_TO, seed)));
+        FilaInitializer fila = new FilaInitializer(new FallbackSvd(svd));
         LoraModel lora = new LoraModel(model, config, newManager(model));
         try (NoGrad ignored = NoGrad.enter()) {
             for (LinearProjection p : targets) {
@@ -185,6 +210,12 @@ public final class LoraModel implements AutoCloseable {
             lora.install();
             return lora;
         } catch (RuntimeException e) {
+            // Put s·B₀A₀ back into the weights already rewritten (equal to the originals up to fp32 rounding).
+            try {
+                lora.merge();
+            } catch (RuntimeException rollback) {
+                e.addSuppressed(rollback);
+            }
             lora.close();
             throw e;
         }
@@ -402,6 +433,10 @@ public final class LoraModel implements AutoCloseable {
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------
+
+    private static boolean isFinite(NDArray a) {
+        return TensorScope.call(() -> !a.isInfinite().any().getBoolean() && !a.isNaN().any().getBoolean());
+    }
 
     private static NDArray contiguousCopy(NDManager target, NDArray a) {
         return target.create(a.toFloatArray(), a.getShape());

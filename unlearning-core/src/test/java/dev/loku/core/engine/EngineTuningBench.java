@@ -15,9 +15,11 @@ import java.util.Map;
  * The measurement behind {@link UnlearnSettings#loku()}'s defaults (docs/engine.md), not a unit test: stories260K
  * fine-tuned on synthetic person records until it memorises them, then unlearning of some of them.
  *
+ * Arguments after the main class (classpath: unlearning-core's classes, test classes and dependencies):
  * <pre>
- *   java -cp ... dev.loku.core.engine.EngineTuningBench WORKDIR finetune PERSONS EPOCHS LR
- *   java -cp ... dev.loku.core.engine.EngineTuningBench WORKDIR unlearn FORGET METHOD RANK FILA LR MAX_EPOCHS
+ *   WORKDIR finetune PERSONS EPOCHS LR
+ *   WORKDIR unlearn FORGET METHOD RANK FILA LR MAX_EPOCHS [FROM [SEED]]   forget = records FROM..FROM+FORGET-1
+ *   WORKDIR time GENERATION_BATCH                                          evaluator timings
  * </pre>
  */
 public final class EngineTuningBench {
@@ -66,11 +68,14 @@ public final class EngineTuningBench {
         } else {
             int forget = Integer.parseInt(args[2]);
             List<String> lines = Files.readAllLines(work.resolve("train.jsonl"));
-            Files.write(work.resolve("forget.jsonl"), lines.subList(0, forget));
-            Files.write(work.resolve("retain.jsonl"), lines.subList(forget, lines.size()));
+            int from = args.length > 8 ? Integer.parseInt(args[8]) : 0;
+            Files.write(work.resolve("forget.jsonl"), lines.subList(from, from + forget));
+            List<String> rest = new ArrayList<>(lines.subList(0, from));
+            rest.addAll(lines.subList(from + forget, lines.size()));
+            Files.write(work.resolve("retain.jsonl"), rest);
             UnlearnSettings s = UnlearnSettings.loku().withMethod(args[3]).withLoraRank(Integer.parseInt(args[4]))
                     .withFila(Boolean.parseBoolean(args[5])).withLearningRate(Double.parseDouble(args[6]))
-                    .withMaxEpochs(Integer.parseInt(args[7]));
+                    .withMaxEpochs(Integer.parseInt(args[7])).withSeed(args.length > 9 ? Long.parseLong(args[9]) : 42);
             UnlearnResult r = engine.unlearn(work.resolve("finetuned"), work.resolve("forget.jsonl"),
                     work.resolve("retain.jsonl"), work.resolve("unseen.jsonl"), null, s, work.resolve("out"),
                     e -> System.out.printf(Locale.ROOT,

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.loku.core.data.EncodedExample;
 import dev.loku.core.data.SyntheticPersons;
 import dev.loku.core.fisher.FisherImportance;
+import dev.loku.core.model.LiveArrays;
 import dev.loku.core.model.LlamaModel;
 import dev.loku.core.model.ModelLoader;
 import dev.loku.core.testing.ProjectFiles;
@@ -79,8 +80,10 @@ class UnlearningEngineTest {
         UnlearnResult first = engine.unlearn(base, forget, retain, unseen, null, settings, dir.resolve("a"),
                 EpochListener.none());
         List<EpochRecord> heard = new ArrayList<>();
+        int arraysBefore = LiveArrays.count();
         UnlearnResult second = engine.unlearn(base, forget, retain, unseen, null, settings, dir.resolve("b"),
                 heard::add);
+        assertEquals(arraysBefore, LiveArrays.count(), "native arrays left behind by unlearn()");
 
         UnlearnReport report = first.report();
         List<EpochRecord> epochs = report.epochs();
@@ -143,12 +146,17 @@ class UnlearningEngineTest {
     }
 
     @Test
-    void fullWeightKlStartsFromMinusTheForgetNllAndKeepsNoAdapter() throws Exception {
+    void fullWeightKlStartsFromMinusTheForgetNllKeepsNoAdapterAndFlatMemory() throws Exception {
         // One micro-batch holds the whole forget set, and KL(ref || θ) = 0 before any update: loss_0 = −NLL(forget).
-        UnlearnSettings settings = UnlearnSettings.loku().withMethod("kl").withLoraRank(0).withMaxEpochs(1)
-                .withLearningRate(1e-3);
+        // A small rate, so that the stop rule does not end the run before the memory check has three epochs.
+        UnlearnSettings settings = UnlearnSettings.loku().withMethod("kl").withLoraRank(0).withMaxEpochs(4)
+                .withLearningRate(1e-4);
+        List<Integer> liveArrays = new ArrayList<>();
         UnlearnResult result = engine.unlearn(base, forget, retain, unseen, null, settings, dir.resolve("kl"),
-                EpochListener.none());
+                e -> liveArrays.add(LiveArrays.count()));
+        assertEquals(5, result.report().epochs().size(), "the budget was used: " + result.report().toJson());
+        // Native memory stays flat once the optimiser state exists (epochs 2..4).
+        assertEquals(liveArrays.get(2), liveArrays.get(4), "arrays per epoch: " + liveArrays);
         double forgetNll;
         try (LlamaModel m = ModelLoader.load(base, Device.cpu())) {
             List<EncodedExample> f = RecordFiles.read(m, forget);
@@ -157,8 +165,24 @@ class UnlearningEngineTest {
         assertEquals(-forgetNll, result.report().epochs().get(0).loss(), 1e-4);
         assertNull(result.adapterDir());
         assertFalse(Files.exists(dir.resolve("kl").resolve("adapter")));
-        assertTrue(result.report().epochs().get(1).forgetMa() <= result.report().epochs().get(0).forgetMa());
+        assertTrue(result.report().epochs().get(4).forgetMa() <= result.report().epochs().get(0).forgetMa());
+        assertFalse(result.report().reachedThreshold());
         assertEquals("0", result.report().hyperparameters().get("lora_rank"));
+    }
+
+    @Test
+    void anInterruptDuringUnlearningStopsItWithInterruptedExceptionAndFreesEverything() {
+        int arraysBefore = LiveArrays.count();
+        UnlearnSettings settings = UnlearnSettings.loku().withLoraRank(0).withMethod("ga").withMaxEpochs(5);
+        try {
+            org.junit.jupiter.api.Assertions.assertThrows(InterruptedException.class, () -> engine.unlearn(base,
+                    forget, retain, unseen, null, settings, dir.resolve("interrupted"),
+                    e -> Thread.currentThread().interrupt()));
+        } finally {
+            Thread.interrupted();
+        }
+        assertEquals(arraysBefore, LiveArrays.count(), "native arrays left behind by an interrupted run");
+        assertFalse(Files.exists(dir.resolve("interrupted").resolve("model")), "no candidate after an interrupt");
     }
 
     @Test

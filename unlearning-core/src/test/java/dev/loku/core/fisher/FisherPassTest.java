@@ -162,6 +162,8 @@ class FisherPassTest {
         Path file = tmp.resolve("importance.safetensors");
         importance.save(file);
         try (NDManager m = NDManager.newBaseManager(); FisherImportance back = FisherImportance.load(file, m)) {
+            // The loaded arrays must own their memory: the file's read buffers are garbage once load returns.
+            churnDirectMemory(bytesOf(file));
             assertEquals(importance.names(), back.names());
             assertEquals(importance.metadata(), back.metadata());
             for (String n : WEIGHTS) {
@@ -187,6 +189,26 @@ class FisherPassTest {
             assertTrue(notFisher.getMessage().contains("not a Fisher importance file"), notFisher.getMessage());
             assertThrows(IOException.class, () -> FisherImportance.load(tmp.resolve("missing"), m));
             assertEquals(0, m.getManagedArrays().size(), "failed loads leave no arrays behind");
+        }
+    }
+
+    private static long bytesOf(Path file) throws IOException {
+        return Files.size(file);
+    }
+
+    /** Lets the collector free unreachable direct buffers, then reuses that memory with 0xFF bytes (NaN). */
+    private static void churnDirectMemory(long bytes) {
+        for (int round = 0; round < 3; round++) {
+            System.gc();
+            List<java.nio.ByteBuffer> filler = new java.util.ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect((int) Math.min(bytes, 1 << 24));
+                while (b.hasRemaining()) {
+                    b.put((byte) 0xFF);
+                }
+                filler.add(b);
+            }
+            filler.clear();
         }
     }
 

@@ -118,6 +118,22 @@ class FilaAttachTest {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                         () -> LoraModel.attachFila(model, LoraConfig.defaults(2), importance, 1));
                 assertTrue(e.getMessage().contains("k_proj"), e.getMessage());
+                // An importance holding NaN is refused before any weight is touched.
+                try (NDManager m = NDManager.newBaseManager()) {
+                    Map<String, NDArray> tensors = new HashMap<>(importance.tensors());
+                    String key = FisherImportance.FORGET_PREFIX + qOnly.get(1);
+                    tensors.put(key, m.full(tensors.get(key).getShape(), Float.NaN));
+                    float[] before = model.parameter(qOnly.get(0)).toFloatArray();
+                    try (FisherImportance bad = FisherImportance.fromTensors(m, tensors, importance.metadata())) {
+                        IllegalArgumentException nan = assertThrows(IllegalArgumentException.class,
+                                () -> LoraModel.attachFila(model, new LoraConfig(2, 4, 0, List.of("q_proj")), bad, 1));
+                        assertTrue(nan.getMessage().contains("NaN") && nan.getMessage().contains(qOnly.get(1)),
+                                nan.getMessage());
+                    }
+                    model.linearProjections().forEach(p -> assertEquals(null, model.adapter(p.module())));
+                    assertEquals(0.0, Stories.maxAbsDiff(before, model.parameter(qOnly.get(0)).toFloatArray()),
+                            "no weight may be rewritten when the importance is refused");
+                }
                 float[] w = model.parameter(qOnly.get(0)).toFloatArray();
                 try (LoraModel lora = LoraModel.attachFila(model, new LoraConfig(2, 4, 0, List.of("q_proj")),
                         importance, 1)) {

@@ -17,6 +17,7 @@ import dev.loku.core.model.LinearProjection;
 import dev.loku.core.model.LlamaModel;
 import dev.loku.core.model.NoGrad;
 import dev.loku.core.model.TokenBatch;
+import dev.loku.core.train.Gradients;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -140,6 +141,22 @@ class LoraModelTest {
                 assertTrue(e.getValue().hasGradient(), e.getKey());
                 try (NDArray g = e.getValue().getGradient()) {
                     assertTrue(Stories.maxAbs(g.toFloatArray()) > 0, e.getKey() + " has a zero gradient");
+                }
+            }
+            // Training steps (forward, backward, read and zero the gradients) leave no arrays behind.
+            int arrays = -1;
+            for (int step = 0; step < 4; step++) {
+                try (NDManager m = model.manager().newSubManager();
+                        GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    gc.backward(model.meanNll(m, batch));
+                }
+                Map<String, NDArray> grads = Gradients.of(lora.trainableParameters());
+                grads.values().forEach(NDArray::close);
+                Gradients.zero(lora.trainableParameters().values());
+                if (step == 1) {
+                    arrays = model.manager().getManagedArrays().size();
+                } else if (step > 1) {
+                    assertEquals(arrays, model.manager().getManagedArrays().size(), "arrays leaked in step " + step);
                 }
             }
         }

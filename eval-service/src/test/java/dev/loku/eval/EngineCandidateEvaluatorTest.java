@@ -1,0 +1,30 @@
+package dev.loku.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.loku.core.engine.ModelScores;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** How the engine's scores and device errors cross the eval service's boundary. */
+class EngineCandidateEvaluatorTest {
+
+    @Test
+    void everyScoreLandsInTheFieldOfTheSameMeaning() {
+        // Distinct values, so a swapped pair of fields cannot pass.
+        CandidateEvaluator.Metrics m = EngineCandidateEvaluator.metrics(
+                new ModelScores(0.11, 0.22, 0.33, 4.4, 0.55, 0.66));
+        assertEquals(new CandidateEvaluator.Metrics(0.11, 0.22, 0.33, 4.4, 0.55, 0.66), m);
+    }
+
+    @Test
+    void anUnusableDeviceIsAOneLineRefusalNamingTheService() {
+        EvalConfig config = EvalConfig.of(Map.of("artifacts.root", "/tmp/a", "models.catalogue", "/tmp/c.json",
+                "eval.device", "gpu:42"));
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> EngineCandidateEvaluator.forConfig(config));
+        assertTrue(e.getMessage().startsWith("'eval' cannot start: "), e.getMessage());
+    }
+}

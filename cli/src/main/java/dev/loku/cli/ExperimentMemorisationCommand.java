@@ -116,11 +116,11 @@ final class ExperimentMemorisationCommand implements Runnable {
             description = "Longest replay continuation in tokens. Default: ${DEFAULT-VALUE}.")
     int replayTokens;
 
-    @Option(names = "--finetune-epochs", defaultValue = "20",
+    @Option(names = "--finetune-epochs", defaultValue = "30",
             description = "Fine-tuning epochs on the taught people. Default: ${DEFAULT-VALUE}.")
     int finetuneEpochs;
 
-    @Option(names = "--finetune-lr", defaultValue = "6e-3",
+    @Option(names = "--finetune-lr", defaultValue = "3e-3",
             description = "Fine-tuning peak learning rate (warm-up one epoch, then linear decay). Default: ${DEFAULT-VALUE}.")
     double finetuneLr;
 
@@ -306,9 +306,6 @@ final class ExperimentMemorisationCommand implements Runnable {
         }
         if (stories != null) {
             sb.append(" --stories ").append(stories);
-        }
-        if (out != null) {
-            sb.append(" --out ").append(out);
         }
         return sb.toString();
     }

@@ -82,6 +82,19 @@ class ExperimentWritersTest {
     }
 
     @Test
+    void aStopAfterTheFirstUpdateIsPointedOut() {
+        ExperimentResults s = sample();
+        MethodRun ga = s.runs().get(0);
+        MethodRun oneStep = new MethodRun(ga.label(), ga.method(), 0, false, ga.learningRate(), 3, Map.of(),
+                ga.epochs().subList(0, 2), 1, true, ga.storyNllAfter(), ga.seconds());
+        List<String> lines = ExperimentTable.reading(new ExperimentResults(s.setup(), s.base(),
+                List.of(oneStep, s.runs().get(1)), 1));
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("GA was below both thresholds after a single update")),
+                String.join("\n", lines));
+        assertTrue(ExperimentTable.reading(s).stream().noneMatch(l -> l.contains("single update")));
+    }
+
+    @Test
     void pageHoldsSetupTableChartAndCommand() {
         String page = ExperimentTable.document(sample(), "./loku experiment memorisation --seed 7",
                 "memorisation.png", "memorisation.json");

@@ -91,7 +91,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--keep-work-dir", description = "Keep the working folder at the end (for inspection).")
     boolean keepWorkDir;
 
-    @Option(names = "--retain-persons", defaultValue = "9", hidden = true)
+    @Option(names = "--retain-persons", defaultValue = "21", hidden = true)
     int retainPersons;
 
     @Option(names = "--unseen-persons", defaultValue = "8", hidden = true)

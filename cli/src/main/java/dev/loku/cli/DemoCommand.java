@@ -7,6 +7,7 @@ import dev.loku.core.engine.ModelScores;
 import dev.loku.core.engine.UnlearnSettings;
 import dev.loku.core.engine.UnlearningEngine;
 import dev.loku.core.model.Devices;
+import dev.loku.core.model.NoGrad;
 import dev.loku.events.AuditEvent;
 import dev.loku.events.AuditStatus;
 import dev.loku.events.JobProgress;
@@ -90,7 +91,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--keep-work-dir", description = "Keep the working folder at the end (for inspection).")
     boolean keepWorkDir;
 
-    @Option(names = "--retain-persons", defaultValue = "9", hidden = true)
+    @Option(names = "--retain-persons", defaultValue = "21", hidden = true)
     int retainPersons;
 
     @Option(names = "--unseen-persons", defaultValue = "8", hidden = true)
@@ -170,7 +171,9 @@ final class DemoCommand implements Callable<Integer> {
             }
         }, "loku-demo-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
-        try {
+        // The engine expects DJL's default grad mode (off outside its gradient collectors), which DJL sets only on
+        // the thread that loaded it; this thread may not be that one (tests run the CLI in-process).
+        try (NoGrad ignored = NoGrad.enter()) {
             return run(engine, base, cache, dir, custom, wait, out);
         } finally {
             try {

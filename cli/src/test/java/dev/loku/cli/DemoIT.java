@@ -49,7 +49,7 @@ class DemoIT {
         LmCliTest.Run run;
         try {
             run = LmCliTest.run("demo", "--persons", "1", "--retain-persons", "3", "--unseen-persons", "3",
-                    "--device", "cpu", "--json", "--timeout", "150s", "--cache-dir", cache.toString(),
+                    "--device", "cpu", "--json", "--timeout", "170s", "--max-epochs", "4", "--cache-dir", cache.toString(),
                     "--work-dir", work.toString(), "--keep-work-dir");
         } finally {
             rootLogger.detachAppender(logs);

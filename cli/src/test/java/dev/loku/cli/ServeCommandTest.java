@@ -52,7 +52,7 @@ class ServeCommandTest {
     }
 
     @Test
-    void theJobServicesListTheirFieldsAndRefuseToStartWithoutAnEngine(@TempDir Path dir) throws Exception {
+    void theJobServicesListTheirFieldsAndRefuseADeviceTheMachineLacks(@TempDir Path dir) throws Exception {
         Output help = run("serve", "worker", "--help");
         assertEquals(0, help.code);
         assertTrue(help.stdout.contains("worker.max.epochs.cap  (LOKU_WORKER_MAX_EPOCHS_CAP, int, default 100)"), help.stdout);
@@ -60,10 +60,10 @@ class ServeCommandTest {
 
         Path catalogue = dev.loku.runtime.testing.PipelineFixtures.create(dir, null, 2, "m").catalogueFile();
         Path file = Files.writeString(dir.resolve("fisher.properties"), "artifacts.root=" + dir.resolve("a")
-                + "\nmodels.catalogue=" + catalogue + "\nfisher.device=gpu:0\n");
+                + "\nmodels.catalogue=" + catalogue + "\nfisher.device=gpu:42\n");
         Output out = run("serve", "fisher", "--config", file.toString());
         assertEquals(2, out.code, out.stderr);
-        assertTrue(out.stderr.contains("this build has no engine behind ImportanceEstimator"), out.stderr);
+        assertTrue(out.stderr.contains("'fisher' cannot start: device 'gpu:42' requested but DJL found"), out.stderr);
 
         Path bad = Files.writeString(dir.resolve("worker.properties"), "artifacts.root=" + dir.resolve("a")
                 + "\nmodels.catalogue=" + catalogue + "\nworker.device=tpu\n");

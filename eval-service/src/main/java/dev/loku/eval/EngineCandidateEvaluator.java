@@ -4,6 +4,7 @@ import ai.djl.Device;
 import dev.loku.core.engine.ModelScores;
 import dev.loku.core.engine.UnlearningEngine;
 import dev.loku.core.model.Devices;
+import dev.loku.core.model.NoGrad;
 
 /**
  * The production {@link CandidateEvaluator}: the unlearning engine (unlearning-core's facade) behind this service's boundary.
@@ -34,7 +35,12 @@ public final class EngineCandidateEvaluator {
 
     /** The boundary over an engine the caller built. */
     static CandidateEvaluator over(UnlearningEngine engine) {
-        return (model, forget, retain, unseen) -> metrics(engine.evaluate(model, forget, retain, unseen));
+        return (model, forget, retain, unseen) -> {
+            // Inference in DJL's default grad mode (off), which DJL sets only on the thread that loaded the engine.
+            try (NoGrad ignored = NoGrad.enter()) {
+                return metrics(engine.evaluate(model, forget, retain, unseen));
+            }
+        };
     }
 
     /** The engine's scores as the boundary's metrics (same fields, same units). */

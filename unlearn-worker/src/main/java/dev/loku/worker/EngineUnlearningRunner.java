@@ -8,6 +8,7 @@ import dev.loku.core.engine.UnlearnResult;
 import dev.loku.core.engine.UnlearnSettings;
 import dev.loku.core.engine.UnlearningEngine;
 import dev.loku.core.model.Devices;
+import dev.loku.core.model.NoGrad;
 import dev.loku.events.AdapterInitialization;
 import dev.loku.events.UnlearningObjective;
 import dev.loku.runtime.catalogue.UnlearningProfile;
@@ -49,9 +50,13 @@ public final class EngineUnlearningRunner {
     static UnlearningRunner over(UnlearningEngine engine) {
         return (job, progress) -> {
             UnlearnSettings settings = settings(job.profile(), job.seed());
-            UnlearnResult result = engine.unlearn(job.baseModel(), job.forgetSetJsonl(), job.retainJsonl(),
-                    job.unseenJsonl(), job.importanceFile(), settings, job.workDir().resolve("unlearn"),
-                    progressOf(progress));
+            UnlearnResult result;
+            // The engine runs in DJL's default grad mode (off outside its gradient collectors), which DJL sets only
+            // on the thread that loaded the engine; jobs run on the service's own threads.
+            try (NoGrad ignored = NoGrad.enter()) {
+                result = engine.unlearn(job.baseModel(), job.forgetSetJsonl(), job.retainJsonl(), job.unseenJsonl(),
+                        job.importanceFile(), settings, job.workDir().resolve("unlearn"), progressOf(progress));
+            }
             return outcome(result, job.profile());
         };
     }

@@ -29,15 +29,8 @@ final class EvalCommand implements Runnable {
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = "--forget", required = true, paramLabel = "FILE", description = "JSONL records to forget.")
-    Path forget;
-
-    @Option(names = "--retain", required = true, paramLabel = "FILE", description = "JSONL records to keep.")
-    Path retain;
-
-    @Option(names = "--unseen", required = true, paramLabel = "FILE",
-            description = "JSONL records the model never saw (they set the thresholds).")
-    Path unseen;
+    @Mixin
+    RecordSetOptions records;
 
     @Option(names = "--json", description = "Print one JSON object instead of a table.")
     boolean json;
@@ -45,11 +38,10 @@ final class EvalCommand implements Runnable {
     @Override
     public void run() {
         DataFiles.requireModel(modelOptions.model);
-        DataFiles.requireFile("--forget", forget);
-        DataFiles.requireFile("--retain", retain);
-        DataFiles.requireFile("--unseen", unseen);
+        records.requireFiles();
         UnlearningEngine engine = new UnlearningEngine(DataFiles.device(modelOptions.device));
-        EvaluationReport r = DataFiles.run(() -> engine.evaluate(modelOptions.model, forget, retain, unseen, true));
+        EvaluationReport r = DataFiles.run(() -> engine.evaluate(modelOptions.model, records.forget, records.retain,
+                records.unseen, true));
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             ObjectNode o = CliJson.MAPPER.createObjectNode();

@@ -33,15 +33,8 @@ final class UnlearnCommand implements Runnable {
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = "--forget", required = true, paramLabel = "FILE", description = "JSONL records to forget.")
-    Path forget;
-
-    @Option(names = "--retain", required = true, paramLabel = "FILE", description = "JSONL records to keep.")
-    Path retain;
-
-    @Option(names = "--unseen", required = true, paramLabel = "FILE",
-            description = "JSONL records the model never saw; their MA and EL_10 are the thresholds.")
-    Path unseen;
+    @Mixin
+    RecordSetOptions records;
 
     @Option(names = "--method", required = true, paramLabel = "METHOD",
             description = "ihl (LoKU), ga, gd, kl or npo.")
@@ -86,15 +79,14 @@ final class UnlearnCommand implements Runnable {
     public void run() {
         UnlearnSettings settings = settings();
         DataFiles.requireModel(modelOptions.model);
-        DataFiles.requireFile("--forget", forget);
-        DataFiles.requireFile("--retain", retain);
-        DataFiles.requireFile("--unseen", unseen);
+        records.requireFiles();
         if (importance != null) {
             DataFiles.requireFile("--importance", importance);
         }
         UnlearningEngine engine = new UnlearningEngine(DataFiles.device(modelOptions.device));
         ProgressReporter progress = new ProgressReporter("unlearn", settings.maxEpochs());
-        UnlearnResult result = DataFiles.run(() -> engine.unlearn(modelOptions.model, forget, retain, unseen,
+        UnlearnResult result = DataFiles.run(() -> engine.unlearn(modelOptions.model, records.forget, records.retain,
+                records.unseen,
                 importance, settings, out, e -> progress.step(e.epoch(), String.format(Locale.ROOT,
                         "epoch %d/%d loss %.4f forget MA %.4f EL_10 %.4f retain MA %.4f NLL %.4f (%.1f s)",
                         e.epoch(), settings.maxEpochs(), e.loss(), e.forgetMa(), e.forgetEl10(), e.retainMa(),

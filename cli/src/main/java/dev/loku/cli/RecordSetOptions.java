@@ -1,0 +1,29 @@
+package dev.loku.cli;
+
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/**
+ * The three JSONL record sets every memorisation measurement needs (LOKU-SPEC §5.1), shared by {@code loku eval}
+ * and {@code loku unlearn}: what to forget, what to keep, and what the model never saw (its scores there are the
+ * stop rule's thresholds).
+ */
+final class RecordSetOptions {
+
+    @Option(names = "--forget", required = true, paramLabel = "FILE", description = "JSONL records to forget.")
+    Path forget;
+
+    @Option(names = "--retain", required = true, paramLabel = "FILE", description = "JSONL records to keep.")
+    Path retain;
+
+    @Option(names = "--unseen", required = true, paramLabel = "FILE",
+            description = "JSONL records the model never saw; their MA and EL_10 are the thresholds.")
+    Path unseen;
+
+    /** One-line user errors for a missing file, before any model is loaded. */
+    void requireFiles() {
+        DataFiles.requireFile("--forget", forget);
+        DataFiles.requireFile("--retain", retain);
+        DataFiles.requireFile("--unseen", unseen);
+    }
+}

@@ -75,24 +75,10 @@ public final class FisherPass {
                 int rounds = Math.max(forgetBatches.size(), retainBatches.size());
                 for (int i = 0; i < rounds; i++) {
                     if (i < forgetBatches.size()) {
-                        checkInterrupted();
-                        List<EncodedExample> b = forgetBatches.get(i);
-                        Map<String, NDArray> g = batchGradients(model, params, b, padId);
-                        try {
-                            acc.addForget(g, labelTokens(b));
-                        } finally {
-                            release(g, params);
-                        }
+                        addBatch(model, params, forgetBatches.get(i), padId, acc::addForget);
                     }
                     if (i < retainBatches.size()) {
-                        checkInterrupted();
-                        List<EncodedExample> b = retainBatches.get(i);
-                        Map<String, NDArray> g = batchGradients(model, params, b, padId);
-                        try {
-                            acc.addRetain(g, labelTokens(b));
-                        } finally {
-                            release(g, params);
-                        }
+                        addBatch(model, params, retainBatches.get(i), padId, acc::addRetain);
                     }
                 }
             } finally {
@@ -123,6 +109,24 @@ public final class FisherPass {
             }
         }
         return out;
+    }
+
+    /** Where one side's micro-batch gradients go: {@link FisherAccumulator#addForget} or {@code addRetain}. */
+    @FunctionalInterface
+    private interface GradientSink {
+        void add(Map<String, NDArray> gradients, long labelTokens);
+    }
+
+    /** One micro-batch of one side: its gradients into {@code sink}, then released for the next backward. */
+    private static void addBatch(LlamaModel model, Map<String, NDArray> params, List<EncodedExample> batch, int padId,
+                                 GradientSink sink) throws InterruptedException {
+        checkInterrupted();
+        Map<String, NDArray> g = batchGradients(model, params, batch, padId);
+        try {
+            sink.add(g, labelTokens(batch));
+        } finally {
+            release(g, params);
+        }
     }
 
     /** Gradients of the batch's mean NLL for every named weight (fresh handles the accumulator closes). */

@@ -3,7 +3,7 @@ package dev.loku.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loku.core.engine.FinetuneSettings;
-import dev.loku.core.engine.ModelScores;
+import dev.loku.core.engine.RecordSetScores;
 import dev.loku.core.engine.UnlearnSettings;
 import dev.loku.core.engine.UnlearningEngine;
 import dev.loku.core.model.Devices;
@@ -323,14 +323,14 @@ final class DemoCommand implements Callable<Integer> {
             if (version != null && s.request().hasContent() && scored.add(s.requestId())) {
                 String previous = promotions.stream().filter(p -> p.getVersion().equals(version))
                         .map(ModelVersionPromoted::getPreviousVersion).findFirst().orElse("v0");
-                ModelScores before = score(engine, pipeline.stores().versions().resolve(DemoPipeline.MODEL_ID,
+                RecordSetScores before = score(engine, pipeline.stores().versions().resolve(DemoPipeline.MODEL_ID,
                         previous == null ? "v0" : previous), s, scoring);
-                ModelScores after = score(engine, pipeline.stores().versions().resolve(DemoPipeline.MODEL_ID,
+                RecordSetScores after = score(engine, pipeline.stores().versions().resolve(DemoPipeline.MODEL_ID,
                         version), s, scoring);
-                maBefore = before.forgetMa();
-                maAfter = after.forgetMa();
-                elBefore = before.forgetEl10();
-                elAfter = after.forgetEl10();
+                maBefore = before.ma();
+                maAfter = after.ma();
+                elBefore = before.el10();
+                elAfter = after.el10();
             }
             out.add(new Outcome(s.request().label(), s.requestId(), status, purged,
                     last != null ? last.getReason() : null, set == null ? null : set.toString(),
@@ -344,14 +344,13 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** The request's own content scored on {@code model}; the scratch file is deleted at once. */
-    private ModelScores score(UnlearningEngine engine, Path model, DemoPipeline.Sent s, Path scoring)
+    private RecordSetScores score(UnlearningEngine engine, Path model, DemoPipeline.Sent s, Path scoring)
             throws IOException, InterruptedException {
         Files.createDirectories(scoring);
         Path content = scoring.resolve(s.requestId() + ".jsonl");
         Files.writeString(content, s.request().contentJsonl(), StandardCharsets.UTF_8);
         try {
-            // Only the forget-set scores are read: the content stands in for retain and unseen data too.
-            return engine.evaluate(model, content, content, content);
+            return engine.score(model, content);
         } finally {
             Files.deleteIfExists(content);
         }

@@ -91,6 +91,13 @@ public final class UnlearningEngine {
         }
     }
 
+    /** Every metric, EL_10 included, of one JSONL record set on a model: one load, one set scored. */
+    public RecordSetScores score(Path model, Path records) throws IOException, InterruptedException {
+        try (LlamaModel m = ModelLoader.load(model, device)) {
+            return evaluator.score(m, RecordFiles.read(m, records), true);
+        }
+    }
+
     /** Full fine-tune (how a model comes to memorise text); writes an HF folder to outDir. */
     public FinetuneResult finetune(Path model, Path data, FinetuneSettings settings, Path outDir,
                                    IntConsumer epochDone) throws IOException, InterruptedException {

@@ -75,6 +75,14 @@ class UnlearningEngineTest {
     }
 
     @Test
+    void scoringOneSetGivesTheNumbersTheThreeSetEvaluationGivesForIt() throws Exception {
+        RecordSetScores one = engine.score(base, forget);
+        EvaluationReport three = engine.evaluate(base, forget, retain, unseen, false);
+        assertEquals(three.forget(), one);
+        assertEquals(3, one.records());
+    }
+
+    @Test
     void lokuLowersForgetMemorisationAndTheSameSeedGivesTheSameReport() throws Exception {
         UnlearnSettings settings = UnlearnSettings.loku().withLoraRank(4).withMaxEpochs(3).withLearningRate(1e-2);
         UnlearnResult first = engine.unlearn(base, forget, retain, unseen, null, settings, dir.resolve("a"),

@@ -141,28 +141,29 @@ final class DemoPipeline implements AutoCloseable {
         return s;
     }
 
+    /**
+     * The settings of a service that runs the engine ({@code fisher}, {@code worker}, {@code eval}): the common ones,
+     * this run's consumer group, the device and the shared scratch folder, each under the service's prefix.
+     */
+    private Map<String, String> engineService(String prefix, String device) {
+        Map<String, String> s = common("demo-" + prefix);
+        s.put(prefix + ".group.id", "demo-" + prefix + "-" + run);
+        s.put(prefix + ".device", device);
+        s.put(prefix + ".work.dir", dir.resolve("work").toString());
+        return s;
+    }
+
     FisherConfig fisherConfig(String device) {
-        Map<String, String> s = common("demo-fisher");
-        s.put("fisher.group.id", "demo-fisher-" + run);
-        s.put("fisher.device", device);
-        s.put("fisher.work.dir", dir.resolve("work").toString());
-        return FisherConfig.of(s);
+        return FisherConfig.of(engineService("fisher", device));
     }
 
     WorkerConfig workerConfig(String device) {
-        Map<String, String> s = common("demo-worker");
-        s.put("worker.group.id", "demo-worker-" + run);
-        s.put("worker.device", device);
-        s.put("worker.work.dir", dir.resolve("work").toString());
-        return WorkerConfig.of(s);
+        return WorkerConfig.of(engineService("worker", device));
     }
 
     EvalConfig evalConfig(String device) {
-        Map<String, String> s = common("demo-eval");
-        s.put("eval.group.id", "demo-eval-" + run);
+        Map<String, String> s = engineService("eval", device);
         s.put("eval.purge.group.id", "demo-eval-purge-" + run);
-        s.put("eval.device", device);
-        s.put("eval.work.dir", dir.resolve("work").toString());
         return EvalConfig.of(s);
     }
 

@@ -1,6 +1,5 @@
 package dev.loku.eval;
 
-import ai.djl.Device;
 import dev.loku.core.engine.ModelScores;
 import dev.loku.core.engine.UnlearningEngine;
 import dev.loku.core.model.Devices;
@@ -24,13 +23,7 @@ public final class EngineCandidateEvaluator {
      * @throws IllegalStateException when the configured device cannot be used, saying so in one line
      */
     public static CandidateEvaluator forConfig(EvalConfig config) {
-        Device device;
-        try {
-            device = Devices.parse(config.device());
-        } catch (IllegalArgumentException e) {
-            throw new IllegalStateException("'eval' cannot start: " + e.getMessage(), e);
-        }
-        return over(new UnlearningEngine(device));
+        return over(new UnlearningEngine(Devices.forService("eval", config.device())));
     }
 
     /** The boundary over an engine the caller built. */

@@ -1,6 +1,5 @@
 package dev.loku.fisher;
 
-import ai.djl.Device;
 import dev.loku.core.engine.ImportanceSummary;
 import dev.loku.core.engine.UnlearnSettings;
 import dev.loku.core.engine.UnlearningEngine;
@@ -32,7 +31,7 @@ public final class EngineImportanceEstimator {
      *                               without one), saying so in one line
      */
     public static ImportanceEstimator forConfig(FisherConfig config) {
-        return over(new UnlearningEngine(device("fisher", config.device())));
+        return over(new UnlearningEngine(Devices.forService("fisher", config.device())));
     }
 
     /** The boundary over an engine the caller built. */
@@ -52,14 +51,5 @@ public final class EngineImportanceEstimator {
     /** The engine's summary as the boundary's outcome. */
     static ImportanceEstimator.ImportanceOutcome outcome(ImportanceSummary summary) {
         return new ImportanceEstimator.ImportanceOutcome(summary.file(), summary.forgetTokens(), summary.retainTokens());
-    }
-
-    /** The device named by a service's {@code device} field, or an {@link IllegalStateException} naming it. */
-    static Device device(String service, String spec) {
-        try {
-            return Devices.parse(spec);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalStateException("'" + service + "' cannot start: " + e.getMessage(), e);
-        }
     }
 }

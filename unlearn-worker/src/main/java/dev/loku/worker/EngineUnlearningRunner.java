@@ -1,6 +1,5 @@
 package dev.loku.worker;
 
-import ai.djl.Device;
 import dev.loku.core.engine.EpochListener;
 import dev.loku.core.engine.EpochRecord;
 import dev.loku.core.engine.UnlearnReport;
@@ -37,13 +36,7 @@ public final class EngineUnlearningRunner {
      * @throws IllegalStateException when the configured device cannot be used, saying so in one line
      */
     public static UnlearningRunner forConfig(WorkerConfig config) {
-        Device device;
-        try {
-            device = Devices.parse(config.device());
-        } catch (IllegalArgumentException e) {
-            throw new IllegalStateException("'worker' cannot start: " + e.getMessage(), e);
-        }
-        return over(new UnlearningEngine(device));
+        return over(new UnlearningEngine(Devices.forService("worker", config.device())));
     }
 
     /** The boundary over an engine the caller built. */

@@ -39,4 +39,18 @@ public final class Devices {
         }
         throw new IllegalArgumentException("bad device '" + spec + "'; use auto, cpu, gpu or gpu:N");
     }
+
+    /**
+     * {@link #parse} for a pipeline service's {@code device} setting: a device the host lacks stops the service at
+     * start-up with one line that names it ({@code 'worker' cannot start: device 'gpu:1' requested but ...}).
+     *
+     * @throws IllegalStateException when {@code spec} is not a device this host has
+     */
+    public static Device forService(String service, String spec) {
+        try {
+            return parse(spec);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("'" + service + "' cannot start: " + e.getMessage(), e);
+        }
+    }
 }

@@ -16,6 +16,7 @@ import dev.loku.events.VerificationResult;
 import dev.loku.runtime.config.ConfigType;
 import dev.loku.runtime.embedded.EmbeddedStack;
 import dev.loku.runtime.embedded.StackEndpoints;
+import dev.loku.runtime.job.JobWorkDir;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -164,7 +165,7 @@ final class DemoCommand implements Callable<Integer> {
         Thread cleanup = new Thread(() -> {
             if (!keepWorkDir) {
                 try {
-                    DemoModel.deleteRecursively(dir);
+                    JobWorkDir.deleteRecursively(dir);
                 } catch (IOException e) {
                     System.err.println("loku demo: could not delete " + dir + "; delete it by hand");
                 }

@@ -5,6 +5,7 @@ import dev.loku.core.engine.FinetuneResult;
 import dev.loku.core.engine.FinetuneSettings;
 import dev.loku.core.engine.UnlearningEngine;
 import dev.loku.runtime.artifact.Sha256;
+import dev.loku.runtime.job.JobWorkDir;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -110,7 +111,7 @@ record DemoModel(List<SyntheticPersons.Person> forgetPersons, List<SyntheticPers
             return new DemoModel(split.get(0), split.get(1), split.get(2), target.resolve("model"), retainJsonl,
                     unseenJsonl, false, result.trainMa());
         } finally {
-            deleteRecursively(tmp);
+            JobWorkDir.deleteRecursively(tmp);
         }
     }
 
@@ -143,16 +144,5 @@ record DemoModel(List<SyntheticPersons.Person> forgetPersons, List<SyntheticPers
             }
         }
         return HexFormat.of().formatHex(md.digest());
-    }
-
-    static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

@@ -15,6 +15,7 @@ import dev.loku.core.engine.UnlearnSettings;
 import dev.loku.core.engine.UnlearningEngine;
 import dev.loku.core.model.Devices;
 import dev.loku.core.model.ModelLoadException;
+import dev.loku.runtime.job.JobWorkDir;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -347,10 +348,8 @@ final class ExperimentMemorisationCommand implements Runnable {
     }
 
     private static void deleteTree(Path dir) {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            JobWorkDir.deleteRecursively(dir);
         } catch (IOException e) {
             // A leftover temporary folder is harmless; the results are already written.
         }

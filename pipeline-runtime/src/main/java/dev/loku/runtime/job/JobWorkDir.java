@@ -49,7 +49,8 @@ public final class JobWorkDir implements AutoCloseable {
         }
     }
 
-    static void deleteRecursively(Path path) throws IOException {
+    /** Deletes {@code path} and everything under it, deepest first; nothing when it does not exist. */
+    public static void deleteRecursively(Path path) throws IOException {
         if (!Files.exists(path)) {
             return;
         }

@@ -60,10 +60,15 @@ final class FinetuneCommand implements Runnable {
         UnlearningEngine engine = new UnlearningEngine(DataFiles.device(modelOptions.device));
         ProgressReporter progress = new ProgressReporter("finetune", epochs);
         long start = System.nanoTime();
-        FinetuneResult result = DataFiles.run(() -> engine.finetune(modelOptions.model, data, settings, out,
-                epoch -> progress.step(epoch, String.format(Locale.ROOT, "epoch %d/%d done (%.1f s)", epoch, epochs,
-                        (System.nanoTime() - start) / 1e9))));
-        progress.finish();
+        FinetuneResult result;
+        try {
+            result = DataFiles.run(() -> engine.finetune(modelOptions.model, data, settings, out,
+                    epoch -> progress.step(epoch, String.format(Locale.ROOT, "epoch %d/%d done (%.1f s)", epoch,
+                            epochs, (System.nanoTime() - start) / 1e9))));
+        } finally {
+            // An error message must not land on the bar's line.
+            progress.finish();
+        }
         PrintWriter w = spec.commandLine().getOut();
         w.printf(Locale.ROOT, "fine-tuned model: %s%nepochs: %d, final loss: %.4f nats/token, train MA: %.4f%n",
                 result.modelDir(), result.epochs(), result.finalLoss(), result.trainMa());

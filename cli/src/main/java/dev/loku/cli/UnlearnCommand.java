@@ -85,13 +85,18 @@ final class UnlearnCommand implements Runnable {
         }
         UnlearningEngine engine = new UnlearningEngine(DataFiles.device(modelOptions.device));
         ProgressReporter progress = new ProgressReporter("unlearn", settings.maxEpochs());
-        UnlearnResult result = DataFiles.run(() -> engine.unlearn(modelOptions.model, records.forget, records.retain,
-                records.unseen,
-                importance, settings, out, e -> progress.step(e.epoch(), String.format(Locale.ROOT,
-                        "epoch %d/%d loss %.4f forget MA %.4f EL_10 %.4f retain MA %.4f NLL %.4f (%.1f s)",
-                        e.epoch(), settings.maxEpochs(), e.loss(), e.forgetMa(), e.forgetEl10(), e.retainMa(),
-                        e.retainNll(), e.seconds()))));
-        progress.finish();
+        UnlearnResult result;
+        try {
+            result = DataFiles.run(() -> engine.unlearn(modelOptions.model, records.forget, records.retain,
+                    records.unseen,
+                    importance, settings, out, e -> progress.step(e.epoch(), String.format(Locale.ROOT,
+                            "epoch %d/%d loss %.4f forget MA %.4f EL_10 %.4f retain MA %.4f NLL %.4f (%.1f s)",
+                            e.epoch(), settings.maxEpochs(), e.loss(), e.forgetMa(), e.forgetEl10(), e.retainMa(),
+                            e.retainNll(), e.seconds()))));
+        } finally {
+            // An error message must not land on the bar's line.
+            progress.finish();
+        }
         try {
             Path parent = report.toAbsolutePath().getParent();
             if (parent != null) {

@@ -45,12 +45,12 @@ final class EvalCommand implements Runnable {
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             ObjectNode o = CliJson.MAPPER.createObjectNode();
-            number(o, "forget_ma", r.forget().ma());
-            number(o, "forget_el10", r.forget().el10());
-            number(o, "retain_ma", r.retain().ma());
-            number(o, "retain_nll", r.retain().nll());
-            number(o, "unseen_ma", r.unseen().ma());
-            number(o, "unseen_el10", r.unseen().el10());
+            CliJson.number(o, "forget_ma", r.forget().ma());
+            CliJson.number(o, "forget_el10", r.forget().el10());
+            CliJson.number(o, "retain_ma", r.retain().ma());
+            CliJson.number(o, "retain_nll", r.retain().nll());
+            CliJson.number(o, "unseen_ma", r.unseen().ma());
+            CliJson.number(o, "unseen_el10", r.unseen().el10());
             ObjectNode sets = o.putObject("sets");
             set(sets.putObject("forget"), r.forget());
             set(sets.putObject("retain"), r.retain());
@@ -76,19 +76,11 @@ final class EvalCommand implements Runnable {
 
     private static void set(ObjectNode o, RecordSetScores s) {
         o.put("records", s.records());
-        number(o, "ma", s.ma());
-        number(o, "el10", s.el10());
-        number(o, "nll", s.nll());
-        number(o, "perplexity", s.perplexity());
-        number(o, "em", s.em());
-        number(o, "es", s.es());
-    }
-
-    static void number(ObjectNode o, String key, double v) {
-        if (Double.isFinite(v)) {
-            o.put(key, v);
-        } else {
-            o.putNull(key);
-        }
+        CliJson.number(o, "ma", s.ma());
+        CliJson.number(o, "el10", s.el10());
+        CliJson.number(o, "nll", s.nll());
+        CliJson.number(o, "perplexity", s.perplexity());
+        CliJson.number(o, "em", s.em());
+        CliJson.number(o, "es", s.es());
     }
 }

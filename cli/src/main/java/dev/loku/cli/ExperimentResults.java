@@ -164,11 +164,11 @@ record ExperimentResults(Setup setup, BaseScores base, List<MethodRun> runs, dou
             ArrayNode es = o.putArray("epochs");
             for (EpochPoint e : r.epochs()) {
                 ObjectNode row = es.addObject().put("epoch", e.epoch());
-                number(row, "loss", e.loss());
-                number(row, "forget_ma", e.forgetMa());
-                number(row, "forget_el10", e.forgetEl10());
-                number(row, "retain_ma", e.retainMa());
-                number(row, "retain_nll", e.retainNll());
+                CliJson.number(row, "loss", e.loss());
+                CliJson.number(row, "forget_ma", e.forgetMa());
+                CliJson.number(row, "forget_el10", e.forgetEl10());
+                CliJson.number(row, "retain_ma", e.retainMa());
+                CliJson.number(row, "retain_nll", e.retainNll());
                 row.put("seconds", e.seconds());
             }
         }
@@ -177,15 +177,6 @@ record ExperimentResults(Setup setup, BaseScores base, List<MethodRun> runs, dou
             return CliJson.MAPPER.writer().with(SerializationFeature.INDENT_OUTPUT).writeValueAsString(root) + "\n";
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    /** JSON has no NaN: a value that was not measured (e.g. the loss before the first update) is null. */
-    private static void number(ObjectNode o, String key, double v) {
-        if (Double.isFinite(v)) {
-            o.put(key, v);
-        } else {
-            o.putNull(key);
         }
     }
 }

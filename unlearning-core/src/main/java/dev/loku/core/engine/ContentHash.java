@@ -13,7 +13,8 @@ import java.util.stream.Stream;
 
 /**
  * SHA-256 of files and folders, so reports can name the data and model they ran on without containing them.
- * A folder hashes its regular files in sorted relative-path order, each as path, NUL, length, content.
+ * A folder hashes its regular files in sorted relative-path order, each as path, NUL, decimal length, NUL,
+ * content: every field is delimited, so two different folders cannot feed the digest the same bytes.
  */
 public final class ContentHash {
 
@@ -33,6 +34,7 @@ public final class ContentHash {
                 digest.update(relative.getBytes(StandardCharsets.UTF_8));
                 digest.update((byte) 0);
                 digest.update(Long.toString(Files.size(file)).getBytes(StandardCharsets.US_ASCII));
+                digest.update((byte) 0); // ends the length, so no length's digits can run into the content
                 update(digest, file);
             }
         } else {

@@ -18,6 +18,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.IntConsumer;
 import java.util.stream.Stream;
 
@@ -49,6 +50,14 @@ record DemoModel(List<SyntheticPersons.Person> forgetPersons, List<SyntheticPers
     static final long PERSONS_SEED = 20_250_424L;
     /** The fine-tune: enough epochs at this rate for stories260K to reproduce the records (train MA near 1). */
     static final FinetuneSettings FINETUNE = new FinetuneSettings(60, 3e-3, 8, 7L);
+    /**
+     * Train MA the fine-tune must reach before its model is used and cached (it reaches about 0.99). Seen once in
+     * about ten runs: the same seeded fine-tune ending at train MA 0 (an unexplained, not yet reproduced failure),
+     * so a model below this is fine-tuned again, up to {@link #FINETUNE_ATTEMPTS} times.
+     */
+    static final double MIN_TRAIN_MA = 0.9;
+    static final int FINETUNE_ATTEMPTS = 2;
+
     /** Bumped when the way the demo model is made changes, so old caches are not reused. */
     private static final String RECIPE = "loku-demo-model/1";
 
@@ -92,30 +101,40 @@ record DemoModel(List<SyntheticPersons.Person> forgetPersons, List<SyntheticPers
                     unseenJsonl, true, Double.NaN);
         }
         Files.createDirectories(cacheRoot);
-        Path tmp = Files.createTempDirectory(cacheRoot, ".demo-model-tmp-");
-        try {
-            Path trainFile = Files.writeString(tmp.resolve("train.jsonl"), train);
-            FinetuneResult result = engine.finetune(base, trainFile, settings, tmp.resolve("model"), epochDone);
-            if (!result.modelDir().equals(tmp.resolve("model"))) {
-                throw new IllegalStateException("the fine-tune wrote its model outside " + tmp.resolve("model"));
-            }
-            Files.writeString(tmp.resolve("recipe.txt"), RECIPE + "\nkey " + key + "\nsettings " + settings
-                    + "\ntrain_ma " + result.trainMa() + "\nfinal_loss " + result.finalLoss() + "\n");
+        for (int attempt = 1; ; attempt++) {
+            Path tmp = Files.createTempDirectory(cacheRoot, ".demo-model-tmp-");
             try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (IOException e) {
-                if (!Files.isRegularFile(target.resolve("model/config.json"))) {
-                    throw e; // not a concurrent run that finished first
+                Path trainFile = Files.writeString(tmp.resolve("train.jsonl"), train);
+                FinetuneResult result = engine.finetune(base, trainFile, settings, tmp.resolve("model"), epochDone);
+                if (!result.modelDir().equals(tmp.resolve("model"))) {
+                    throw new IllegalStateException("the fine-tune wrote its model outside " + tmp.resolve("model"));
                 }
+                if (!(result.trainMa() >= MIN_TRAIN_MA)) {
+                    // Never cache a model that did not memorise: every later run would reuse it.
+                    if (attempt < FINETUNE_ATTEMPTS) {
+                        continue;
+                    }
+                    throw new IllegalStateException(String.format(Locale.ROOT, "the demo model did not memorise its"
+                            + " records in %d fine-tunes (train MA %.3f, loss %.4f); nothing was cached",
+                            attempt, result.trainMa(), result.finalLoss()));
+                }
+                Files.writeString(tmp.resolve("recipe.txt"), RECIPE + "\nkey " + key + "\nsettings " + settings
+                        + "\ntrain_ma " + result.trainMa() + "\nfinal_loss " + result.finalLoss() + "\n");
+                try {
+                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+                } catch (IOException e) {
+                    if (!Files.isRegularFile(target.resolve("model/config.json"))) {
+                        throw e; // not a concurrent run that finished first
+                    }
+                }
+                return new DemoModel(split.get(0), split.get(1), split.get(2), target.resolve("model"), retainJsonl,
+                        unseenJsonl, false, result.trainMa());
+            } finally {
+                JobWorkDir.deleteRecursively(tmp);
             }
-            return new DemoModel(split.get(0), split.get(1), split.get(2), target.resolve("model"), retainJsonl,
-                    unseenJsonl, false, result.trainMa());
-        } finally {
-            JobWorkDir.deleteRecursively(tmp);
         }
     }
 
-    /** SHA-256 over the recipe, the settings, the training data and the base checkpoint's bytes. */
     static String cacheKey(Path base, String train, FinetuneSettings settings) throws IOException {
         MessageDigest md;
         try {

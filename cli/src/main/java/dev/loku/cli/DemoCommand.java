@@ -7,7 +7,6 @@ import dev.loku.core.engine.RecordSetScores;
 import dev.loku.core.engine.UnlearnSettings;
 import dev.loku.core.engine.UnlearningEngine;
 import dev.loku.core.model.Devices;
-import dev.loku.core.model.NoGrad;
 import dev.loku.events.AuditEvent;
 import dev.loku.events.AuditStatus;
 import dev.loku.events.JobProgress;
@@ -172,9 +171,7 @@ final class DemoCommand implements Callable<Integer> {
             }
         }, "loku-demo-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
-        // The engine expects DJL's default grad mode (off outside its gradient collectors), which DJL sets only on
-        // the thread that loaded it; this thread may not be that one (tests run the CLI in-process).
-        try (NoGrad ignored = NoGrad.enter()) {
+        try {
             return run(engine, base, cache, dir, custom, wait, out);
         } finally {
             try {

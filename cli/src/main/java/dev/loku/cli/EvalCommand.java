@@ -3,6 +3,7 @@ package dev.loku.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loku.core.engine.EvaluationReport;
 import dev.loku.core.engine.RecordSetScores;
+import dev.loku.core.engine.RecordSets;
 import dev.loku.core.engine.UnlearningEngine;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -38,10 +39,9 @@ final class EvalCommand implements Runnable {
     @Override
     public void run() {
         DataFiles.requireModel(modelOptions.model);
-        records.requireFiles();
+        RecordSets files = records.requireFiles();
         UnlearningEngine engine = new UnlearningEngine(DataFiles.device(modelOptions.device));
-        EvaluationReport r = DataFiles.run(() -> engine.evaluate(modelOptions.model, records.forget, records.retain,
-                records.unseen, true));
+        EvaluationReport r = DataFiles.run(() -> engine.evaluate(modelOptions.model, files, true));
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             ObjectNode o = CliJson.MAPPER.createObjectNode();

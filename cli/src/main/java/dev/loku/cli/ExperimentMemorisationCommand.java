@@ -9,10 +9,12 @@ import dev.loku.core.data.InvalidDataException;
 import dev.loku.core.engine.EpochRecord;
 import dev.loku.core.engine.FinetuneResult;
 import dev.loku.core.engine.FinetuneSettings;
+import dev.loku.core.engine.RecordSets;
 import dev.loku.core.engine.RecordSetScores;
 import dev.loku.core.engine.UnlearnResult;
 import dev.loku.core.engine.UnlearnSettings;
 import dev.loku.core.engine.UnlearningEngine;
+import dev.loku.core.objective.UnlearningMethod;
 import dev.loku.core.model.Devices;
 import dev.loku.core.model.ModelLoadException;
 import dev.loku.runtime.job.JobWorkDir;
@@ -47,19 +49,19 @@ final class ExperimentMemorisationCommand implements Runnable {
 
     /** The five methods, in the order they run and are shown. */
     enum Method {
-        GA_FULL("ga-full", "GA (full)", "ga", false, false),
-        GA_LORA("ga-lora", "GA+LoRA", "ga", true, false),
-        GD_LORA("gd-lora", "GD+LoRA", "gd", true, false),
-        IHL_LORA("ihl-lora", "IHL+LoRA", "ihl", true, false),
-        IHL_FILA("ihl-fila", "IHL+FILA", "ihl", true, true);
+        GA_FULL("ga-full", "GA (full)", UnlearningMethod.GA, false, false),
+        GA_LORA("ga-lora", "GA+LoRA", UnlearningMethod.GA, true, false),
+        GD_LORA("gd-lora", "GD+LoRA", UnlearningMethod.GD, true, false),
+        IHL_LORA("ihl-lora", "IHL+LoRA", UnlearningMethod.IHL, true, false),
+        IHL_FILA("ihl-fila", "IHL+FILA", UnlearningMethod.IHL, true, true);
 
         final String key;
         final String label;
-        final String objective;
+        final UnlearningMethod objective;
         final boolean lora;
         final boolean fila;
 
-        Method(String key, String label, String objective, boolean lora, boolean fila) {
+        Method(String key, String label, UnlearningMethod objective, boolean lora, boolean fila) {
             this.key = key;
             this.label = label;
             this.objective = objective;
@@ -237,7 +239,7 @@ final class ExperimentMemorisationCommand implements Runnable {
             for (Method m : chosen) {
                 UnlearnSettings settings = settings(m, defaults, r, loraLr, fullWeightsLr, budget, seed);
                 t = System.nanoTime();
-                UnlearnResult result = engine.unlearn(ft.modelDir(), forget, retain, unseenFile,
+                UnlearnResult result = engine.unlearn(ft.modelDir(), new RecordSets(forget, retain, unseenFile),
                         m.fila ? importance : null, settings, work.resolve("runs").resolve(m.key),
                         e -> progress("event=epoch method=%s epoch=%d loss=%.4f forget_ma=%.4f forget_el10=%.4f"
                                         + " retain_ma=%.4f seconds=%.1f", m.key, e.epoch(), e.loss(), e.forgetMa(),

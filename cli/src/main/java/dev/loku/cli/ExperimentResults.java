@@ -3,6 +3,7 @@ package dev.loku.cli;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loku.core.objective.UnlearningMethod;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
@@ -74,7 +75,7 @@ record ExperimentResults(Setup setup, BaseScores base, List<MethodRun> runs, dou
      * One unlearning method's run.
      *
      * @param label           how tables and charts name it, e.g. "IHL+FILA"
-     * @param method          the objective (ga, gd, ihl, ...)
+     * @param method          the objective
      * @param loraRank        0 for full weights
      * @param fila            whether the adapters were FILA-initialised
      * @param learningRate    peak learning rate
@@ -86,7 +87,7 @@ record ExperimentResults(Setup setup, BaseScores base, List<MethodRun> runs, dou
      * @param storyNllAfter   mean story NLL of the unlearned model
      * @param seconds         wall-clock time of the run (including its evaluations and export)
      */
-    record MethodRun(String label, String method, int loraRank, boolean fila, double learningRate, int maxEpochs,
+    record MethodRun(String label, UnlearningMethod method, int loraRank, boolean fila, double learningRate, int maxEpochs,
             Map<String, String> hyperparameters, List<EpochPoint> epochs, int stoppedAtEpoch,
             boolean reachedThreshold, double storyNllAfter, double seconds) {
 
@@ -144,7 +145,7 @@ record ExperimentResults(Setup setup, BaseScores base, List<MethodRun> runs, dou
         for (MethodRun r : runs) {
             ObjectNode o = rs.addObject();
             o.put("label", r.label());
-            o.put("method", r.method());
+            o.put("method", r.method().id());
             o.put("lora_rank", r.loraRank());
             o.put("fila", r.fila());
             o.put("learning_rate", r.learningRate());

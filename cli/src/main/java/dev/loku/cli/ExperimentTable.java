@@ -4,6 +4,7 @@ import dev.loku.cli.ExperimentResults.BaseScores;
 import dev.loku.cli.ExperimentResults.EpochPoint;
 import dev.loku.cli.ExperimentResults.MethodRun;
 import dev.loku.cli.ExperimentResults.Setup;
+import dev.loku.core.objective.UnlearningMethod;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -180,8 +181,8 @@ final class ExperimentTable {
                     + " rule only looks between updates, so how far past the thresholds that step went, and what it"
                     + " cost the retained records, is down to the step size, not to a tuned stopping point.");
         }
-        Optional<MethodRun> fila = find(results, "ihl", true);
-        Optional<MethodRun> lora = find(results, "ihl", false);
+        Optional<MethodRun> fila = find(results, UnlearningMethod.IHL, true);
+        Optional<MethodRun> lora = find(results, UnlearningMethod.IHL, false);
         if (fila.isPresent() && lora.isPresent()) {
             lines.add(compare(fila.get(), lora.get()));
         }
@@ -216,9 +217,9 @@ final class ExperimentTable {
                 fila.label(), lora.label(), epochs, dr, fila.storyNllAfter() - lora.storyNllAfter());
     }
 
-    private static Optional<MethodRun> find(ExperimentResults results, String method, boolean fila) {
+    private static Optional<MethodRun> find(ExperimentResults results, UnlearningMethod method, boolean fila) {
         return results.runs().stream()
-                .filter(r -> r.method().equals(method) && r.loraRank() > 0 && r.fila() == fila).findFirst();
+                .filter(r -> r.method() == method && r.loraRank() > 0 && r.fila() == fila).findFirst();
     }
 
     static String arrow(double before, double after) {

@@ -1,5 +1,6 @@
 package dev.loku.cli;
 
+import dev.loku.core.engine.RecordSets;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -20,10 +21,11 @@ final class RecordSetOptions {
             description = "JSONL records the model never saw; their MA and EL_10 are the thresholds.")
     Path unseen;
 
-    /** One-line user errors for a missing file, before any model is loaded. */
-    void requireFiles() {
+    /** The three files, each checked first: a one-line user error for a missing one, before any model is loaded. */
+    RecordSets requireFiles() {
         DataFiles.requireFile("--forget", forget);
         DataFiles.requireFile("--retain", retain);
         DataFiles.requireFile("--unseen", unseen);
+        return new RecordSets(forget, retain, unseen);
     }
 }

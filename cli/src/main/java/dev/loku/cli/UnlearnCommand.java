@@ -1,9 +1,10 @@
 package dev.loku.cli;
 
+import dev.loku.core.engine.RecordSets;
 import dev.loku.core.engine.UnlearnResult;
 import dev.loku.core.engine.UnlearnSettings;
 import dev.loku.core.engine.UnlearningEngine;
-import dev.loku.core.objective.Objectives;
+import dev.loku.core.objective.UnlearningMethod;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -36,9 +37,17 @@ final class UnlearnCommand implements Runnable {
     @Mixin
     RecordSetOptions records;
 
-    @Option(names = "--method", required = true, paramLabel = "METHOD",
-            description = "ihl (LoKU), ga, gd, kl or npo.")
+    @Option(names = "--method", required = true, paramLabel = "METHOD", completionCandidates = MethodIds.class,
+            description = "One of ${COMPLETION-CANDIDATES}; ihl is LoKU's inverted hinge loss.")
     String method;
+
+    /** The ids {@code --method} accepts, as the engine's {@link UnlearningMethod} names them. */
+    static final class MethodIds implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return UnlearningMethod.ids().iterator();
+        }
+    }
 
     @Option(names = "--lora-rank", paramLabel = "R",
             description = "LoRA rank; 0 trains the full weights. Default: the tuned rank of UnlearnSettings.loku().")
@@ -79,7 +88,7 @@ final class UnlearnCommand implements Runnable {
     public void run() {
         UnlearnSettings settings = settings();
         DataFiles.requireModel(modelOptions.model);
-        records.requireFiles();
+        RecordSets sets = records.requireFiles();
         if (importance != null) {
             DataFiles.requireFile("--importance", importance);
         }
@@ -87,9 +96,8 @@ final class UnlearnCommand implements Runnable {
         ProgressReporter progress = new ProgressReporter("unlearn", settings.maxEpochs());
         UnlearnResult result;
         try {
-            result = DataFiles.run(() -> engine.unlearn(modelOptions.model, records.forget, records.retain,
-                    records.unseen,
-                    importance, settings, out, e -> progress.step(e.epoch(), String.format(Locale.ROOT,
+            result = DataFiles.run(() -> engine.unlearn(modelOptions.model, sets, importance, settings, out,
+                    e -> progress.step(e.epoch(), String.format(Locale.ROOT,
                             "epoch %d/%d loss %.4f forget MA %.4f EL_10 %.4f retain MA %.4f NLL %.4f (%.1f s)",
                             e.epoch(), settings.maxEpochs(), e.loss(), e.forgetMa(), e.forgetEl10(), e.retainMa(),
                             e.retainNll(), e.seconds()))));
@@ -120,16 +128,18 @@ final class UnlearnCommand implements Runnable {
 
     /** The tuned defaults with what the user set; one-line errors for impossible combinations. */
     UnlearnSettings settings() {
-        if (!Objectives.NAMES.contains(method.toLowerCase(Locale.ROOT))) {
-            throw new UserException("--method: unknown method '" + method + "'; use one of "
-                    + String.join(", ", Objectives.NAMES));
+        UnlearningMethod chosen;
+        try {
+            chosen = UnlearningMethod.byId(method);
+        } catch (IllegalArgumentException e) {
+            throw new UserException("--method: " + e.getMessage(), e);
         }
         if (loraRank != null && loraRank == 0 && fila) {
             throw new UserException("--fila initialises LoRA adapters, so it needs --lora-rank above 0"
                     + " (--lora-rank 0 trains the full weights)");
         }
         try {
-            UnlearnSettings s = UnlearnSettings.loku().withMethod(method).withSeed(seed);
+            UnlearnSettings s = UnlearnSettings.loku().withMethod(chosen).withSeed(seed);
             if (loraRank != null) {
                 s = s.withLoraRank(loraRank);
             }

@@ -74,7 +74,7 @@ class EngineCliTest {
                 "--forget: no such file");
         userError(run("unlearn", "--model", model, "--forget", good.toString(), "--retain", good.toString(),
                 "--unseen", good.toString(), "--method", "forgetful", "--out", out, "--report", report),
-                "unknown method 'forgetful'; use one of ihl, ga, gd, kl, npo");
+                "--method: unknown unlearning method 'forgetful'; use one of ihl, ga, gd, kl, npo");
         userError(run("unlearn", "--model", model, "--forget", good.toString(), "--retain", good.toString(),
                 "--unseen", good.toString(), "--method", "ihl", "--lora-rank", "0", "--fila", "--out", out,
                 "--report", report), "needs --lora-rank above 0");

@@ -10,6 +10,7 @@ import dev.loku.cli.ExperimentResults.BaseScores;
 import dev.loku.cli.ExperimentResults.EpochPoint;
 import dev.loku.cli.ExperimentResults.MethodRun;
 import dev.loku.cli.ExperimentResults.Setup;
+import dev.loku.core.objective.UnlearningMethod;
 import java.awt.Color;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
@@ -31,12 +32,12 @@ class ExperimentWritersTest {
         Setup setup = new Setup("models/stories260K", 200, 20, 40, 7, 30, 30, 2e-3, 16, 120.4, 0.30, 0.05,
                 "ab".repeat(32), "cpu", 2);
         BaseScores base = new BaseScores(0.12, 1.9, 0.95, 0.80, 0.93, 0.30, 0.05, 2.1);
-        MethodRun ga = new MethodRun("GA", "ga", 0, false, 1e-3, 3, Map.of("lr", "0.001"),
+        MethodRun ga = new MethodRun("GA", UnlearningMethod.GA, 0, false, 1e-3, 3, Map.of("lr", "0.001"),
                 List.of(new EpochPoint(0, Double.NaN, 0.95, 0.80, 0.93, 0.3, 0),
                         new EpochPoint(1, -1.5, 0.60, 0.30, 0.80, 0.9, 2),
                         new EpochPoint(2, -3.0, 0.25, 0.02, 0.55, 1.5, 4)),
                 2, true, 2.6, 14.2);
-        MethodRun ihl = new MethodRun("IHL+LoRA", "ihl", 4, false, 2.5e-4, 3, Map.of(),
+        MethodRun ihl = new MethodRun("IHL+LoRA", UnlearningMethod.IHL, 4, false, 2.5e-4, 3, Map.of(),
                 List.of(new EpochPoint(0, Double.NaN, 0.95, 0.80, 0.93, 0.3, 0),
                         new EpochPoint(1, 1.2, 0.90, 0.70, 0.93, 0.3, 2),
                         new EpochPoint(2, 1.1, 0.80, 0.50, 0.92, 0.3, 4),

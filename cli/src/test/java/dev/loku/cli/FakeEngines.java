@@ -1,5 +1,6 @@
 package dev.loku.cli;
 
+import dev.loku.core.engine.EvaluationReport;
 import dev.loku.core.io.SafetensorsFile;
 import dev.loku.eval.CandidateEvaluator;
 import dev.loku.events.AdapterInitialization;
@@ -26,10 +27,10 @@ import java.util.regex.Pattern;
 final class FakeEngines {
 
     /** The base version: memorised everything; its unseen scores (MA 0.3, EL_10 0.05) are the thresholds. */
-    static final CandidateEvaluator.Metrics BASE = new CandidateEvaluator.Metrics(0.9, 0.6, 0.8, 2.0, 0.3, 0.05);
-    static final Map<String, CandidateEvaluator.Metrics> CANDIDATES = Map.of(
-            "forgot", new CandidateEvaluator.Metrics(0.1, 0.01, 0.79, 2.02, 0.3, 0.05),
-            "remembers", new CandidateEvaluator.Metrics(0.6, 0.3, 0.8, 2.0, 0.3, 0.05));
+    static final EvaluationReport BASE = EvaluationReport.of(0.9, 0.6, 0.8, 2.0, 0.3, 0.05);
+    static final Map<String, EvaluationReport> CANDIDATES = Map.of(
+            "forgot", EvaluationReport.of(0.1, 0.01, 0.79, 2.02, 0.3, 0.05),
+            "remembers", EvaluationReport.of(0.6, 0.3, 0.8, 2.0, 0.3, 0.05));
 
     private static final Pattern TAG = Pattern.compile("\\[([a-z-]+)\\]");
 
@@ -69,7 +70,7 @@ final class FakeEngines {
                     throw new IllegalStateException("unexpected importance");
                 }
             }
-            String text = Files.readString(job.forgetSetJsonl());
+            String text = Files.readString(job.sets().forget());
             Set<String> tags = tags(text);
             if (tags.contains("crash") && crashedOnce.add(text)) {
                 crashJobStarted.countDown();
@@ -103,8 +104,8 @@ final class FakeEngines {
 
     /** {@link #BASE} for the catalogue's checkpoint (a .bin file), a candidate's scores by its label. */
     CandidateEvaluator evaluator() {
-        return (model, forget, retain, unseen) -> {
-            if (!Files.readString(forget).contains(PipelineFixtures.SECRET)) {
+        return (model, sets) -> {
+            if (!Files.readString(sets.forget()).contains(PipelineFixtures.SECRET)) {
                 throw new IllegalStateException("not the forget set");
             }
             if (Files.isRegularFile(model) && model.toString().endsWith(".bin")) {

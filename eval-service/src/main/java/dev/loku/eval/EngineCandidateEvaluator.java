@@ -1,9 +1,7 @@
 package dev.loku.eval;
 
-import dev.loku.core.engine.ModelScores;
 import dev.loku.core.engine.UnlearningEngine;
 import dev.loku.core.model.Devices;
-import dev.loku.core.model.NoGrad;
 
 /**
  * The production {@link CandidateEvaluator}: the unlearning engine (unlearning-core's facade) behind this service's boundary.
@@ -28,17 +26,6 @@ public final class EngineCandidateEvaluator {
 
     /** The boundary over an engine the caller built. */
     static CandidateEvaluator over(UnlearningEngine engine) {
-        return (model, forget, retain, unseen) -> {
-            // Inference in DJL's default grad mode (off), which DJL sets only on the thread that loaded the engine.
-            try (NoGrad ignored = NoGrad.enter()) {
-                return metrics(engine.evaluate(model, forget, retain, unseen));
-            }
-        };
-    }
-
-    /** The engine's scores as the boundary's metrics (same fields, same units). */
-    static CandidateEvaluator.Metrics metrics(ModelScores s) {
-        return new CandidateEvaluator.Metrics(s.forgetMa(), s.forgetEl10(), s.retainMa(), s.retainNll(), s.unseenMa(),
-                s.unseenEl10());
+        return engine::evaluate;
     }
 }

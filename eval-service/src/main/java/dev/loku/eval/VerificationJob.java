@@ -1,6 +1,8 @@
 package dev.loku.eval;
 
 import dev.loku.events.AuditStatus;
+import dev.loku.core.engine.EvaluationReport;
+import dev.loku.core.engine.RecordSets;
 import dev.loku.events.EvaluationMetrics;
 import dev.loku.events.ImportanceReady;
 import dev.loku.events.ModelVersionPromoted;
@@ -73,7 +75,7 @@ public final class VerificationJob {
     private final FinalFailure finalFailure;
     private final ServiceMetrics metrics;
     private final Clock clock;
-    private final Map<String, CandidateEvaluator.Metrics> baselines;
+    private final Map<String, EvaluationReport> baselines;
 
     VerificationJob(EvalConfig config, PipelineStores stores, CandidateEvaluator evaluator, VerifiedJobs verified,
                     StageAudit audit, FinalFailure finalFailure, ServiceMetrics metrics, Clock clock) {
@@ -90,7 +92,7 @@ public final class VerificationJob {
             private static final long serialVersionUID = 1L;
 
             @Override
-            protected boolean removeEldestEntry(Map.Entry<String, CandidateEvaluator.Metrics> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<String, EvaluationReport> eldest) {
                 return size() > size;
             }
         };
@@ -120,8 +122,8 @@ public final class VerificationJob {
         UnlearningProfile profile = model.profile();
         double tolerance = config.retainTolerance().orElse(profile.retainTolerance());
 
-        CandidateEvaluator.Metrics before;
-        CandidateEvaluator.Metrics after;
+        EvaluationReport before;
+        EvaluationReport after;
         try (JobWorkDir work = JobWorkDir.create(config.workDir().resolve(config.common().instanceId()), job.jobId())) {
             Path forget = work.resolve("forget-set.jsonl");
             try {
@@ -131,19 +133,19 @@ public final class VerificationJob {
             }
             before = baseline(job, model, forget);
             Path candidate = materialiseCandidate(in);
-            after = evaluator.evaluate(candidate, forget, model.retainData(), model.unseenData());
+            after = evaluator.evaluate(candidate, sets(model, forget));
         }
 
         Thresholds thresholds;
         try {
-            thresholds = Thresholds.measuredOnUnseen(before.unseenMa(), before.unseenEl10());
+            thresholds = Thresholds.measuredOnUnseen(before.unseen().ma(), before.unseen().el10());
         } catch (IllegalArgumentException e) {
             throw JobFailure.because(AuditReason.of("the base version's unseen-data scores are not numbers: no "
                     + "thresholds to verify against"), e);
         }
         dev.loku.core.metrics.Verdict rule = dev.loku.core.metrics.Verdict.judge(thresholds,
-                new RetainTolerance(tolerance), after.forgetMa(), after.forgetEl10(), before.retainMa(),
-                after.retainMa());
+                new RetainTolerance(tolerance), after.forget().ma(), after.forget().el10(), before.retain().ma(),
+                after.retain().ma());
         boolean retry = !rule.passed() && profile.canRetryAfter(job.attempt());
         AuditReason reason = rule.passed() ? null : reasonFor(rule, tolerance);
         VerificationResult result = VerificationResult.newBuilder()
@@ -188,8 +190,8 @@ public final class VerificationJob {
         LOG.info("event=verified forget_set_id={} job_id={} candidate_version={} attempt={} verdict={} retrying={} "
                         + "forget_ma={} forget_el10={} ma_threshold={} el10_threshold={} retain_ma_before={} "
                         + "retain_ma_after={}", job.forgetSetId(), job.jobId(), in.getCandidateVersion(), job.attempt(),
-                result.getVerdict(), retry, after.forgetMa(), after.forgetEl10(), thresholds.ma(), thresholds.el(),
-                before.retainMa(), after.retainMa());
+                result.getVerdict(), retry, after.forget().ma(), after.forget().el10(), thresholds.ma(),
+                thresholds.el(), before.retain().ma(), after.retain().ma());
         return out;
     }
 
@@ -223,9 +225,9 @@ public final class VerificationJob {
         throw last;
     }
 
-    private CandidateEvaluator.Metrics baseline(ForgetSetJob job, CatalogueModel model, Path forget) throws Exception {
+    private EvaluationReport baseline(ForgetSetJob job, CatalogueModel model, Path forget) throws Exception {
         String key = job.modelId() + "/" + job.baseModelVersion() + "/" + job.forgetSetId();
-        CandidateEvaluator.Metrics cached = baselines.get(key);
+        EvaluationReport cached = baselines.get(key);
         if (cached != null) {
             return cached;
         }
@@ -239,7 +241,7 @@ public final class VerificationJob {
             throw JobFailure.because(AuditReason.format("base model version %s is missing or corrupt in the "
                     + "artifact store", JobFailure.idOf(job.baseModelVersion())), e);
         }
-        CandidateEvaluator.Metrics m = evaluator.evaluate(base, forget, model.retainData(), model.unseenData());
+        EvaluationReport m = evaluator.evaluate(base, sets(model, forget));
         baselines.put(key, m);
         return m;
     }
@@ -301,8 +303,14 @@ public final class VerificationJob {
         return AuditReason.format(String.join("; ", parts), args.toArray());
     }
 
-    private static EvaluationMetrics avro(CandidateEvaluator.Metrics m) {
-        return new EvaluationMetrics(m.forgetMa(), m.forgetEl10(), m.retainMa(), m.retainNll(), m.unseenMa(),
-                m.unseenEl10());
+    /** The scores as the event carries them. */
+    static EvaluationMetrics avro(EvaluationReport m) {
+        return new EvaluationMetrics(m.forget().ma(), m.forget().el10(), m.retain().ma(), m.retain().nll(),
+                m.unseen().ma(), m.unseen().el10());
+    }
+
+    /** The job's forget set with the model's retain and unseen data. */
+    private static RecordSets sets(CatalogueModel model, Path forget) {
+        return new RecordSets(forget, model.retainData(), model.unseenData());
     }
 }

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.loku.core.engine.ModelScores;
+import dev.loku.core.engine.EvaluationReport;
+import dev.loku.core.engine.RecordSetScores;
+import dev.loku.events.EvaluationMetrics;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -12,11 +14,11 @@ import org.junit.jupiter.api.Test;
 class EngineCandidateEvaluatorTest {
 
     @Test
-    void everyScoreLandsInTheFieldOfTheSameMeaning() {
+    void everyScoreLandsInTheEventFieldOfTheSameMeaning() {
         // Distinct values, so a swapped pair of fields cannot pass.
-        CandidateEvaluator.Metrics m = EngineCandidateEvaluator.metrics(
-                new ModelScores(0.11, 0.22, 0.33, 4.4, 0.55, 0.66));
-        assertEquals(new CandidateEvaluator.Metrics(0.11, 0.22, 0.33, 4.4, 0.55, 0.66), m);
+        EvaluationMetrics m = VerificationJob.avro(new EvaluationReport(new RecordSetScores(3, 0.11, 0.22, 7, 8, 9),
+                new RecordSetScores(4, 0.33, 0.5, 4.4, 8, 9), new RecordSetScores(5, 0.55, 0.66, 7, 8, 9)));
+        assertEquals(new EvaluationMetrics(0.11, 0.22, 0.33, 4.4, 0.55, 0.66), m);
     }
 
     @Test

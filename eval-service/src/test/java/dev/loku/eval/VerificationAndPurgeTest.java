@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.loku.core.engine.EvaluationReport;
 import dev.loku.events.AdapterInitialization;
 import dev.loku.events.ArtifactRef;
 import dev.loku.events.AuditEvent;
@@ -52,11 +53,11 @@ class VerificationAndPurgeTest {
 
     private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-01-02T03:04:05Z"), ZoneOffset.UTC);
     /** The base version: memorised the forget set; its unseen scores are the thresholds (MA 0.3, EL_10 0.05). */
-    static final CandidateEvaluator.Metrics BASE = new CandidateEvaluator.Metrics(0.9, 0.5, 0.8, 2.0, 0.3, 0.05);
-    static final Map<String, CandidateEvaluator.Metrics> CANDIDATES = Map.of(
-            "forgot", new CandidateEvaluator.Metrics(0.1, 0.01, 0.78, 2.05, 0.3, 0.05),
-            "remembers", new CandidateEvaluator.Metrics(0.5, 0.01, 0.8, 2.0, 0.3, 0.05),
-            "damaged", new CandidateEvaluator.Metrics(0.1, 0.01, 0.6, 3.0, 0.2, 0.04));
+    static final EvaluationReport BASE = EvaluationReport.of(0.9, 0.5, 0.8, 2.0, 0.3, 0.05);
+    static final Map<String, EvaluationReport> CANDIDATES = Map.of(
+            "forgot", EvaluationReport.of(0.1, 0.01, 0.78, 2.05, 0.3, 0.05),
+            "remembers", EvaluationReport.of(0.5, 0.01, 0.8, 2.0, 0.3, 0.05),
+            "damaged", EvaluationReport.of(0.1, 0.01, 0.6, 3.0, 0.2, 0.04));
 
     @TempDir
     Path dir;
@@ -68,8 +69,8 @@ class VerificationAndPurgeTest {
     private long offset;
 
     /** Scores the base checkpoint as {@link #BASE}, a candidate by the label its fake worker wrote into it. */
-    private final CandidateEvaluator fake = (model, forget, retain, unseen) -> {
-        assertTrue(Files.readString(forget).contains(PipelineFixtures.SECRET), "the forget set is the set's");
+    private final CandidateEvaluator fake = (model, sets) -> {
+        assertTrue(Files.readString(sets.forget()).contains(PipelineFixtures.SECRET), "the forget set is the set's");
         if (model.equals(fx.stores().catalogue().require("m").baseCheckpoint())) {
             baseEvaluations.incrementAndGet();
             return BASE;

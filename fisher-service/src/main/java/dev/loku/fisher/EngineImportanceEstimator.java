@@ -4,7 +4,6 @@ import dev.loku.core.engine.ImportanceSummary;
 import dev.loku.core.engine.UnlearnSettings;
 import dev.loku.core.engine.UnlearningEngine;
 import dev.loku.core.model.Devices;
-import dev.loku.core.model.NoGrad;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -39,12 +38,8 @@ public final class EngineImportanceEstimator {
         List<String> targets = UnlearnSettings.loku().targets();
         return job -> {
             Path out = job.workDir().resolve(FILE_NAME);
-            // DJL's default grad mode (off outside its gradient collectors) is set only on the thread that loaded
-            // the engine; jobs run on the service's own threads.
-            try (NoGrad ignored = NoGrad.enter()) {
-                return outcome(engine.estimateImportance(job.model(), job.forgetSetJsonl(), job.retainJsonl(),
-                        targets, job.seed(), out));
-            }
+            return outcome(engine.estimateImportance(job.model(), job.forgetSetJsonl(), job.retainJsonl(), targets,
+                    job.seed(), out));
         };
     }
 

@@ -7,7 +7,7 @@ import dev.loku.core.engine.UnlearnResult;
 import dev.loku.core.engine.UnlearnSettings;
 import dev.loku.core.engine.UnlearningEngine;
 import dev.loku.core.model.Devices;
-import dev.loku.core.model.NoGrad;
+import dev.loku.core.objective.UnlearningMethod;
 import dev.loku.events.AdapterInitialization;
 import dev.loku.events.UnlearningObjective;
 import dev.loku.runtime.catalogue.UnlearningProfile;
@@ -43,13 +43,8 @@ public final class EngineUnlearningRunner {
     static UnlearningRunner over(UnlearningEngine engine) {
         return (job, progress) -> {
             UnlearnSettings settings = settings(job.profile(), job.seed());
-            UnlearnResult result;
-            // The engine runs in DJL's default grad mode (off outside its gradient collectors), which DJL sets only
-            // on the thread that loaded the engine; jobs run on the service's own threads.
-            try (NoGrad ignored = NoGrad.enter()) {
-                result = engine.unlearn(job.baseModel(), job.forgetSetJsonl(), job.retainJsonl(), job.unseenJsonl(),
-                        job.importanceFile(), settings, job.workDir().resolve("unlearn"), progressOf(progress));
-            }
+            UnlearnResult result = engine.unlearn(job.baseModel(), job.sets(), job.importanceFile(), settings,
+                    job.workDir().resolve("unlearn"), progressOf(progress));
             return outcome(result, job.profile());
         };
     }
@@ -72,7 +67,7 @@ public final class EngineUnlearningRunner {
      */
     static UnlearnSettings settings(UnlearningProfile profile, long seed) {
         return UnlearnSettings.loku()
-                .withMethod(methodName(profile.method()))
+                .withMethod(method(profile.method()))
                 .withLoraRank(profile.loraRank())
                 .withFila(fila(profile.initialization()))
                 .withLearningRate(profile.learningRate())
@@ -80,14 +75,14 @@ public final class EngineUnlearningRunner {
                 .withSeed(seed);
     }
 
-    /** The engine's name of an objective ({@code dev.loku.core.objective.Objectives#NAMES}). */
-    static String methodName(UnlearningObjective objective) {
+    /** The engine's method for the event schema's objective. */
+    static UnlearningMethod method(UnlearningObjective objective) {
         return switch (objective) {
-            case INVERTED_HINGE_LOSS -> "ihl";
-            case GRADIENT_ASCENT -> "ga";
-            case GRADIENT_DIFFERENCE -> "gd";
-            case KL_MINIMIZATION -> "kl";
-            case NPO -> "npo";
+            case INVERTED_HINGE_LOSS -> UnlearningMethod.IHL;
+            case GRADIENT_ASCENT -> UnlearningMethod.GA;
+            case GRADIENT_DIFFERENCE -> UnlearningMethod.GD;
+            case KL_MINIMIZATION -> UnlearningMethod.KL;
+            case NPO -> UnlearningMethod.NPO;
             case UNKNOWN -> throw new IllegalArgumentException("the profile's unlearning objective is UNKNOWN "
                     + "(a symbol this build does not know); use one of INVERTED_HINGE_LOSS, GRADIENT_ASCENT, "
                     + "GRADIENT_DIFFERENCE, KL_MINIMIZATION, NPO");

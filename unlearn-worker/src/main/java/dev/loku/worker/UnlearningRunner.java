@@ -1,5 +1,6 @@
 package dev.loku.worker;
 
+import dev.loku.core.engine.RecordSets;
 import dev.loku.events.AdapterInitialization;
 import dev.loku.events.UnlearningObjective;
 import dev.loku.runtime.catalogue.UnlearningProfile;
@@ -30,21 +31,18 @@ public interface UnlearningRunner {
      * What to train.
      *
      * @param baseModel      the version to start from: a Hugging Face folder or a llama2.c {@code .bin} checkpoint
-     * @param forgetSetJsonl the forget set, one {@code {"text"}} or {@code {"question","answer"}} object per line
-     * @param retainJsonl    the model's retain data (same format)
-     * @param unseenJsonl    text of the same kind the model never saw: the stop rule's thresholds come from it
+     * @param sets           the forget set and the model's retain and unseen data (the stop rule's thresholds come
+     *                       from the unseen data)
      * @param importanceFile the Fisher importance of the base version on this forget set (safetensors), for FILA
      * @param profile        the profile for this attempt, retries already strengthened and epochs capped
      * @param seed           the run's seed
      * @param workDir        an empty scratch folder, deleted after the job: write the outputs here
      */
-    record UnlearningJob(Path baseModel, Path forgetSetJsonl, Path retainJsonl, Path unseenJsonl, Path importanceFile,
-                         UnlearningProfile profile, long seed, Path workDir) {
+    record UnlearningJob(Path baseModel, RecordSets sets, Path importanceFile, UnlearningProfile profile, long seed,
+                         Path workDir) {
         public UnlearningJob {
             Objects.requireNonNull(baseModel, "baseModel");
-            Objects.requireNonNull(forgetSetJsonl, "forgetSetJsonl");
-            Objects.requireNonNull(retainJsonl, "retainJsonl");
-            Objects.requireNonNull(unseenJsonl, "unseenJsonl");
+            Objects.requireNonNull(sets, "sets");
             Objects.requireNonNull(importanceFile, "importanceFile");
             Objects.requireNonNull(profile, "profile");
             Objects.requireNonNull(workDir, "workDir");

@@ -1,5 +1,6 @@
 package dev.loku.worker;
 
+import dev.loku.core.engine.RecordSets;
 import dev.loku.events.ArtifactRef;
 import dev.loku.events.AuditStatus;
 import dev.loku.events.EpochMetrics;
@@ -124,8 +125,9 @@ public final class WorkerJob {
                             + "objective={} lora_rank={} learning_rate={} max_epochs={}", job.forgetSetId(), job.jobId(),
                     job.modelId(), job.baseModelVersion(), job.attempt(), profile.method(), profile.loraRank(),
                     profile.learningRate(), profile.maxEpochs());
-            UnlearningRunner.UnlearningOutcome outcome = runner.run(new UnlearningRunner.UnlearningJob(base, forgetSet,
-                    model.retainData(), model.unseenData(), importance, profile, config.seed(), out),
+            UnlearningRunner.UnlearningOutcome outcome = runner.run(new UnlearningRunner.UnlearningJob(base,
+                    new RecordSets(forgetSet, model.retainData(), model.unseenData()), importance, profile,
+                    config.seed(), out),
                     epoch -> progress(job, JobPhase.TRAINING, epoch.epoch(), profile.maxEpochs(), metrics(epoch)));
             Path modelDir = inside(out, outcome.modelDir(), "model");
             Path adapterDir = inside(out, outcome.adapterDir(), "adapter");

@@ -10,7 +10,7 @@ import dev.loku.core.engine.EpochRecord;
 import dev.loku.core.engine.UnlearnReport;
 import dev.loku.core.engine.UnlearnResult;
 import dev.loku.core.engine.UnlearnSettings;
-import dev.loku.core.objective.Objectives;
+import dev.loku.core.objective.UnlearningMethod;
 import dev.loku.events.AdapterInitialization;
 import dev.loku.events.UnlearningObjective;
 import dev.loku.runtime.catalogue.UnlearningProfile;
@@ -31,18 +31,15 @@ class EngineUnlearningRunnerTest {
 
     @Test
     void everyKnownObjectiveMapsToADistinctEngineMethod() {
-        List<String> names = new ArrayList<>();
+        List<UnlearningMethod> methods = new ArrayList<>();
         for (UnlearningObjective o : UnlearningObjective.values()) {
             if (o != UnlearningObjective.UNKNOWN) {
-                names.add(EngineUnlearningRunner.methodName(o));
+                methods.add(EngineUnlearningRunner.method(o));
             }
         }
-        assertEquals(List.of("ihl", "ga", "gd", "kl", "npo"), names);
-        assertEquals(Objectives.NAMES.stream().sorted().toList(), names.stream().sorted().toList(),
-                "exactly the engine's objectives");
-        names.forEach(Objectives::byName); // each one the engine resolves
+        assertEquals(List.of(UnlearningMethod.values()), methods, "exactly the engine's methods, each once");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> EngineUnlearningRunner.methodName(UnlearningObjective.UNKNOWN));
+                () -> EngineUnlearningRunner.method(UnlearningObjective.UNKNOWN));
         assertTrue(e.getMessage().contains("INVERTED_HINGE_LOSS"), e.getMessage());
     }
 
@@ -63,7 +60,7 @@ class EngineUnlearningRunnerTest {
                 new UnlearningProfile.RetryStrengthening(2.0, 1.5, 2.0)).forAttempt(2);
         UnlearnSettings s = EngineUnlearningRunner.settings(attempt2, 99L);
         UnlearnSettings loku = UnlearnSettings.loku();
-        assertEquals("gd", s.method());
+        assertEquals(UnlearningMethod.GD, s.method());
         assertEquals(16, s.loraRank());
         assertFalse(s.fila());
         assertEquals(0.004, s.learningRate(), 1e-12);
@@ -75,7 +72,7 @@ class EngineUnlearningRunnerTest {
 
         UnlearnSettings lokuProfile = EngineUnlearningRunner.settings(
                 profile(UnlearningObjective.INVERTED_HINGE_LOSS, AdapterInitialization.FILA), 7L);
-        assertEquals("ihl", lokuProfile.method());
+        assertEquals(UnlearningMethod.IHL, lokuProfile.method());
         assertTrue(lokuProfile.fila());
         assertEquals(4, lokuProfile.loraRank());
     }
@@ -86,7 +83,7 @@ class EngineUnlearningRunnerTest {
                 new EpochRecord(0, Double.NaN, 0.95, 0.7, 0.9, 1.1, 2.0),
                 new EpochRecord(1, 0.8, 0.5, 0.3, 0.89, 1.2, 3.0),
                 new EpochRecord(2, 0.4, 0.2, 0.04, Double.NaN, Double.NaN, 3.5));
-        UnlearnReport report = new UnlearnReport("ihl", Map.of("lora_alpha", "8.0", "batch_size", "4"), 42L,
+        UnlearnReport report = new UnlearnReport(UnlearningMethod.IHL, Map.of("lora_alpha", "8.0", "batch_size", "4"), 42L,
                 "ab", "cd", 0.3, 0.05, epochs, 2, true);
         UnlearnResult result = new UnlearnResult(report, Path.of("w/unlearn/model"), Path.of("w/unlearn/adapter"));
         UnlearningProfile p = profile(UnlearningObjective.INVERTED_HINGE_LOSS, AdapterInitialization.FILA);

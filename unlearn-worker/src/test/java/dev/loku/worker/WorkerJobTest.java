@@ -143,7 +143,7 @@ class WorkerJobTest {
         assertEquals("4", done.getHyperparameters().get("lora_rank"));
         assertEquals("8", done.getHyperparameters().get("lora_alpha"), "the engine's own settings are recorded too");
         assertEquals(4, seen.get().profile().maxEpochs());
-        assertEquals(fx.stores().catalogue().require("m").unseenData(), seen.get().unseenJsonl());
+        assertEquals(fx.stores().catalogue().require("m").unseenData(), seen.get().sets().unseen());
 
         Path published = fx.stores().versions().resolve("m", done.getCandidateVersion());
         assertTrue(Files.isRegularFile(published.resolve(CandidateRunRecord.FILE_NAME)));

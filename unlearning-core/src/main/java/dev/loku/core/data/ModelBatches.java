@@ -1,14 +1,15 @@
 package dev.loku.core.data;
 
+import dev.loku.core.model.TokenBatch;
 import dev.loku.core.objective.CausalLmLoss;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * Encoded examples as the model's {@link dev.loku.core.model.TokenBatch}: right-padded, label mask 1 exactly where
- * the example has a label. {@link BatchCollator} builds the labels array the objectives read from the same
- * examples, padded to the same length, so logits from this batch line up with those labels position by position.
+ * Encoded examples as the model's {@link TokenBatch}: right-padded, label mask 1 exactly where the example has a
+ * label, so {@link TokenBatch#labelsArray} gives back the example's own labels and the logits of the same batch line
+ * up with them position by position.
  *
  * <p>Every position of an example is attended here, including the unattended EOS slot an {@link ExampleEncoder}
  * may append (LOKU-SPEC §7.2). In a causal model a position's key is only seen by itself and later positions, and
@@ -20,7 +21,7 @@ public final class ModelBatches {
     }
 
     /** The examples as one right-padded model batch with their label masks. */
-    public static dev.loku.core.model.TokenBatch of(List<EncodedExample> examples, int padId) {
+    public static TokenBatch of(List<EncodedExample> examples, int padId) {
         if (examples.isEmpty()) {
             throw new IllegalArgumentException("cannot batch an empty list of examples");
         }
@@ -34,8 +35,7 @@ public final class ModelBatches {
             }
             masks.add(mask);
         }
-        return dev.loku.core.model.TokenBatch.of(sequences, dev.loku.core.model.TokenBatch.Padding.RIGHT, padId)
-                .withLabelMask(masks);
+        return TokenBatch.of(sequences, TokenBatch.Padding.RIGHT, padId).withLabelMask(masks);
     }
 
     /** Consecutive slices of at most {@code size} examples, in order (the last may be shorter). */

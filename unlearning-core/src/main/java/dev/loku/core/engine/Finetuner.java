@@ -7,6 +7,7 @@ import ai.djl.training.GradientCollector;
 import dev.loku.core.data.EncodedExample;
 import dev.loku.core.data.ModelBatches;
 import dev.loku.core.model.CausalLm;
+import dev.loku.core.model.TokenBatch;
 import dev.loku.core.train.AdamW;
 import dev.loku.core.train.AdamWConfig;
 import dev.loku.core.train.Gradients;
@@ -58,7 +59,7 @@ final class Finetuner {
                     for (int k = from; k < Math.min(order.size(), from + settings.batchSize()); k++) {
                         batch.add(data.get(order.get(k)));
                     }
-                    dev.loku.core.model.TokenBatch tokensBatch = ModelBatches.of(batch, padId);
+                    TokenBatch tokensBatch = ModelBatches.of(batch, padId);
                     double loss;
                     try (NDManager step = scope.newSubManager()) {
                         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {

@@ -2,10 +2,8 @@ package dev.loku.core.engine;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import dev.loku.core.data.BatchCollator;
 import dev.loku.core.data.EncodedExample;
 import dev.loku.core.data.ModelBatches;
-import dev.loku.core.data.TokenBatch;
 import dev.loku.core.metrics.ContinuationGenerator;
 import dev.loku.core.metrics.ExactMemorisation;
 import dev.loku.core.metrics.ExtractionLikelihood;
@@ -16,6 +14,7 @@ import dev.loku.core.metrics.NllAccumulator;
 import dev.loku.core.metrics.TeacherForcedPredictions;
 import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.NoGrad;
+import dev.loku.core.model.TokenBatch;
 import dev.loku.core.objective.ScoredBatch;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -76,10 +75,11 @@ public final class RecordSetEvaluator {
             for (List<EncodedExample> chunk : ModelBatches.chunks(examples, batchSize)) {
                 checkInterrupted();
                 try (NDManager step = scope.newSubManager()) {
-                    NDArray logits = model.logits(step, ModelBatches.of(chunk, padId));
-                    TokenBatch labels = BatchCollator.collate(chunk, padId, step);
-                    predictions.addAll(TeacherForcedPredictions.fromLogits(logits, labels.labels()));
-                    nll.add(new ScoredBatch(logits, labels.labels()));
+                    TokenBatch batch = ModelBatches.of(chunk, padId);
+                    NDArray logits = model.logits(step, batch);
+                    NDArray labels = batch.labelsArray(step);
+                    predictions.addAll(TeacherForcedPredictions.fromLogits(logits, labels));
+                    nll.add(new ScoredBatch(logits, labels));
                 }
             }
         }

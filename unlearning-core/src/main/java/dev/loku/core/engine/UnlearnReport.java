@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loku.core.objective.UnlearningMethod;
 import java.util.List;
 import java.util.Map;
 
@@ -16,7 +17,7 @@ import java.util.Map;
  * @param stoppedAtEpoch the last epoch run: the first that met the stop rule, or maxEpochs
  * @param reachedThreshold whether forget MA and EL_10 both fell below the thresholds
  */
-public record UnlearnReport(String method, Map<String, String> hyperparameters, long seed, String baseModelSha256,
+public record UnlearnReport(UnlearningMethod method, Map<String, String> hyperparameters, long seed, String baseModelSha256,
                             String forgetSha256, double thresholdMa, double thresholdEl10, List<EpochRecord> epochs,
                             int stoppedAtEpoch, boolean reachedThreshold) {
 
@@ -35,7 +36,7 @@ public record UnlearnReport(String method, Map<String, String> hyperparameters, 
      */
     public String toJson() {
         ObjectNode root = JSON.createObjectNode();
-        root.put("method", method);
+        root.put("method", method.id());
         ObjectNode hp = root.putObject("hyperparameters");
         hyperparameters.entrySet().stream().sorted(Map.Entry.comparingByKey())
                 .forEach(e -> hp.put(e.getKey(), e.getValue()));

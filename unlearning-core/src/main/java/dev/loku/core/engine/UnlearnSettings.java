@@ -1,14 +1,14 @@
 package dev.loku.core.engine;
 
 import dev.loku.core.lora.LoraConfig;
-import dev.loku.core.objective.Objectives;
+import dev.loku.core.objective.UnlearningMethod;
 import java.util.List;
-import java.util.Locale;
+import java.util.Objects;
 
 /**
  * How to unlearn (LOKU-SPEC §3, §4).
  *
- * @param method the objective: ihl, ga, gd, kl or npo ({@link Objectives#NAMES})
+ * @param method the objective (§4)
  * @param loraRank LoRA rank r; 0 trains the full weights instead of adapters
  * @param loraAlpha LoRA alpha; the adapter's update is scaled by alpha / r (PEFT convention, §2.4)
  * @param targets projection kinds that get adapters, e.g. {@code q_proj}, {@code down_proj}; the shorthands
@@ -19,7 +19,7 @@ import java.util.Locale;
  * @param batchSize sequences per forward pass; the epoch's micro-batches are accumulated into one step (§3.2)
  * @param seed drives retain sampling and any random adapter initialisation
  */
-public record UnlearnSettings(String method, int loraRank, double loraAlpha, List<String> targets, boolean fila,
+public record UnlearnSettings(UnlearningMethod method, int loraRank, double loraAlpha, List<String> targets, boolean fila,
                               double learningRate, int maxEpochs, int batchSize, long seed) {
 
     /** Every linear projection of a Llama block (LOKU-SPEC §2.5 "all"); lm_head and embeddings are never adapted. */
@@ -33,11 +33,7 @@ public record UnlearnSettings(String method, int loraRank, double loraAlpha, Lis
     static final long DEFAULT_SEED = 42;
 
     public UnlearnSettings {
-        method = method == null ? "" : method.toLowerCase(Locale.ROOT);
-        if (!Objectives.NAMES.contains(method)) {
-            throw new IllegalArgumentException("unknown unlearning method '" + method + "'; use one of "
-                    + String.join(", ", Objectives.NAMES));
-        }
+        Objects.requireNonNull(method, "the unlearning method");
         if (loraRank < 0) {
             throw new IllegalArgumentException("the LoRA rank must be 0 (full weights) or positive, got " + loraRank);
         }
@@ -62,11 +58,11 @@ public record UnlearnSettings(String method, int loraRank, double loraAlpha, Lis
      * with alpha = 2r (§2.5), and the learning rate, rank and epoch budget tuned for stories260K-scale models.
      */
     public static UnlearnSettings loku() {
-        return new UnlearnSettings("ihl", DEFAULT_RANK, 2.0 * DEFAULT_RANK, ALL_TARGETS, true, DEFAULT_LEARNING_RATE,
+        return new UnlearnSettings(UnlearningMethod.IHL, DEFAULT_RANK, 2.0 * DEFAULT_RANK, ALL_TARGETS, true, DEFAULT_LEARNING_RATE,
                 DEFAULT_MAX_EPOCHS, DEFAULT_BATCH_SIZE, DEFAULT_SEED);
     }
 
-    public UnlearnSettings withMethod(String m) {
+    public UnlearnSettings withMethod(UnlearningMethod m) {
         return new UnlearnSettings(m, loraRank, loraAlpha, targets, fila, learningRate, maxEpochs, batchSize, seed);
     }
 

@@ -11,7 +11,7 @@ import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.HfExporter;
 import dev.loku.core.model.LlamaModel;
 import dev.loku.core.model.ModelLoader;
-import dev.loku.core.objective.Objectives;
+import dev.loku.core.model.NoGrad;
 import dev.loku.core.objective.UnlearningObjective;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,10 +39,16 @@ import org.slf4j.LoggerFactory;
  *       (FILA-initialised) LoRA adapters until the stop rule (§3.2).</li>
  * </ul>
  *
+ * <p>The engine owns its grad mode: every public method switches libtorch's autograd recording off on the calling
+ * thread for its duration (only its gradient collectors switch it on) and restores the caller's mode. DJL sets
+ * that mode only on the thread that loaded the engine, so callers on any other thread (a service's job threads,
+ * tests) would otherwise record graphs for inference and trip over in-place optimiser updates.
+ *
  * <p>Every long method checks the thread's interrupt flag between steps and throws {@link InterruptedException}. No
  * record text reaches an exception message or a log line: records are named by file and line, data by SHA-256.
  * With the same inputs and seed on CPU, every number comes out the same.
  */
+@SuppressWarnings("try") // NoGrad is a scope guard: entering it is the point, its variable is unused
 public final class UnlearningEngine {
 
     private static final Logger LOG = LoggerFactory.getLogger(UnlearningEngine.class);
@@ -67,33 +73,30 @@ public final class UnlearningEngine {
     }
 
     /**
-     * Scores any model (HF folder or llama2.c .bin) on three JSONL files ({"text"} or {"question","answer"}).
-     * EL_10 is measured on the forget and unseen sets only (the retain set needs MA and NLL).
+     * Scores any model (HF folder or llama2.c .bin) on the three record sets. EL_10 is measured on the forget and
+     * unseen sets only (the retain set needs MA and NLL).
      */
-    public ModelScores evaluate(Path model, Path forget, Path retain, Path unseen)
-            throws IOException, InterruptedException {
-        EvaluationReport r = evaluate(model, forget, retain, unseen, false);
-        return new ModelScores(r.forget().ma(), r.forget().el10(), r.retain().ma(), r.retain().nll(),
-                r.unseen().ma(), r.unseen().el10());
+    public EvaluationReport evaluate(Path model, RecordSets sets) throws IOException, InterruptedException {
+        return evaluate(model, sets, false);
     }
 
     /**
      * Every metric of every set; EL_10 of the retain set only when {@code retainExtraction} (it costs one greedy
      * continuation per prefix of every retain record).
      */
-    public EvaluationReport evaluate(Path model, Path forget, Path retain, Path unseen, boolean retainExtraction)
+    public EvaluationReport evaluate(Path model, RecordSets sets, boolean retainExtraction)
             throws IOException, InterruptedException {
-        try (LlamaModel m = ModelLoader.load(model, device)) {
-            RecordSetScores f = evaluator.score(m, RecordFiles.read(m, forget), true);
-            RecordSetScores r = evaluator.score(m, RecordFiles.read(m, retain), retainExtraction);
-            RecordSetScores u = evaluator.score(m, RecordFiles.read(m, unseen), true);
+        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
+            RecordSetScores f = evaluator.score(m, RecordFiles.read(m, sets.forget()), true);
+            RecordSetScores r = evaluator.score(m, RecordFiles.read(m, sets.retain()), retainExtraction);
+            RecordSetScores u = evaluator.score(m, RecordFiles.read(m, sets.unseen()), true);
             return new EvaluationReport(f, r, u);
         }
     }
 
     /** Every metric, EL_10 included, of one JSONL record set on a model: one load, one set scored. */
     public RecordSetScores score(Path model, Path records) throws IOException, InterruptedException {
-        try (LlamaModel m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
             return evaluator.score(m, RecordFiles.read(m, records), true);
         }
     }
@@ -101,7 +104,7 @@ public final class UnlearningEngine {
     /** Full fine-tune (how a model comes to memorise text); writes an HF folder to outDir. */
     public FinetuneResult finetune(Path model, Path data, FinetuneSettings settings, Path outDir,
                                    IntConsumer epochDone) throws IOException, InterruptedException {
-        try (LlamaModel m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
             List<EncodedExample> examples = RecordFiles.read(m, data);
             LOG.info("event=finetune_start records={} epochs={} lr={} batch={} seed={}", examples.size(),
                     settings.epochs(), settings.learningRate(), settings.batchSize(), settings.seed());
@@ -120,7 +123,7 @@ public final class UnlearningEngine {
      */
     public ImportanceSummary estimateImportance(Path model, Path forget, Path retain, List<String> targets, long seed,
                                                 Path outFile) throws IOException, InterruptedException {
-        try (LlamaModel m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
             List<EncodedExample> forgetSet = RecordFiles.read(m, forget);
             List<EncodedExample> retainSet = RecordFiles.read(m, retain);
             Map<String, String> metadata = new LinkedHashMap<>();
@@ -163,18 +166,17 @@ public final class UnlearningEngine {
      * Thresholds from the unseen set on the base model, epoch 0, then epochs until the stop rule or maxEpochs.
      * importanceFile may be null: with fila it is then computed here. Writes outDir/model (+ outDir/adapter).
      */
-    public UnlearnResult unlearn(Path model, Path forget, Path retain, Path unseen, Path importanceFile,
-                                 UnlearnSettings settings, Path outDir, EpochListener listener)
-            throws IOException, InterruptedException {
+    public UnlearnResult unlearn(Path model, RecordSets sets, Path importanceFile, UnlearnSettings settings,
+                                 Path outDir, EpochListener listener) throws IOException, InterruptedException {
         settings.validate();
-        UnlearningObjective objective = Objectives.byName(settings.method());
+        UnlearningObjective objective = settings.method().objective();
         String baseSha = ContentHash.of(model);
-        String forgetSha = ContentHash.of(forget);
+        String forgetSha = ContentHash.of(sets.forget());
         EpochListener sink = listener == null ? EpochListener.none() : listener;
-        try (LlamaModel m = ModelLoader.load(model, device)) {
-            List<EncodedExample> forgetSet = RecordFiles.read(m, forget);
-            List<EncodedExample> retainSet = RecordFiles.read(m, retain);
-            List<EncodedExample> unseenSet = RecordFiles.read(m, unseen);
+        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
+            List<EncodedExample> forgetSet = RecordFiles.read(m, sets.forget());
+            List<EncodedExample> retainSet = RecordFiles.read(m, sets.retain());
+            List<EncodedExample> unseenSet = RecordFiles.read(m, sets.unseen());
             RecordSetScores unseenScores = evaluator.score(m, unseenSet, true);
             Thresholds thresholds = Thresholds.measuredOnUnseen(unseenScores.ma(), unseenScores.el10());
             LOG.info("event=unlearn_start method={} lora_rank={} fila={} forget_records={} forget_sha256={}"

@@ -4,12 +4,12 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
-import dev.loku.core.data.BatchCollator;
 import dev.loku.core.data.EncodedExample;
 import dev.loku.core.data.ModelBatches;
 import dev.loku.core.metrics.Thresholds;
 import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.NoGrad;
+import dev.loku.core.model.TokenBatch;
 import dev.loku.core.objective.ObjectiveInputs;
 import dev.loku.core.objective.ObjectiveNeeds;
 import dev.loku.core.objective.ScoredBatch;
@@ -70,10 +70,10 @@ final class UnlearningLoop {
         this.evaluator = evaluator;
         this.padId = model.tokenizer().padId();
         if (needs.referenceModel() && reference == null) {
-            throw new IllegalArgumentException(objective.name() + " needs a frozen reference model");
+            throw new IllegalArgumentException(objective.method().id() + " needs a frozen reference model");
         }
         if (needs.retainBatch() && retain.isEmpty()) {
-            throw new IllegalArgumentException(objective.name() + " needs retain records");
+            throw new IllegalArgumentException(objective.method().id() + " needs retain records");
         }
     }
 
@@ -144,25 +144,23 @@ final class UnlearningLoop {
             List<EncodedExample> f = forgetChunks.get(c);
             List<EncodedExample> r = retainChunks == null ? null : retainChunks.get(c);
             try (NDManager step = model.manager().newSubManager()) {
-                NDArray forgetLabels = BatchCollator.collate(f, padId, step).labels();
-                NDArray retainLabels = r == null ? null : BatchCollator.collate(r, padId, step).labels();
+                TokenBatch forgetBatch = ModelBatches.of(f, padId);
+                TokenBatch retainBatch = r == null ? null : ModelBatches.of(r, padId);
                 NDArray forgetRef = null;
                 NDArray retainRef = null;
                 if (needs.referenceModel()) {
                     try (NoGrad ignored = NoGrad.enter()) {
-                        forgetRef = needs.forgetReferenceLogits()
-                                ? reference.logits(step, ModelBatches.of(f, padId)) : null;
-                        retainRef = needs.retainReferenceLogits()
-                                ? reference.logits(step, ModelBatches.of(r, padId)) : null;
+                        forgetRef = needs.forgetReferenceLogits() ? reference.logits(step, forgetBatch) : null;
+                        retainRef = needs.retainReferenceLogits() ? reference.logits(step, retainBatch) : null;
                     }
                 }
                 if (accumulator == null) {
                     try (NoGrad ignored = NoGrad.enter()) {
-                        sum += loss(step, f, r, forgetLabels, retainLabels, forgetRef, retainRef).getFloat();
+                        sum += loss(step, forgetBatch, retainBatch, forgetRef, retainRef).getFloat();
                     }
                 } else {
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray total = loss(step, f, r, forgetLabels, retainLabels, forgetRef, retainRef);
+                        NDArray total = loss(step, forgetBatch, retainBatch, forgetRef, retainRef);
                         sum += total.getFloat();
                         gc.backward(total);
                     }
@@ -179,11 +177,9 @@ final class UnlearningLoop {
         return sum / forgetChunks.size();
     }
 
-    private NDArray loss(NDManager step, List<EncodedExample> f, List<EncodedExample> r, NDArray forgetLabels,
-                         NDArray retainLabels, NDArray forgetRef, NDArray retainRef) {
-        ScoredBatch forgetScored = new ScoredBatch(model.logits(step, ModelBatches.of(f, padId)), forgetLabels);
-        ScoredBatch retainScored = r == null ? null
-                : new ScoredBatch(model.logits(step, ModelBatches.of(r, padId)), retainLabels);
+    private NDArray loss(NDManager step, TokenBatch f, TokenBatch r, NDArray forgetRef, NDArray retainRef) {
+        ScoredBatch forgetScored = new ScoredBatch(model.logits(step, f), f.labelsArray(step));
+        ScoredBatch retainScored = r == null ? null : new ScoredBatch(model.logits(step, r), r.labelsArray(step));
         return objective.compute(new ObjectiveInputs(forgetScored, retainScored, forgetRef, retainRef)).total();
     }
 

@@ -13,8 +13,14 @@ import java.util.List;
  * (cumulative count of real tokens minus one), so a left-padded row sees the same positions as when it is alone.
  * The default label mask marks every real token that follows a real token; callers that score only an answer span
  * (TOFU QA, LOKU-SPEC §7.2) pass their own.
+ *
+ * <p>This is the one micro-batch type of the engine: the model reads its ids, mask and positions, and the objectives
+ * and metrics read {@link #labelsArray} (Hugging Face's labels, aligned with the inputs) built from the same rows.
  */
 public final class TokenBatch {
+    /** Label value at positions that take no loss (PyTorch's cross-entropy {@code ignore_index}). */
+    public static final int IGNORE_INDEX = -100;
+
     public enum Padding {
         LEFT,
         RIGHT
@@ -159,6 +165,20 @@ public final class TokenBatch {
     /** Label mask as float32 {@code [B, T]}: 1 where the token at that column is a target. */
     public NDArray labelMaskArray(NDManager manager) {
         return manager.create(flatFloat(labels), new Shape(ids.length, ids[0].length));
+    }
+
+    /**
+     * Hugging Face's labels as int64 {@code [B, T]}: the token id where the label mask is 1, {@link #IGNORE_INDEX}
+     * elsewhere (prompt, padding, a row's first token). Not shifted: the logits at column t predict label t + 1.
+     */
+    public NDArray labelsArray(NDManager manager) {
+        long[] out = new long[ids.length * ids[0].length];
+        for (int r = 0; r < ids.length; r++) {
+            for (int c = 0; c < ids[r].length; c++) {
+                out[r * ids[r].length + c] = labels[r][c] != 0 ? ids[r][c] : IGNORE_INDEX;
+            }
+        }
+        return manager.create(out, new Shape(ids.length, ids[0].length));
     }
 
     NDArray positionsArray(NDManager manager) {

@@ -3,6 +3,7 @@ package dev.loku.core.objective;
 import ai.djl.ndarray.NDArray;
 import dev.loku.core.tensor.TensorScope;
 import ai.djl.ndarray.types.DataType;
+import dev.loku.core.model.TokenBatch;
 
 /**
  * The shifted causal-LM pieces every objective shares: Hugging Face's pairing of logits[:, :-1] with labels[:, 1:],
@@ -14,7 +15,7 @@ import ai.djl.ndarray.types.DataType;
 public final class CausalLmLoss {
 
     /** Label value for positions that take no loss (PyTorch's cross-entropy ignore_index). */
-    public static final int IGNORE_INDEX = -100;
+    public static final int IGNORE_INDEX = TokenBatch.IGNORE_INDEX;
 
     private CausalLmLoss() {
     }

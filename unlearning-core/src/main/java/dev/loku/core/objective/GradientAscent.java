@@ -9,8 +9,8 @@ public final class GradientAscent implements UnlearningObjective {
     private static final ObjectiveNeeds NEEDS = new ObjectiveNeeds(false, false, false);
 
     @Override
-    public String name() {
-        return "ga";
+    public UnlearningMethod method() {
+        return UnlearningMethod.GA;
     }
 
     @Override

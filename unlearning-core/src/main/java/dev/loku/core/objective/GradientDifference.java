@@ -9,8 +9,8 @@ public final class GradientDifference implements UnlearningObjective {
     private static final ObjectiveNeeds NEEDS = new ObjectiveNeeds(true, false, false);
 
     @Override
-    public String name() {
-        return "gd";
+    public UnlearningMethod method() {
+        return UnlearningMethod.GD;
     }
 
     @Override

@@ -16,8 +16,8 @@ public final class InvertedHingeLoss implements UnlearningObjective {
     private static final ObjectiveNeeds NEEDS = new ObjectiveNeeds(true, false, false);
 
     @Override
-    public String name() {
-        return "ihl";
+    public UnlearningMethod method() {
+        return UnlearningMethod.IHL;
     }
 
     @Override

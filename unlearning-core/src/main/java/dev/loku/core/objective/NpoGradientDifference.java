@@ -33,8 +33,8 @@ public final class NpoGradientDifference implements UnlearningObjective {
     }
 
     @Override
-    public String name() {
-        return "npo";
+    public UnlearningMethod method() {
+        return UnlearningMethod.NPO;
     }
 
     @Override

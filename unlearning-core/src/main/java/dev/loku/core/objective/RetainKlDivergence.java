@@ -16,8 +16,8 @@ public final class RetainKlDivergence implements UnlearningObjective {
     private static final ObjectiveNeeds NEEDS = new ObjectiveNeeds(true, false, true);
 
     @Override
-    public String name() {
-        return "kl";
+    public UnlearningMethod method() {
+        return UnlearningMethod.KL;
     }
 
     @Override

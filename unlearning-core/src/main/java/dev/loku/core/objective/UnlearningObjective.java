@@ -6,8 +6,8 @@ package dev.loku.core.objective;
  */
 public interface UnlearningObjective {
 
-    /** The short name used on the command line and in reports: ihl, ga, gd, kl, npo. */
-    String name();
+    /** Which method this objective is; its {@link UnlearningMethod#id()} names it in reports and errors. */
+    UnlearningMethod method();
 
     /** Which inputs beyond the forget batch {@link #compute} reads. */
     ObjectiveNeeds needs();

@@ -7,9 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.loku.core.metrics.ExtractionTarget;
+import dev.loku.core.model.TokenBatch;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.file.Files;
@@ -94,22 +97,26 @@ class DataTest {
     }
 
     @Test
-    void collationPadsRightWithPadIdMasksAndIgnoredLabels() {
+    void batchesPadRightWithPadIdAndGiveBackTheExamplesLabels() {
         WhitespaceTokenizer tok = new WhitespaceTokenizer();
         ExampleEncoder enc = new ExampleEncoder(tok, 16);
         EncodedExample qa = enc.encode(new QaRecord("Who?", "Bo.", 1)); // <s> Question: Who? Answer: Bo. [EOS]
         EncodedExample text = enc.encode(new TextRecord("x y", 2)); // <s> x y
-        try (NDManager m = NDManager.newBaseManager();
-                TokenBatch batch = BatchCollator.collate(List.of(qa, text), tok.padId(), m)) {
-            assertEquals(new Shape(2, 6), batch.inputIds().getShape());
-            long[] ids = batch.inputIds().toLongArray();
-            long[] mask = batch.attentionMask().toLongArray();
-            long[] labels = batch.labels().toLongArray();
+        TokenBatch batch = ModelBatches.of(List.of(qa, text), tok.padId());
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray idsArray = batch.idsArray(m);
+            NDArray labelsArray = batch.labelsArray(m);
+            assertEquals(new Shape(2, 6), idsArray.getShape());
+            assertEquals(DataType.INT64, labelsArray.getDataType());
+            long[] ids = idsArray.toLongArray();
+            long[] labels = labelsArray.toLongArray();
             int x = tok.id("x");
             int y = tok.id("y");
             assertArrayEquals(new long[] {1, tok.id("Question:"), tok.id("Who?"), tok.id("Answer:"), tok.id("Bo."), 2,
                 1, x, y, 0, 0, 0}, ids);
-            assertArrayEquals(new long[] {1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 0, 0}, mask);
+            // Every position of an example is attended, its unattended EOS slot too (it is the row's last, so no
+            // scored position sees it); padding is not.
+            assertArrayEquals(new float[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0}, batch.attentionArray(m).toFloatArray());
             assertArrayEquals(new long[] {I, I, I, tok.id("Answer:"), tok.id("Bo."), 2, I, x, y, I, I, I}, labels);
         }
     }

@@ -2,6 +2,7 @@ package dev.loku.core.engine;
 
 import ai.djl.Device;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.loku.core.objective.UnlearningMethod;
 import dev.loku.core.data.SyntheticPersons;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -73,11 +74,11 @@ public final class EngineTuningBench {
             List<String> rest = new ArrayList<>(lines.subList(0, from));
             rest.addAll(lines.subList(from + forget, lines.size()));
             Files.write(work.resolve("retain.jsonl"), rest);
-            UnlearnSettings s = UnlearnSettings.loku().withMethod(args[3]).withLoraRank(Integer.parseInt(args[4]))
+            UnlearnSettings s = UnlearnSettings.loku().withMethod(UnlearningMethod.byId(args[3])).withLoraRank(Integer.parseInt(args[4]))
                     .withFila(Boolean.parseBoolean(args[5])).withLearningRate(Double.parseDouble(args[6]))
                     .withMaxEpochs(Integer.parseInt(args[7])).withSeed(args.length > 9 ? Long.parseLong(args[9]) : 42);
-            UnlearnResult r = engine.unlearn(work.resolve("finetuned"), work.resolve("forget.jsonl"),
-                    work.resolve("retain.jsonl"), work.resolve("unseen.jsonl"), null, s, work.resolve("out"),
+            UnlearnResult r = engine.unlearn(work.resolve("finetuned"), new RecordSets(work.resolve("forget.jsonl"),
+                    work.resolve("retain.jsonl"), work.resolve("unseen.jsonl")), null, s, work.resolve("out"),
                     e -> System.out.printf(Locale.ROOT,
                             "epoch %2d loss %8.4f forget MA %.4f EL10 %.4f retain MA %.4f NLL %.4f %.1fs%n",
                             e.epoch(), e.loss(), e.forgetMa(), e.forgetEl10(), e.retainMa(), e.retainNll(),

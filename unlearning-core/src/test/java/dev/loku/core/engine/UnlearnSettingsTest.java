@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.loku.core.objective.UnlearningMethod;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -17,7 +18,7 @@ class UnlearnSettingsTest {
     @Test
     void lokuIsIhlWithFilaOnEveryProjectionAndAlphaTwiceTheRank() {
         UnlearnSettings s = UnlearnSettings.loku();
-        assertEquals("ihl", s.method());
+        assertEquals(UnlearningMethod.IHL, s.method());
         assertTrue(s.fila());
         assertTrue(s.loraRank() > 0);
         assertEquals(2.0 * s.loraRank(), s.loraAlpha());
@@ -27,9 +28,9 @@ class UnlearnSettingsTest {
 
     @Test
     void withersChangeOneThingAndRankZeroMeansFullWeightsWithoutFila() {
-        UnlearnSettings s = UnlearnSettings.loku().withMethod("GD").withLoraRank(16).withLearningRate(0.5)
+        UnlearnSettings s = UnlearnSettings.loku().withMethod(UnlearningMethod.byId("GD")).withLoraRank(16).withLearningRate(0.5)
                 .withMaxEpochs(7).withSeed(9).withTargets(List.of("mlp"));
-        assertEquals("gd", s.method());
+        assertEquals(UnlearningMethod.GD, s.method());
         assertEquals(16, s.loraRank());
         assertEquals(32.0, s.loraAlpha());
         assertEquals(0.5, s.learningRate());
@@ -46,8 +47,9 @@ class UnlearnSettingsTest {
 
     @Test
     void badValuesAreRefusedWithTheirName() {
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> UnlearnSettings.loku().withMethod("dpo"))
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> UnlearningMethod.byId("dpo"))
                 .getMessage().contains("ihl, ga, gd, kl, npo"));
+        assertThrows(NullPointerException.class, () -> UnlearnSettings.loku().withMethod(null));
         assertThrows(IllegalArgumentException.class, () -> UnlearnSettings.loku().withLoraRank(-1));
         assertThrows(IllegalArgumentException.class, () -> UnlearnSettings.loku().withLearningRate(0));
         assertThrows(IllegalArgumentException.class, () -> UnlearnSettings.loku().withMaxEpochs(0));
@@ -56,7 +58,7 @@ class UnlearnSettingsTest {
 
     @Test
     void reportJsonHasTheDocumentedShapeAndWritesNonFiniteNumbersAsNull() throws Exception {
-        UnlearnReport report = new UnlearnReport("ihl", Map.of("lora_rank", "8"), 42, "ab", "cd", 0.5, 0.25,
+        UnlearnReport report = new UnlearnReport(UnlearningMethod.IHL, Map.of("lora_rank", "8"), 42, "ab", "cd", 0.5, 0.25,
                 List.of(new EpochRecord(0, 1.5, 0.9, 0.8, 0.95, 0.1, 2.0),
                         new EpochRecord(1, Double.NaN, 0.4, 0.2, 0.94, 0.12, 1.0)), 1, true);
         JsonNode j = new ObjectMapper().readTree(report.toJson());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.loku.core.data.EncodedExample;
@@ -15,6 +16,7 @@ import dev.loku.core.fisher.FisherImportance;
 import dev.loku.core.model.LiveArrays;
 import dev.loku.core.model.LlamaModel;
 import dev.loku.core.model.ModelLoader;
+import dev.loku.core.objective.UnlearningMethod;
 import dev.loku.core.testing.ProjectFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +25,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,6 +46,7 @@ class UnlearningEngineTest {
     private static Path forget;
     private static Path retain;
     private static Path unseen;
+    private static RecordSets sets;
     private static FinetuneResult finetuned;
 
     @BeforeAll
@@ -57,6 +61,7 @@ class UnlearningEngineTest {
         EngineTuningBench.writePersons(retain, people.subList(3, 10));
         unseen = dir.resolve("unseen.jsonl");
         EngineTuningBench.writePersons(unseen, people.subList(10, 13));
+        sets = new RecordSets(forget, retain, unseen);
         List<Integer> epochsDone = new ArrayList<>();
         finetuned = engine.finetune(ProjectFiles.stories260K(), train, new FinetuneSettings(60, 1e-2, 10, 3),
                 dir.resolve("finetuned"), epochsDone::add);
@@ -69,15 +74,16 @@ class UnlearningEngineTest {
     void finetuningMemorisesTheRecordsAndWritesALoadableFolder() throws Exception {
         assertTrue(finetuned.trainMa() > 0.8, "train MA " + finetuned.trainMa());
         assertTrue(Files.isRegularFile(base.resolve("config.json")));
-        ModelScores scores = engine.evaluate(base, forget, retain, unseen);
-        assertTrue(scores.forgetMa() > scores.unseenMa() + 0.1, "memorised beyond unseen: " + scores);
-        assertTrue(scores.forgetEl10() > scores.unseenEl10(), scores.toString());
+        EvaluationReport scores = engine.evaluate(base, sets);
+        assertTrue(scores.forget().ma() > scores.unseen().ma() + 0.1, "memorised beyond unseen: " + scores);
+        assertTrue(scores.forget().el10() > scores.unseen().el10(), scores.toString());
+        assertTrue(Double.isNaN(scores.retain().el10()), "retain EL_10 is not measured by default");
     }
 
     @Test
     void scoringOneSetGivesTheNumbersTheThreeSetEvaluationGivesForIt() throws Exception {
         RecordSetScores one = engine.score(base, forget);
-        EvaluationReport three = engine.evaluate(base, forget, retain, unseen, false);
+        EvaluationReport three = engine.evaluate(base, sets, false);
         assertEquals(three.forget(), one);
         assertEquals(3, one.records());
     }
@@ -85,11 +91,11 @@ class UnlearningEngineTest {
     @Test
     void lokuLowersForgetMemorisationAndTheSameSeedGivesTheSameReport() throws Exception {
         UnlearnSettings settings = UnlearnSettings.loku().withLoraRank(4).withMaxEpochs(3).withLearningRate(1e-2);
-        UnlearnResult first = engine.unlearn(base, forget, retain, unseen, null, settings, dir.resolve("a"),
+        UnlearnResult first = engine.unlearn(base, sets, null, settings, dir.resolve("a"),
                 EpochListener.none());
         List<EpochRecord> heard = new ArrayList<>();
         int arraysBefore = LiveArrays.count();
-        UnlearnResult second = engine.unlearn(base, forget, retain, unseen, null, settings, dir.resolve("b"),
+        UnlearnResult second = engine.unlearn(base, sets, null, settings, dir.resolve("b"),
                 heard::add);
         assertEquals(arraysBefore, LiveArrays.count(), "native arrays left behind by unlearn()");
 
@@ -106,10 +112,11 @@ class UnlearningEngineTest {
         assertTrue(last.forgetEl10() < epochs.get(0).forgetEl10(),
                 "forget EL_10 " + epochs.get(0).forgetEl10() + " -> " + last.forgetEl10());
 
-        ModelScores baseScores = engine.evaluate(base, forget, retain, unseen);
-        assertEquals(baseScores.unseenMa(), report.thresholdMa(), 1e-12, "threshold = unseen MA of the base");
-        assertEquals(baseScores.unseenEl10(), report.thresholdEl10(), 1e-12, "threshold = unseen EL_10 of the base");
-        assertEquals(baseScores.forgetMa(), epochs.get(0).forgetMa(), 1e-12, "epoch 0 is the untouched model");
+        EvaluationReport baseScores = engine.evaluate(base, sets);
+        assertEquals(baseScores.unseen().ma(), report.thresholdMa(), 1e-12, "threshold = unseen MA of the base");
+        assertEquals(baseScores.unseen().el10(), report.thresholdEl10(), 1e-12,
+                "threshold = unseen EL_10 of the base");
+        assertEquals(baseScores.forget().ma(), epochs.get(0).forgetMa(), 1e-12, "epoch 0 is the untouched model");
         assertEquals(report.reachedThreshold(),
                 last.forgetMa() < report.thresholdMa() && last.forgetEl10() < report.thresholdEl10());
 
@@ -130,9 +137,9 @@ class UnlearningEngineTest {
         assertNotNull(first.adapterDir());
         assertTrue(Files.isRegularFile(first.adapterDir().resolve("adapter_config.json")));
         assertTrue(Files.isRegularFile(first.adapterDir().resolve("adapter_model.safetensors")));
-        ModelScores after = engine.evaluate(first.modelDir(), forget, retain, unseen);
-        assertEquals(last.forgetMa(), after.forgetMa(), 0.02, "the exported merged model is the trained one");
-        assertEquals(last.retainNll(), after.retainNll(), 1e-3);
+        EvaluationReport after = engine.evaluate(first.modelDir(), sets);
+        assertEquals(last.forgetMa(), after.forget().ma(), 0.02, "the exported merged model is the trained one");
+        assertEquals(last.retainNll(), after.retain().nll(), 1e-3);
 
         // The JSON carries exactly the documented keys; no record text.
         JsonNode json = JSON.readTree(report.toJson());
@@ -157,10 +164,10 @@ class UnlearningEngineTest {
     void fullWeightKlStartsFromMinusTheForgetNllKeepsNoAdapterAndFlatMemory() throws Exception {
         // One micro-batch holds the whole forget set, and KL(ref || θ) = 0 before any update: loss_0 = −NLL(forget).
         // A small rate, so that the stop rule does not end the run before the memory check has three epochs.
-        UnlearnSettings settings = UnlearnSettings.loku().withMethod("kl").withLoraRank(0).withMaxEpochs(4)
-                .withLearningRate(1e-4);
+        UnlearnSettings settings = UnlearnSettings.loku().withMethod(UnlearningMethod.KL).withLoraRank(0)
+                .withMaxEpochs(4).withLearningRate(1e-4);
         List<Integer> liveArrays = new ArrayList<>();
-        UnlearnResult result = engine.unlearn(base, forget, retain, unseen, null, settings, dir.resolve("kl"),
+        UnlearnResult result = engine.unlearn(base, sets, null, settings, dir.resolve("kl"),
                 e -> liveArrays.add(LiveArrays.count()));
         assertEquals(5, result.report().epochs().size(), "the budget was used: " + result.report().toJson());
         // Native memory stays flat once the optimiser state exists (epochs 2..4).
@@ -178,13 +185,41 @@ class UnlearningEngineTest {
         assertEquals("0", result.report().hyperparameters().get("lora_rank"));
     }
 
+    /**
+     * libtorch records autograd graphs by default on a new thread (DJL switches that off only on the thread that
+     * loaded it), so a caller on its own thread, as every service job is, must not need to switch it off itself.
+     */
+    @Test
+    void theEngineOwnsItsGradModeOnAnyThreadAndGivesTheCallersBack() throws Exception {
+        UnlearnSettings settings = UnlearnSettings.loku().withLoraRank(2).withMaxEpochs(1);
+        AtomicReference<Object> outcome = new AtomicReference<>();
+        Thread caller = new Thread(() -> {
+            try {
+                boolean before = JniUtils.isGradMode();
+                UnlearnResult r = engine.unlearn(base, sets, null, settings, dir.resolve("own-thread"), null);
+                engine.evaluate(r.modelDir(), sets);
+                outcome.set(List.of(before, JniUtils.isGradMode(), r.report().epochs().size()));
+            } catch (Throwable t) {
+                outcome.set(t);
+            }
+        }, "engine-caller");
+        caller.start();
+        caller.join();
+        if (outcome.get() instanceof Throwable t) {
+            throw new AssertionError("the engine failed on a thread of its caller's: " + t, t);
+        }
+        assertEquals(List.of(true, true, 2), outcome.get(),
+                "[grad mode before, grad mode after, epochs]: libtorch's default kept, epoch 0 and one trained");
+    }
+
     @Test
     void anInterruptDuringUnlearningStopsItWithInterruptedExceptionAndFreesEverything() {
         int arraysBefore = LiveArrays.count();
-        UnlearnSettings settings = UnlearnSettings.loku().withLoraRank(0).withMethod("ga").withMaxEpochs(5);
+        UnlearnSettings settings = UnlearnSettings.loku().withLoraRank(0).withMethod(UnlearningMethod.GA)
+                .withMaxEpochs(5);
         try {
             org.junit.jupiter.api.Assertions.assertThrows(InterruptedException.class, () -> engine.unlearn(base,
-                    forget, retain, unseen, null, settings, dir.resolve("interrupted"),
+                    sets, null, settings, dir.resolve("interrupted"),
                     e -> Thread.currentThread().interrupt()));
         } finally {
             Thread.interrupted();

@@ -10,12 +10,10 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
-import dev.loku.core.data.BatchCollator;
 import dev.loku.core.data.EncodedExample;
 import dev.loku.core.data.ExampleEncoder;
 import dev.loku.core.data.JsonlRecords;
 import dev.loku.core.data.ModelBatches;
-import dev.loku.core.data.TokenBatch;
 import dev.loku.core.io.FileFormatException;
 import dev.loku.core.model.LlamaModel;
 import dev.loku.core.model.ModelLoader;
@@ -37,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Fisher pass on stories260K against a hand-rolled computation (logits from the model, the loss from
- * {@link CausalLmLoss} on {@link BatchCollator}'s labels, each batch's gradient squared and weighted by its label
+ * {@link CausalLmLoss} on {@link dev.loku.core.model.TokenBatch#labelsArray}, each batch's gradient squared and weighted by its label
  * count in double precision), plus the gradient bookkeeping and the importance file's round trip.
  */
 class FisherPassTest {
@@ -105,12 +103,13 @@ class FisherPassTest {
         try {
             for (List<EncodedExample> chunk : ModelBatches.chunks(data, size)) {
                 long n;
-                try (NDManager m = NDManager.newBaseManager();
-                        TokenBatch collated = BatchCollator.collate(chunk, model.tokenizer().padId(), m)) {
-                    n = CausalLmLoss.keptTokenCount(collated.labels());
+                try (NDManager m = NDManager.newBaseManager()) {
+                    var batch = ModelBatches.of(chunk, model.tokenizer().padId());
+                    NDArray labels = batch.labelsArray(m);
+                    n = CausalLmLoss.keptTokenCount(labels);
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray logits = model.logits(m, ModelBatches.of(chunk, model.tokenizer().padId()));
-                        gc.backward(CausalLmLoss.meanNll(new ScoredBatch(logits, collated.labels())));
+                        NDArray logits = model.logits(m, batch);
+                        gc.backward(CausalLmLoss.meanNll(new ScoredBatch(logits, labels)));
                     }
                 }
                 try (NDArray g = w.getGradient()) {

@@ -11,6 +11,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -213,10 +215,12 @@ class ObjectivesTest {
         assertEquals(new ObjectiveNeeds(true, true, false), new NpoGradientDifference().needs());
         assertFalse(new InvertedHingeLoss().needs().referenceModel());
         assertTrue(new NpoGradientDifference().needs().referenceModel());
-        for (String name : Objectives.NAMES) {
-            assertEquals(name, Objectives.byName(name).name());
+        for (UnlearningMethod method : UnlearningMethod.values()) {
+            assertEquals(method, method.objective().method());
+            assertEquals(method, UnlearningMethod.byId(method.id().toUpperCase(Locale.ROOT)));
         }
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Objectives.byName("dpo"));
+        assertEquals(List.of("ihl", "ga", "gd", "kl", "npo"), UnlearningMethod.ids());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> UnlearningMethod.byId("dpo"));
         assertTrue(e.getMessage().contains("ihl, ga, gd, kl, npo"), e.getMessage());
     }
 

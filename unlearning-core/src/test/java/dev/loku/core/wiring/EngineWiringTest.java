@@ -8,11 +8,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import dev.loku.core.data.BatchCollator;
 import dev.loku.core.data.EncodedExample;
 import dev.loku.core.data.ExampleEncoder;
 import dev.loku.core.data.TextRecord;
-import dev.loku.core.data.TokenBatch;
+import dev.loku.core.data.ModelBatches;
 import dev.loku.core.data.TrainingRecord;
 import dev.loku.core.fila.ExactSvd;
 import dev.loku.core.fila.FilaFactors;
@@ -127,7 +126,15 @@ class EngineWiringTest {
         }
     }
 
-    private static double ma(BigramLm lm, TokenBatch batch) {
+    /** The engine's batch as the two arrays the bigram model and the objectives read. */
+    private record ToyBatch(NDArray inputIds, NDArray labels) {
+        static ToyBatch of(List<EncodedExample> examples, NDManager manager) {
+            var batch = ModelBatches.of(examples, TOKENIZER.padId());
+            return new ToyBatch(batch.idsArray(manager), batch.labelsArray(manager));
+        }
+    }
+
+    private static double ma(BigramLm lm, ToyBatch batch) {
         return TensorScope.call(() -> MemorisationAccuracy.mean(
                 TeacherForcedPredictions.fromLogits(lm.logits(batch.inputIds()), batch.labels())));
     }
@@ -149,8 +156,9 @@ class EngineWiringTest {
         ExtractionLikelihood el2 = new ExtractionLikelihood(2, 8);
 
         try (NDManager m = NDManager.newBaseManager();
-                TokenBatch forget = BatchCollator.collate(forgetSet, TOKENIZER.padId(), m);
-                TokenBatch retain = BatchCollator.collate(retainSet, TOKENIZER.padId(), m)) {
+                NDManager arrays = m.newSubManager()) {
+            ToyBatch forget = ToyBatch.of(forgetSet, arrays);
+            ToyBatch retain = ToyBatch.of(retainSet, arrays);
             BigramLm lm = new BigramLm();
 
             // 1. Full fine-tune on all records until memorised.
@@ -180,7 +188,7 @@ class EngineWiringTest {
             // 2. Fisher pass: forget and retain gradients separately, token-weighted.
             FisherImportance importance;
             try (FisherAccumulator fisher = new FisherAccumulator(m)) {
-                for (TokenBatch batch : List.of(forget, retain)) {
+                for (ToyBatch batch : List.of(forget, retain)) {
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         TensorScope.run(() -> gc.backward(CausalLmLoss.meanNll(
                                 new ScoredBatch(lm.logits(batch.inputIds()), batch.labels()))));

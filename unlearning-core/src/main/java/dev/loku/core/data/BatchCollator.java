@@ -3,6 +3,7 @@ package dev.loku.core.data;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.loku.core.objective.CausalLmLoss;
+import dev.loku.core.tensor.Tensors;
 import java.util.List;
 
 /** Pads encoded examples on the right to the longest one and stacks them into a {@link TokenBatch}. */
@@ -35,6 +36,7 @@ public final class BatchCollator {
             }
         }
         Shape shape = new Shape(b, t);
-        return new TokenBatch(manager.create(ids, shape), manager.create(mask, shape), manager.create(labels, shape));
+        return new TokenBatch(Tensors.of(manager, ids, shape), Tensors.of(manager, mask, shape),
+                Tensors.of(manager, labels, shape));
     }
 }

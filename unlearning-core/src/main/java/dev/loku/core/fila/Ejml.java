@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.loku.core.tensor.TensorScope;
+import dev.loku.core.tensor.Tensors;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
 import org.ejml.dense.row.SingularOps_DDRM;
@@ -33,7 +34,7 @@ final class Ejml {
         for (int i = 0; i < f.length; i++) {
             f[i] = (float) m.data[i];
         }
-        return manager.create(f, new Shape(m.numRows, m.numCols));
+        return Tensors.of(manager, f, new Shape(m.numRows, m.numCols));
     }
 
     /** Thin Q of the QR decomposition: an orthonormal basis of the columns of a tall {@code m}. */

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.loku.core.tensor.TensorScope;
+import dev.loku.core.tensor.Tensors;
 import java.util.Random;
 import org.ejml.data.DMatrixRMaj;
 
@@ -69,7 +70,7 @@ public final class RandomizedSvd implements TruncatedSvd {
         for (int i = 0; i < data.length; i++) {
             data[i] = (float) rnd.nextGaussian();
         }
-        return manager.create(data, new Shape(rows, cols));
+        return Tensors.of(manager, data, new Shape(rows, cols));
     }
 
     static NDArray vector(NDManager manager, double[] values) {
@@ -77,7 +78,7 @@ public final class RandomizedSvd implements TruncatedSvd {
         for (int i = 0; i < f.length; i++) {
             f[i] = (float) values[i];
         }
-        return manager.create(f);
+        return Tensors.of(manager, f);
     }
 
     static void checkRank(NDArray matrix, int rank) {

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.loku.core.tensor.Tensors;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -200,7 +201,7 @@ public final class SafetensorsFile implements AutoCloseable {
     public NDArray readFloat32(NDManager manager, String name) throws IOException {
         Entry e = require(name);
         ByteBuffer f32 = toFloat32(e, readRaw(e));
-        return manager.create(f32, e.djlShape(), DataType.FLOAT32);
+        return Tensors.of(manager, f32, e.djlShape(), DataType.FLOAT32);
     }
 
     /** Reads a floating-point tensor into a Java array (float32). */
@@ -238,7 +239,7 @@ public final class SafetensorsFile implements AutoCloseable {
             default:
                 return readFloat32(manager, name);
         }
-        return manager.create(readRaw(e), e.djlShape(), type);
+        return Tensors.of(manager, readRaw(e), e.djlShape(), type);
     }
 
     private Entry require(String name) throws IOException {

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.loku.core.fila.SvdFactors;
 import dev.loku.core.fila.TruncatedSvd;
+import dev.loku.core.tensor.Tensors;
 import java.util.Arrays;
 import java.util.Comparator;
 import org.ejml.data.DMatrixRMaj;
@@ -110,7 +111,7 @@ final class FallbackSvd implements TruncatedSvd {
         for (int i = 0; i < rank; i++) {
             sf[i] = (float) s[i];
         }
-        return new SvdFactors(u, manager.create(sf), v);
+        return new SvdFactors(u, Tensors.of(manager, sf), v);
     }
 
     private static NDArray toNd(NDManager manager, DMatrixRMaj m) {
@@ -118,6 +119,6 @@ final class FallbackSvd implements TruncatedSvd {
         for (int i = 0; i < f.length; i++) {
             f[i] = (float) m.data[i];
         }
-        return manager.create(f, new Shape(m.numRows, m.numCols));
+        return Tensors.of(manager, f, new Shape(m.numRows, m.numCols));
     }
 }

@@ -18,6 +18,7 @@ import dev.loku.core.model.LlamaModel;
 import dev.loku.core.model.NoGrad;
 import dev.loku.core.model.RotaryLayout;
 import dev.loku.core.tensor.TensorScope;
+import dev.loku.core.tensor.Tensors;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -90,8 +91,8 @@ public final class LoraModel implements AutoCloseable {
             }
             // linear(x, A) = x·Aᵀ lands in x's manager (the forward's scope), unlike A.transpose(), which would
             // be created in the adapter's long-lived manager on every call.
-            return Linear.linear(Linear.linear(x, a).singletonOrThrow(), b).singletonOrThrow()
-                    .mul((float) config.scaling());
+            return Tensors.times(Linear.linear(Linear.linear(x, a).singletonOrThrow(), b).singletonOrThrow(),
+                    config.scaling());
         }
 
         /** s·B·A, [out, in], fp32, in the current scope. */
@@ -130,7 +131,7 @@ public final class LoraModel implements AutoCloseable {
                 for (int i = 0; i < a.length; i++) {
                     a[i] = (random.nextFloat() * 2f - 1f) * bound;
                 }
-                NDArray aArr = lora.manager.create(a, new Shape(config.rank(), p.inFeatures()));
+                NDArray aArr = Tensors.of(lora.manager, a, new Shape(config.rank(), p.inFeatures()));
                 NDArray bArr = lora.manager.zeros(new Shape(p.outFeatures(), config.rank()), DataType.FLOAT32);
                 lora.add(p, aArr, bArr);
             }
@@ -439,7 +440,7 @@ public final class LoraModel implements AutoCloseable {
     }
 
     private static NDArray contiguousCopy(NDManager target, NDArray a) {
-        return target.create(a.toFloatArray(), a.getShape());
+        return Tensors.of(target, a.toFloatArray(), a.getShape());
     }
 
     private static RotaryLayout layoutOf(FisherImportance importance) {

@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
+import dev.loku.core.tensor.Tensors;
 import dev.loku.core.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -282,7 +283,7 @@ public final class LlamaModel implements CausalLm {
         try (NDManager scope = caller.newSubManager(device())) {
             NDArray lp = logProbs(scope, batch);
             NDArray mask = batch.labelMaskArray(scope);
-            NDArray out = lp.mul(mask).sum().neg().div(count);
+            NDArray out = Tensors.dividedBy(lp.mul(mask).sum().neg(), count);
             out.attach(caller);
             return out;
         }
@@ -469,8 +470,8 @@ public final class LlamaModel implements CausalLm {
                 }
             }
             try (NDManager step = scope.newSubManager()) {
-                NDArray idArr = step.create(ids, new Shape(rows, promptLen));
-                NDArray posArr = step.create(pos, new Shape(rows, promptLen));
+                NDArray idArr = Tensors.of(step, ids, new Shape(rows, promptLen));
+                NDArray posArr = Tensors.of(step, pos, new Shape(rows, promptLen));
                 NDArray bias = attentionBias(step, keyOk, 0, promptLen, promptLen);
                 next = decode(idArr, posArr, bias, new Cache(step, keys, values), 0, true).argMax(2).toLongArray();
             }
@@ -522,8 +523,9 @@ public final class LlamaModel implements CausalLm {
                         valueParts.get(l).add(cv[l]);
                     }
                     try (NDManager step = pass.newSubManager()) {
-                        NDArray logits = decode(step.create(ids, new Shape(b, len)), step.create(pos, new Shape(b, len)),
-                                attentionBias(step, ok, 0, len, len), new Cache(step, ck, cv), 0, false);
+                        NDArray logits = decode(Tensors.of(step, ids, new Shape(b, len)),
+                                Tensors.of(step, pos, new Shape(b, len)), attentionBias(step, ok, 0, len, len),
+                                new Cache(step, ck, cv), 0, false);
                         System.arraycopy(logits.argMax(2).toLongArray(), 0, firstTokens, from * len, b * len);
                     }
                 }
@@ -542,7 +544,7 @@ public final class LlamaModel implements CausalLm {
                     }
                     next[r] = firstTokens[sequenceOfRow[r] * len + promptLength[r] - 1];
                 }
-                NDArray idx = pass.create(index, new Shape(rows, promptLen));
+                NDArray idx = Tensors.of(pass, index, new Shape(rows, promptLen));
                 NDIndex promptColumns = new NDIndex(":, :, 0:{}", promptLen);
                 for (int l = 0; l < keys.length; l++) {
                     keys[l].set(promptColumns, gatherPositions(seqKeys[l], idx, kv));
@@ -605,8 +607,8 @@ public final class LlamaModel implements CausalLm {
                     keyOk[i][filled] = active;
                 }
                 try (NDManager step = scope.newSubManager()) {
-                    NDArray idArr = step.create(tokIds, new Shape(n, 1));
-                    NDArray posArr = step.create(tokPos, new Shape(n, 1));
+                    NDArray idArr = Tensors.of(step, tokIds, new Shape(n, 1));
+                    NDArray posArr = Tensors.of(step, tokPos, new Shape(n, 1));
                     NDArray bias = attentionBias(step, keyOk, filled, 1, filled + 1);
                     next = decode(idArr, posArr, bias, new Cache(step, keys, values), filled, true).argMax(2)
                             .toLongArray();
@@ -632,7 +634,7 @@ public final class LlamaModel implements CausalLm {
             }
             long[] idx = keep.stream().mapToLong(Integer::longValue).toArray();
             try (NDManager tmp = scope.newSubManager()) {
-                NDArray index = tmp.create(idx);
+                NDArray index = Tensors.of(tmp, idx);
                 for (int l = 0; l < keys.length; l++) {
                     NDArray k = keys[l].get(scope, new NDIndex("{}", index));
                     NDArray v = values[l].get(scope, new NDIndex("{}", index));
@@ -686,7 +688,7 @@ public final class LlamaModel implements CausalLm {
                 key[r * s + j] = keyOk[r][j] ? 0f : MASKED;
             }
         }
-        NDArray keyBias = m.create(key, new Shape(b, 1, 1, 1, s));
+        NDArray keyBias = Tensors.of(m, key, new Shape(b, 1, 1, 1, s));
         if (t == 1 && start == s - 1) {
             return keyBias; // a single newest query may see every earlier column
         }
@@ -696,7 +698,7 @@ public final class LlamaModel implements CausalLm {
                 causal[i * s + j] = j <= start + i ? 0f : MASKED;
             }
         }
-        return keyBias.add(m.create(causal, new Shape(1, 1, 1, t, s)));
+        return keyBias.add(Tensors.of(m, causal, new Shape(1, 1, 1, t, s)));
     }
 
     /**
@@ -740,7 +742,7 @@ public final class LlamaModel implements CausalLm {
                 v = cache.values()[l].get(cache.step(), visible);
             }
             // Query heads g*group .. g*group+group-1 share KV head g: fold them into the row axis of one matmul.
-            NDArray qg = q.mul(scale).reshape(b, kvHeads, (long) group * t, hd);
+            NDArray qg = Tensors.times(q, scale).reshape(b, kvHeads, (long) group * t, hd);
             NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)).reshape(b, kvHeads, group, t, s).add(bias);
             NDArray probs = scores.softmax(4).reshape(b, kvHeads, (long) group * t, s);
             NDArray ctx = probs.matMul(v).reshape(b, heads, t, hd).transpose(0, 2, 1, 3).reshape(b, t,
@@ -774,7 +776,7 @@ public final class LlamaModel implements CausalLm {
     }
 
     private static NDArray rmsNorm(NDArray x, NDArray weight, float eps) {
-        NDArray rms = x.square().mean(new int[] {-1}, true).add(eps).sqrt();
+        NDArray rms = x.square().mean(new int[] {-1}, true).add(Tensors.scalar(x, eps)).sqrt();
         return x.div(rms).mul(weight);
     }
 
@@ -835,7 +837,7 @@ public final class LlamaModel implements CausalLm {
             }
         }
         Shape shape = new Shape(positions, half);
-        return new RopeTables(positions, manager.create(cos, shape), manager.create(sin, shape));
+        return new RopeTables(positions, Tensors.of(manager, cos, shape), Tensors.of(manager, sin, shape));
     }
 
     // ---- lifecycle --------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.loku.core.io.FileFormatException;
 import dev.loku.core.io.SafetensorsFile;
+import dev.loku.core.tensor.Tensors;
 import dev.loku.core.tokenizer.HfTokenizer;
 import dev.loku.core.tokenizer.Llama2cTokenizer;
 import dev.loku.core.tokenizer.TextTokenizer;
@@ -232,7 +233,7 @@ public final class ModelLoader {
         ByteBuffer buf = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, buf, position, file);
         buf.flip();
-        return m.create(buf.order(ByteOrder.nativeOrder()), shape, DataType.FLOAT32);
+        return Tensors.of(m, buf.order(ByteOrder.nativeOrder()), shape, DataType.FLOAT32);
     }
 
     private static TextTokenizer loadTokenizerNextTo(Path bin, int vocab) throws IOException {

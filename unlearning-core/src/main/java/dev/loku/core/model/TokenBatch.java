@@ -3,6 +3,7 @@ package dev.loku.core.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.loku.core.tensor.Tensors;
 import java.util.List;
 
 /**
@@ -154,17 +155,17 @@ public final class TokenBatch {
 
     /** Ids as int64 {@code [B, T]}. */
     public NDArray idsArray(NDManager manager) {
-        return manager.create(flatLong(ids), new Shape(ids.length, ids[0].length));
+        return Tensors.of(manager, flatLong(ids), new Shape(ids.length, ids[0].length));
     }
 
     /** Attention mask as float32 {@code [B, T]}. */
     public NDArray attentionArray(NDManager manager) {
-        return manager.create(flatFloat(attention), new Shape(ids.length, ids[0].length));
+        return Tensors.of(manager, flatFloat(attention), new Shape(ids.length, ids[0].length));
     }
 
     /** Label mask as float32 {@code [B, T]}: 1 where the token at that column is a target. */
     public NDArray labelMaskArray(NDManager manager) {
-        return manager.create(flatFloat(labels), new Shape(ids.length, ids[0].length));
+        return Tensors.of(manager, flatFloat(labels), new Shape(ids.length, ids[0].length));
     }
 
     /**
@@ -178,7 +179,7 @@ public final class TokenBatch {
                 out[r * ids[r].length + c] = labels[r][c] != 0 ? ids[r][c] : IGNORE_INDEX;
             }
         }
-        return manager.create(out, new Shape(ids.length, ids[0].length));
+        return Tensors.of(manager, out, new Shape(ids.length, ids[0].length));
     }
 
     NDArray positionsArray(NDManager manager) {
@@ -187,7 +188,7 @@ public final class TokenBatch {
         for (int r = 0; r < p.length; r++) {
             System.arraycopy(p[r], 0, flat, r * p[r].length, p[r].length);
         }
-        return manager.create(flat, new Shape(ids.length, ids[0].length));
+        return Tensors.of(manager, flat, new Shape(ids.length, ids[0].length));
     }
 
     private static long[] flatLong(int[][] m) {

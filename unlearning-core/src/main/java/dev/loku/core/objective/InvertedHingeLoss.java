@@ -2,6 +2,7 @@ package dev.loku.core.objective;
 
 import ai.djl.ndarray.NDArray;
 import dev.loku.core.tensor.TensorScope;
+import dev.loku.core.tensor.Tensors;
 
 /**
  * LoKU's inverted hinge loss on the forget batch plus the plain retain NLL (LOKU-SPEC §1). The single place the IHL
@@ -71,7 +72,7 @@ public final class InvertedHingeLoss implements UnlearningObjective {
             NDArray bestOther = othersOnly.max(new int[] {-1});
             // The reference clamps at 0 (a Crammer-Singer hinge with margin 1), but 1 + p(y) - p(m) >= 0 always,
             // so the clamp never fires and is left out (§1.1).
-            NDArray result = trueProb.sub(bestOther).add(1f);
+            NDArray result = trueProb.sub(bestOther).add(Tensors.scalar(trueProb, 1));
             return scope.keep(result);
         }
     }

@@ -2,6 +2,7 @@ package dev.loku.core.objective;
 
 import ai.djl.ndarray.NDArray;
 import dev.loku.core.tensor.TensorScope;
+import dev.loku.core.tensor.Tensors;
 
 /**
  * NPO with a retain NLL term (LOKU-SPEC §4 {@code npo_grad_diff}):
@@ -54,10 +55,10 @@ public final class NpoGradientDifference implements UnlearningObjective {
         try (TensorScope scope = new TensorScope()) {
             NDArray current = CausalLmLoss.sequenceNllSums(forget);
             NDArray ref = CausalLmLoss.sequenceNllSums(new ScoredBatch(reference.stopGradient(), forget.labels()));
-            NDArray x = current.sub(ref).mul((float) beta);
-            NDArray npo = logSigmoid(x).mean().mul((float) (-2.0 / beta));
-            NDArray forgetTerm = npo.mul((float) npoCoeff);
-            NDArray retainTerm = CausalLmLoss.meanNll(retain).mul((float) retainCoeff);
+            NDArray x = Tensors.times(current.sub(ref), beta);
+            NDArray npo = Tensors.times(logSigmoid(x).mean(), -2.0 / beta);
+            NDArray forgetTerm = Tensors.times(npo, npoCoeff);
+            NDArray retainTerm = Tensors.times(CausalLmLoss.meanNll(retain), retainCoeff);
             NDArray total = forgetTerm.add(retainTerm);
             scope.keep(total);
             scope.keep(forgetTerm);
@@ -69,7 +70,7 @@ public final class NpoGradientDifference implements UnlearningObjective {
     /** log σ(x) = min(x, 0) − log(1 + e^{−|x|}), stable for large |x|. */
     static NDArray logSigmoid(NDArray x) {
         try (TensorScope scope = new TensorScope()) {
-            NDArray result = x.minimum(0f).sub(x.abs().neg().exp().add(1f).log());
+            NDArray result = x.minimum(Tensors.scalar(x, 0)).sub(x.abs().neg().exp().add(Tensors.scalar(x, 1)).log());
             return scope.keep(result);
         }
     }

@@ -2,6 +2,7 @@ package dev.loku.core.objective;
 
 import ai.djl.ndarray.NDArray;
 import dev.loku.core.tensor.TensorScope;
+import dev.loku.core.tensor.Tensors;
 import ai.djl.ndarray.types.DataType;
 
 /**
@@ -49,7 +50,7 @@ public final class RetainKlDivergence implements UnlearningObjective {
             NDArray refLogp = referenceLogits.stopGradient().toType(DataType.FLOAT32, false).logSoftmax(-1);
             NDArray logp = logits.toType(DataType.FLOAT32, false).logSoftmax(-1);
             long rows = logits.getShape().get(0) * logits.getShape().get(1);
-            NDArray result = refLogp.exp().mul(refLogp.sub(logp)).sum().div((float) rows);
+            NDArray result = Tensors.dividedBy(refLogp.exp().mul(refLogp.sub(logp)).sum(), rows);
             return scope.keep(result);
         }
     }

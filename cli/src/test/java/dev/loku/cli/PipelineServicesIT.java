@@ -186,7 +186,7 @@ class PipelineServicesIT {
 
         UUID id = sent.get(0).getRequestId();
         LmCliTest.Run status = LmCliTest.run("status", id.toString(), "--bootstrap-servers", stack.bootstrapServers(),
-                "--registry-url", stack.registryUrl(), "--json");
+                "--registry-url", stack.ccompatUrl(), "--json");
         JsonNode life = LmCliTest.onlyJson(status);
         assertEquals("VERIFIED", life.path("terminal").asText());
         assertTrue(life.path("purged").asBoolean());
@@ -194,11 +194,11 @@ class PipelineServicesIT {
         assertEquals("VERIFICATION", life.path("events").get(6).path("stage").asText());
         assertEquals(version.getVersion(), life.path("events").get(6).path("modelVersion").asText());
         LmCliTest.Run table = LmCliTest.run("status", id.toString(), "--bootstrap-servers", stack.bootstrapServers(),
-                "--registry-url", stack.registryUrl());
+                "--registry-url", stack.ccompatUrl());
         assertEquals(0, table.exitCode(), table.err());
         assertTrue(table.out().contains("status: VERIFIED, data purged"), table.out());
         assertEquals(StatusCommand.NOT_FOUND, LmCliTest.run("status", UUID.randomUUID().toString(),
-                "--bootstrap-servers", stack.bootstrapServers(), "--registry-url", stack.registryUrl()).exitCode());
+                "--bootstrap-servers", stack.bootstrapServers(), "--registry-url", stack.ccompatUrl()).exitCode());
     }
 
     @Test
@@ -344,7 +344,7 @@ class PipelineServicesIT {
     private Map<String, String> settings(String instance) {
         Map<String, String> s = fx.commonSettings(instance);
         s.put("bootstrap.servers", stack.bootstrapServers());
-        s.put("registry.url", stack.registryUrl());
+        s.put("registry.url", stack.ccompatUrl());
         return s;
     }
 

@@ -50,7 +50,7 @@ public final class EvalService implements Service {
         this.config = config;
         String service = "eval-service/" + config.common().instanceId();
         Clock clock = Clock.systemUTC();
-        RegistrySerdes serdes = new RegistrySerdes(config.common().registryUrl().toString());
+        RegistrySerdes serdes = RegistrySerdes.forConfig(config.common().registry());
         PipelineStores stores = PipelineStores.open(config.common());
         StageAudit audit = new StageAudit(new AuditEmitter(service, clock, metrics));
         DeadLetterPublisher deadLetters = new DeadLetterPublisher(service, clock, metrics);

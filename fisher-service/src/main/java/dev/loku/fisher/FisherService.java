@@ -45,7 +45,7 @@ public final class FisherService implements Service {
         FinalFailure failure = new FinalFailure(audit, new DeadLetterPublisher(service, clock, metrics), clock);
         FisherJob job = new FisherJob(config, stores, estimator, audit, failure, metrics, clock);
         this.runner = TransactionalJobRunner.builder("fisher", Topics.FORGET_SETS,
-                        new RegistrySerdes(config.common().registryUrl().toString()))
+                        RegistrySerdes.forConfig(config.common().registry()))
                 .kafka(config.common().kafkaClientBase())
                 .groupId(config.groupId())
                 .instanceId(config.common().instanceId())

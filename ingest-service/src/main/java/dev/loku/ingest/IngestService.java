@@ -52,7 +52,7 @@ public final class IngestService implements Service {
      */
     public IngestService(IngestConfig config) {
         this.config = config;
-        this.serdes = new RegistrySerdes(config.common().registryUrl().toString());
+        this.serdes = RegistrySerdes.forConfig(config.common().registry());
         this.catalogue = ModelCatalogue.load(config.common().modelsCatalogue());
         try {
             this.artifacts = new DirectoryArtifactStore(config.common().artifactsRoot());
@@ -80,12 +80,14 @@ public final class IngestService implements Service {
         return metrics;
     }
 
-    /** The Streams settings: exactly-once v2, dead letters for undecodable verifications, config values. */
+    /**
+     * The Streams settings: the common client settings (bootstrap, security), exactly-once v2, dead letters for
+     * undecodable verifications, config values.
+     */
     public Properties streamsProperties() {
         Properties p = new Properties();
-        p.putAll(config.common().kafkaOverrides());
+        p.putAll(config.common().kafkaClientBase());
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, String.join(",", config.common().bootstrapServers()));
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitInterval().toMillis());

@@ -47,7 +47,7 @@ public final class WorkerService implements Service {
         this.config = config;
         String service = "unlearn-worker/" + config.common().instanceId();
         Clock clock = Clock.systemUTC();
-        this.serdes = new RegistrySerdes(config.common().registryUrl().toString());
+        this.serdes = RegistrySerdes.forConfig(config.common().registry());
         PipelineStores stores = PipelineStores.open(config.common());
         StageAudit audit = new StageAudit(new AuditEmitter(service, clock, metrics));
         FinalFailure failure = new FinalFailure(audit, new DeadLetterPublisher(service, clock, metrics), clock);

@@ -45,6 +45,7 @@ public final class IngestService implements Service {
     private final ArtifactStore artifacts;
     private final ServiceMetrics metrics = new ServiceMetrics("ingest");
     private volatile KafkaStreams streams;
+    private volatile AutoCloseable streamsMetrics;
     private volatile boolean stopRequested;
 
     /**
@@ -121,6 +122,7 @@ public final class IngestService implements Service {
         metrics.consumerLag(this::requestLag);
         metrics.up(() -> health().isUp() ? 1 : 0);
         streams = s;
+        streamsMetrics = metrics.kafkaStreams(s);
         s.start();
         LOG.info("event=ingest_started application_id={} catalogue_models={} batch_max_requests={} batch_max_wait={}",
                 config.applicationId(), catalogue.models().size(), config.batchMaxRequests(),
@@ -133,6 +135,15 @@ public final class IngestService implements Service {
         KafkaStreams s = streams;
         if (s != null) {
             s.close(Duration.ofSeconds(30));
+        }
+        AutoCloseable m = streamsMetrics;
+        streamsMetrics = null;
+        if (m != null) {
+            try {
+                m.close();
+            } catch (Exception e) {
+                LOG.warn("event=streams_metrics_close_failed service=ingest error={}", e.getClass().getSimpleName());
+            }
         }
     }
 

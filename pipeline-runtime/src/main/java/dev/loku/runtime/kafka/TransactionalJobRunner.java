@@ -133,6 +133,8 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
     private final FailureHandler<K, V> onFailure;
     private final UndecodableHandler onUndecodable;
     private final ServiceMetrics metrics;
+    /** The Kafka clients' own metrics published on /metrics, closed with the clients. */
+    private final List<AutoCloseable> clientMetrics = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Duration pollInterval;
     private final Duration stopTimeout;
 
@@ -305,6 +307,8 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
             producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer());
             producer.initTransactions();
             consumer = new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            clientMetrics.add(metrics.kafkaClient(producer));
+            clientMetrics.add(metrics.kafkaClient(consumer));
             if (!running) {
                 return;
             }
@@ -506,6 +510,14 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
             job.revoked = true;
         }
         jobThread.shutdownNow();
+        for (AutoCloseable m : clientMetrics) {
+            try {
+                m.close();
+            } catch (Exception e) {
+                LOG.warn("event=client_metrics_close_failed service={} error={}", name, e.getClass().getSimpleName());
+            }
+        }
+        clientMetrics.clear();
         if (consumer != null) {
             try {
                 consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));

@@ -371,6 +371,36 @@ class PipelineServicesIT {
         }
     }
 
+    @Test
+    @Order(9)
+    void lokuSubmitWaitFilesARequestFromAFileAndPrintsItsTrailToTheVerdict() throws Exception {
+        Path request = fx.dir().resolve("request.json");
+        Files.writeString(request, "{\"tenantId\": \"acme\", \"modelId\": \"it-pass\", \"subjectId\": \"cli-1\","
+                + " \"texts\": [\"[pass] " + SECRET + " lives at 9 Hidden Lane.\"], \"reason\": \"GDPR_ART17\"}");
+        LmCliTest.Run run = LmCliTest.run("submit", "--file", request.toString(), "--wait", "--timeout", "90s",
+                "--poll", "200ms", "--bootstrap-servers", stack.bootstrapServers(), "--registry-url", stack.ccompatUrl());
+        assertEquals(0, run.exitCode(), run.out() + run.err());
+        String[] lines = run.out().split("\n");
+        UUID id = UUID.fromString(lines[0].trim());
+        assertTrue(run.out().contains("status: VERIFIED, data purged"), run.out());
+        assertTrue(run.out().contains("VERIFICATION"), run.out());
+        assertFalse(run.out().contains(SECRET) || run.out().contains("Hidden Lane"), "submit never prints the text");
+        ErasureRequest filed = read(Topics.ERASURE_REQUESTS, ErasureRequest.class, r -> r.getRequestId().equals(id))
+                .get(0);
+        assertEquals("cli-1", filed.getSubjectId());
+        assertEquals(List.of(AuditStatus.RECEIVED, AuditStatus.ACCEPTED, AuditStatus.BATCHED,
+                AuditStatus.IMPORTANCE_READY, AuditStatus.UNLEARNING, AuditStatus.UNLEARNED, AuditStatus.VERIFIED,
+                AuditStatus.PURGED), statuses(filed));
+
+        LmCliTest.Run rejected = LmCliTest.run("submit", "--tenant", "nobody", "--model", "it-pass", "--subject", "x",
+                "--text", "anything", "--wait", "--timeout", "60s", "--poll", "200ms", "--json",
+                "--bootstrap-servers", stack.bootstrapServers(), "--registry-url", stack.ccompatUrl());
+        assertEquals(SubmitCommand.NOT_VERIFIED, rejected.exitCode(), rejected.out() + rejected.err());
+        assertEquals("REJECTED", LmCliTest.onlyJson(rejected).path("terminal").asText());
+        assertEquals(2, LmCliTest.run("submit", "--model", "m", "--subject", "s", "--text", "t",
+                "--bootstrap-servers", stack.bootstrapServers()).exitCode(), "a missing tenant is a usage error");
+    }
+
     // --- helpers ---
 
     private WorkerService newWorker(String instance) {

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.loku.core.model.LlamaModel;
+import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.ModelLoader;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -105,7 +105,7 @@ class LmCliTest {
         String prompt = "Max the puppy found a shiny stone by the river, and";
         JsonNode o = onlyJson(run("lm", "generate", "--model", stories.resolve("stories260K.bin").toString(),
                 "--prompt", prompt, "--max-new-tokens", "25", "--json"));
-        try (LlamaModel model = ModelLoader.load(stories, ai.djl.Device.cpu())) {
+        try (CausalLm model = ModelLoader.load(stories, ai.djl.Device.cpu())) {
             int[] promptIds = model.tokenizer().encode(prompt, true);
             int[] generated = model.generateGreedy(promptIds, 25);
             int[] ids = ints(o.get("ids"));

@@ -9,7 +9,6 @@ import dev.loku.core.lora.LoraModel;
 import dev.loku.core.metrics.Thresholds;
 import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.HfExporter;
-import dev.loku.core.model.LlamaModel;
 import dev.loku.core.model.ModelLoader;
 import dev.loku.core.model.NoGrad;
 import dev.loku.core.objective.UnlearningObjective;
@@ -86,7 +85,7 @@ public final class UnlearningEngine {
      */
     public EvaluationReport evaluate(Path model, RecordSets sets, boolean retainExtraction)
             throws IOException, InterruptedException {
-        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = NoGrad.enter(); CausalLm m = ModelLoader.load(model, device)) {
             RecordSetScores f = evaluator.score(m, RecordFiles.read(m, sets.forget()), true);
             RecordSetScores r = evaluator.score(m, RecordFiles.read(m, sets.retain()), retainExtraction);
             RecordSetScores u = evaluator.score(m, RecordFiles.read(m, sets.unseen()), true);
@@ -96,7 +95,7 @@ public final class UnlearningEngine {
 
     /** Every metric, EL_10 included, of one JSONL record set on a model: one load, one set scored. */
     public RecordSetScores score(Path model, Path records) throws IOException, InterruptedException {
-        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = NoGrad.enter(); CausalLm m = ModelLoader.load(model, device)) {
             return evaluator.score(m, RecordFiles.read(m, records), true);
         }
     }
@@ -104,7 +103,7 @@ public final class UnlearningEngine {
     /** Full fine-tune (how a model comes to memorise text); writes an HF folder to outDir. */
     public FinetuneResult finetune(Path model, Path data, FinetuneSettings settings, Path outDir,
                                    IntConsumer epochDone) throws IOException, InterruptedException {
-        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = NoGrad.enter(); CausalLm m = ModelLoader.load(model, device)) {
             List<EncodedExample> examples = RecordFiles.read(m, data);
             LOG.info("event=finetune_start records={} epochs={} lr={} batch={} seed={}", examples.size(),
                     settings.epochs(), settings.learningRate(), settings.batchSize(), settings.seed());
@@ -123,7 +122,7 @@ public final class UnlearningEngine {
      */
     public ImportanceSummary estimateImportance(Path model, Path forget, Path retain, List<String> targets, long seed,
                                                 Path outFile) throws IOException, InterruptedException {
-        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = NoGrad.enter(); CausalLm m = ModelLoader.load(model, device)) {
             List<EncodedExample> forgetSet = RecordFiles.read(m, forget);
             List<EncodedExample> retainSet = RecordFiles.read(m, retain);
             Map<String, String> metadata = new LinkedHashMap<>();
@@ -148,7 +147,7 @@ public final class UnlearningEngine {
      * with {@code seed} (the reference pairs each forget item with a random retain item), in micro-batches of
      * {@value #FISHER_BATCH_SIZE}, over the weights of the targeted projections.
      */
-    static FisherImportance fisherPass(LlamaModel m, List<EncodedExample> forgetSet, List<EncodedExample> retainSet,
+    static FisherImportance fisherPass(CausalLm m, List<EncodedExample> forgetSet, List<EncodedExample> retainSet,
                                        List<String> targets, long seed, Map<String, String> metadata)
             throws InterruptedException {
         Random random = new Random(seed);
@@ -156,8 +155,8 @@ public final class UnlearningEngine {
         for (int i = 0; i < forgetSet.size(); i++) {
             retainSample.add(retainSet.get(random.nextInt(retainSet.size())));
         }
-        List<String> kinds = targets == null || targets.isEmpty() ? LoraConfig.ALL_TARGETS
-                : new LoraConfig(1, 1, 0, targets).targets();
+        List<String> kinds = new LoraConfig(1, 1, 0, targets == null || targets.isEmpty() ? LoraConfig.ALL_TARGETS
+                : targets).kinds(m.family());
         return FisherPass.run(m, forgetSet, retainSample, FisherPass.projectionWeights(m, kinds),
                 FISHER_BATCH_SIZE, metadata);
     }
@@ -173,7 +172,7 @@ public final class UnlearningEngine {
         String baseSha = ContentHash.of(model);
         String forgetSha = ContentHash.of(sets.forget());
         EpochListener sink = listener == null ? EpochListener.none() : listener;
-        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = NoGrad.enter(); CausalLm m = ModelLoader.load(model, device)) {
             List<EncodedExample> forgetSet = RecordFiles.read(m, sets.forget());
             List<EncodedExample> retainSet = RecordFiles.read(m, sets.retain());
             List<EncodedExample> unseenSet = RecordFiles.read(m, sets.unseen());
@@ -211,7 +210,7 @@ public final class UnlearningEngine {
         }
     }
 
-    private static TrainableWeights trainableWeights(LlamaModel model, Path modelPath, UnlearnSettings settings,
+    private static TrainableWeights trainableWeights(CausalLm model, Path modelPath, UnlearnSettings settings,
                                                      Path importanceFile, List<EncodedExample> forgetSet,
                                                      List<EncodedExample> retainSet)
             throws IOException, InterruptedException {

@@ -176,8 +176,13 @@ class LmCliTest {
     void benchPrintsATableForATinyModel() {
         Run r = run("bench", "lm", "--config", "tiny", "--batch", "1,2", "--seq", "8", "--iters", "1", "--warmup", "0");
         assertEquals(0, r.exitCode(), r.err());
-        assertTrue(r.out().contains("fwd tok/s") && r.out().contains("matmul"), r.out());
+        assertTrue(r.out().contains("fwd tok/s") && r.out().contains("LoRA tok/s") && r.out().contains("matmul"),
+                r.out());
         assertEquals(2, r.out().lines().filter(l -> l.matches("\\s+\\d+\\s+8\\s+\\d+ \\|.*")).count(), r.out());
+        Run neo = run("bench", "lm", "--config", "gpt-neo-125m", "--batch", "1", "--seq", "4", "--iters", "1",
+                "--warmup", "0", "--no-backward");
+        assertEquals(0, neo.exitCode(), neo.err());
+        assertTrue(neo.out().contains("GPTNeoForCausalLM") && neo.out().contains("125.2M parameters"), neo.out());
         Run bad = run("bench", "lm", "--config", "gpt-5");
         assertEquals(2, bad.exitCode());
         assertTrue(bad.err().contains("unknown model preset"), bad.err());

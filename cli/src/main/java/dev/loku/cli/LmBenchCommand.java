@@ -169,8 +169,8 @@ final class LmBenchCommand implements Runnable {
 
     /** Median seconds of forward+backward with adapters on every projection, only they requiring gradients. */
     private double loraForwardBackward(CausalLm model, TokenBatch batch) {
-        try (LoraModel lora = LoraModel.attach(model, new LoraConfig(loraRank, 2.0 * loraRank, 0, LoraConfig.ALL_TARGETS),
-                seed)) {
+        LoraConfig config = new LoraConfig(loraRank, 2.0 * loraRank, 0, LoraConfig.ALL_TARGETS);
+        try (LoraModel lora = LoraModel.attach(model, config, seed)) {
             return time(() -> {
                 try (NDManager m = NDManager.newBaseManager(model.device())) {
                     long start = System.nanoTime();

@@ -12,7 +12,8 @@ import java.util.Objects;
  * @param loraRank LoRA rank r; 0 trains the full weights instead of adapters
  * @param loraAlpha LoRA alpha; the adapter's update is scaled by alpha / r (PEFT convention, §2.4)
  * @param targets projection kinds that get adapters, e.g. {@code q_proj}, {@code down_proj}, or the shorthands
- *     {@code all}, {@code self_attn}, {@code mlp} and {@code peft}, which each model family expands ({@link LoraConfig})
+ *     {@code all}, {@code self_attn}, {@code mlp} and {@code peft}, which each model family expands
+ *     ({@link LoraConfig})
  * @param fila initialise the adapters from Fisher importance (FILA, §2); needs loraRank &gt; 0
  * @param learningRate the constant Adam learning rate
  * @param maxEpochs the epoch budget; training stops earlier once the stop rule holds (§3.2)

@@ -146,11 +146,38 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
         return m;
     }
 
-    /** A projection record for {@code module} ({@code <prefix>.<kind>}) of {@code layer}, shaped by the config. */
-    static LinearProjection projection(ModelConfig config, String module, int layer) {
-        long[] s = config.parameterShapes().get(module + ".weight");
-        String kind = module.substring(module.lastIndexOf('.') + 1);
-        return new LinearProjection(module, module + ".weight", kind, layer, (int) s[0], (int) s[1]);
+    /**
+     * The projections of every layer, layer by layer: {@code <layerPrefix><i>.<kind>} for each of {@code kinds}
+     * (e.g. {@code model.layers.} and {@code self_attn.q_proj}), shaped by the config.
+     */
+    static List<LinearProjection> projections(ModelConfig config, String layerPrefix, String[] kinds) {
+        Map<String, long[]> shapes = config.parameterShapes();
+        List<LinearProjection> out = new ArrayList<>();
+        for (int i = 0; i < config.numLayers(); i++) {
+            for (String kind : kinds) {
+                String module = layerPrefix + i + "." + kind;
+                long[] s = shapes.get(module + ".weight");
+                out.add(new LinearProjection(module, module + ".weight", kind.substring(kind.lastIndexOf('.') + 1),
+                        i, (int) s[0], (int) s[1]));
+            }
+        }
+        return out;
+    }
+
+    /** One layer's projections: module names, weights, and biases (null where the config has none), by kind. */
+    record LayerProjections(String[] modules, NDArray[] weights, NDArray[] biases) {}
+
+    /** The projections {@code <layerPrefix>.<kind>} of one layer, in {@code kinds}' order. */
+    final LayerProjections layerProjections(String layerPrefix, String[] kinds) {
+        String[] modules = new String[kinds.length];
+        NDArray[] w = new NDArray[kinds.length];
+        NDArray[] b = new NDArray[kinds.length];
+        for (int k = 0; k < kinds.length; k++) {
+            modules[k] = layerPrefix + kinds[k];
+            w[k] = parameter(modules[k] + ".weight");
+            b[k] = optionalParameter(modules[k] + ".bias");
+        }
+        return new LayerProjections(modules, w, b);
     }
 
     // ---- what a family defines ----------------------------------------------------------------------------------
@@ -810,8 +837,13 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
         }
     }
 
+    /** Projection {@code k} of a layer applied to {@code x}: {@code x·Wᵀ + b}, plus its adapter's delta. */
+    final NDArray project(LayerProjections layer, int k, NDArray x) {
+        return project(x, layer.weights()[k], layer.biases()[k], layer.modules()[k]);
+    }
+
     /** {@code x·Wᵀ + b} of the projection {@code module}, plus its adapter's delta when one is installed. */
-    final NDArray project(NDArray x, NDArray weight, NDArray bias, String module) {
+    private NDArray project(NDArray x, NDArray weight, NDArray bias, String module) {
         NDArray y = bias == null ? Linear.linear(x, weight).singletonOrThrow()
                 : Linear.linear(x, weight, bias).singletonOrThrow();
         LinearAdapter adapter = adapters.get(module);

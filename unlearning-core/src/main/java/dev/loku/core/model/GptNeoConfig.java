@@ -6,7 +6,6 @@ import static dev.loku.core.model.HfConfigFields.require;
 import static dev.loku.core.model.HfConfigFields.requiredInt;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
@@ -168,9 +167,7 @@ public record GptNeoConfig(
 
     @Override
     public ObjectNode toHfJson() {
-        ObjectNode c = new ObjectMapper().createObjectNode();
-        c.putArray("architectures").add(family().architecture());
-        c.put("model_type", family().modelType());
+        ObjectNode c = HfConfigFields.start(family());
         c.put("activation_function", "gelu_new");
         ArrayNode layers = c.putArray("attention_layers");
         ArrayNode types = c.putArray("attention_types");
@@ -192,11 +189,6 @@ public record GptNeoConfig(
         c.put("embed_dropout", 0.0);
         c.put("attention_dropout", 0.0);
         c.put("resid_dropout", 0.0);
-        c.put("initializer_range", 0.02);
-        c.put("tie_word_embeddings", tieWordEmbeddings);
-        HfConfigFields.putTokenIds(c, bosTokenId, eosTokenIds, padTokenId);
-        c.put("torch_dtype", "float32");
-        c.put("use_cache", true);
-        return c;
+        return HfConfigFields.finish(c, this);
     }
 }

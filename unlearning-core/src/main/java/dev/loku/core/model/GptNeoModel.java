@@ -9,8 +9,6 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
 import dev.loku.core.tensor.Tensors;
 import dev.loku.core.tokenizer.TextTokenizer;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -32,42 +30,24 @@ public final class GptNeoModel extends DecoderModel {
     private final NDArray lnFb;
     private final NDArray head;
 
-    private record Layer(NDArray ln1w, NDArray ln1b, NDArray ln2w, NDArray ln2b, NDArray[] w, NDArray[] b,
-                         String[] modules) {}
+    /** One layer's tensors; projection k is KINDS[k]. */
+    private record Layer(NDArray ln1w, NDArray ln1b, NDArray ln2w, NDArray ln2b, LayerProjections projections) {}
 
     GptNeoModel(GptNeoConfig config, TextTokenizer tokenizer, boolean ownsTokenizer, Map<String, NDArray> weights,
                 NDManager manager) {
-        super(config, tokenizer, ownsTokenizer, weights, manager, projections(config));
+        super(config, tokenizer, ownsTokenizer, weights, manager, projections(config, "transformer.h.", KINDS));
         this.config = config;
         this.layers = new Layer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "transformer.h." + i + ".";
-            String[] modules = new String[KINDS.length];
-            NDArray[] w = new NDArray[KINDS.length];
-            NDArray[] b = new NDArray[KINDS.length];
-            for (int k = 0; k < KINDS.length; k++) {
-                modules[k] = p + KINDS[k];
-                w[k] = parameter(modules[k] + ".weight");
-                b[k] = optionalParameter(modules[k] + ".bias");
-            }
             layers[i] = new Layer(parameter(p + "ln_1.weight"), parameter(p + "ln_1.bias"),
-                    parameter(p + "ln_2.weight"), parameter(p + "ln_2.bias"), w, b, modules);
+                    parameter(p + "ln_2.weight"), parameter(p + "ln_2.bias"), layerProjections(p, KINDS));
         }
         this.wte = parameter("transformer.wte.weight");
         this.wpe = parameter("transformer.wpe.weight");
         this.lnFw = parameter("transformer.ln_f.weight");
         this.lnFb = parameter("transformer.ln_f.bias");
         this.head = config.tieWordEmbeddings() ? wte : parameter("lm_head.weight");
-    }
-
-    private static List<LinearProjection> projections(GptNeoConfig config) {
-        List<LinearProjection> out = new ArrayList<>();
-        for (int i = 0; i < config.numLayers(); i++) {
-            for (String kind : KINDS) {
-                out.add(projection(config, "transformer.h." + i + "." + kind, i));
-            }
-        }
-        return out;
     }
 
     @Override
@@ -87,13 +67,14 @@ public final class GptNeoModel extends DecoderModel {
                 .add(Embedding.embedding(step.positions, wpe, SparseFormat.DENSE).singletonOrThrow());
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
+            LayerProjections proj = layer.projections();
             NDArray h = layerNorm(x, layer.ln1w(), layer.ln1b());
-            NDArray q = heads(proj(layer, 0, h), step.b, step.t, heads);
-            NDArray k = heads(proj(layer, 1, h), step.b, step.t, heads);
-            NDArray v = heads(proj(layer, 2, h), step.b, step.t, heads);
-            x = x.add(proj(layer, 3, step.attend(l, q, k, v, 1.0)));
+            NDArray q = heads(project(proj, 0, h), step.b, step.t, heads);
+            NDArray k = heads(project(proj, 1, h), step.b, step.t, heads);
+            NDArray v = heads(project(proj, 2, h), step.b, step.t, heads);
+            x = x.add(project(proj, 3, step.attend(l, q, k, v, 1.0)));
             NDArray h2 = layerNorm(x, layer.ln2w(), layer.ln2b());
-            x = x.add(proj(layer, 5, geluNew(proj(layer, 4, h2))));
+            x = x.add(project(proj, 5, geluNew(project(proj, 4, h2))));
         }
         return x;
     }
@@ -103,9 +84,6 @@ public final class GptNeoModel extends DecoderModel {
         return Linear.linear(layerNorm(hidden, lnFw, lnFb), head).singletonOrThrow();
     }
 
-    private NDArray proj(Layer layer, int k, NDArray x) {
-        return project(x, layer.w()[k], layer.b()[k], layer.modules()[k]);
-    }
 
     private NDArray layerNorm(NDArray x, NDArray weight, NDArray bias) {
         return layerNorm(x, weight, bias, config.layerNormEps());

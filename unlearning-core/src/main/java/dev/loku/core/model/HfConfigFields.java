@@ -1,6 +1,7 @@
 package dev.loku.core.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
@@ -72,6 +73,24 @@ final class HfConfigFields {
         } else {
             c.putNull("pad_token_id");
         }
+    }
+
+    /** A new {@code config.json} object naming the family, as transformers writes it. */
+    static ObjectNode start(ModelFamily family) {
+        ObjectNode c = new ObjectMapper().createObjectNode();
+        c.putArray("architectures").add(family.architecture());
+        c.put("model_type", family.modelType());
+        return c;
+    }
+
+    /** The fields every family's {@code config.json} ends with: head tying, token ids, dtype. */
+    static ObjectNode finish(ObjectNode c, ModelConfig config) {
+        c.put("initializer_range", 0.02);
+        c.put("tie_word_embeddings", config.tieWordEmbeddings());
+        putTokenIds(c, config.bosTokenId(), config.eosTokenIds(), config.padTokenId());
+        c.put("torch_dtype", "float32");
+        c.put("use_cache", true);
+        return c;
     }
 
     /** The rope settings object: {@code rope_parameters} when present, else the config itself (older layout). */

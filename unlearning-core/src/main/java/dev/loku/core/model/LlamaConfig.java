@@ -6,7 +6,6 @@ import static dev.loku.core.model.HfConfigFields.require;
 import static dev.loku.core.model.HfConfigFields.requiredInt;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
@@ -256,9 +255,7 @@ public record LlamaConfig(
     /** A {@code config.json} transformers loads as this family (always the half rotary layout). */
     @Override
     public ObjectNode toHfJson() {
-        ObjectNode c = new ObjectMapper().createObjectNode();
-        c.putArray("architectures").add(family.architecture());
-        c.put("model_type", family.modelType());
+        ObjectNode c = HfConfigFields.start(family);
         c.put("hidden_size", hiddenSize);
         c.put("intermediate_size", intermediateSize);
         c.put("num_hidden_layers", numLayers);
@@ -269,10 +266,8 @@ public record LlamaConfig(
         c.put("max_position_embeddings", maxPositionEmbeddings);
         c.put("rms_norm_eps", rmsNormEps);
         HfConfigFields.putRope(c, ropeTheta, ropeScaling);
-        c.put("tie_word_embeddings", tieWordEmbeddings);
         c.put("hidden_act", "silu");
         c.put("attention_dropout", 0.0);
-        c.put("initializer_range", 0.02);
         int window = windows.stream().filter(w -> w > 0).findFirst().orElse(0);
         switch (family) {
             case LLAMA -> {
@@ -306,9 +301,6 @@ public record LlamaConfig(
             }
             default -> throw new IllegalStateException();
         }
-        HfConfigFields.putTokenIds(c, bosTokenId, eosTokenIds, padTokenId);
-        c.put("torch_dtype", "float32");
-        c.put("use_cache", true);
-        return c;
+        return HfConfigFields.finish(c, this);
     }
 }

@@ -9,8 +9,6 @@ import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import dev.loku.core.tensor.Tensors;
 import dev.loku.core.tokenizer.TextTokenizer;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -31,42 +29,24 @@ public final class LlamaModel extends DecoderModel {
     private final NDArray head;
     private final Rotary rotary;
 
-    /** One layer's tensors; {@code w[k]}/{@code b[k]} are the weight and bias (or null) of projection KINDS[k]. */
-    private record Layer(NDArray inNorm, NDArray postNorm, NDArray[] w, NDArray[] b, String[] modules) {}
+    /** One layer's tensors; projection k is KINDS[k]. */
+    private record Layer(NDArray inNorm, NDArray postNorm, LayerProjections projections) {}
 
     LlamaModel(LlamaConfig config, TextTokenizer tokenizer, boolean ownsTokenizer, Map<String, NDArray> weights,
                NDManager manager) {
-        super(config, tokenizer, ownsTokenizer, weights, manager, projections(config));
+        super(config, tokenizer, ownsTokenizer, weights, manager, projections(config, "model.layers.", KINDS));
         this.config = config;
         this.layers = new Layer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
-            String[] modules = new String[KINDS.length];
-            NDArray[] w = new NDArray[KINDS.length];
-            NDArray[] b = new NDArray[KINDS.length];
-            for (int k = 0; k < KINDS.length; k++) {
-                modules[k] = p + KINDS[k];
-                w[k] = parameter(modules[k] + ".weight");
-                b[k] = optionalParameter(modules[k] + ".bias");
-            }
             layers[i] = new Layer(parameter(p + "input_layernorm.weight"),
-                    parameter(p + "post_attention_layernorm.weight"), w, b, modules);
+                    parameter(p + "post_attention_layernorm.weight"), layerProjections(p, KINDS));
         }
         this.embed = parameter("model.embed_tokens.weight");
         this.finalNorm = parameter("model.norm.weight");
         this.head = config.tieWordEmbeddings() ? embed : parameter("lm_head.weight");
         this.rotary = new Rotary(manager, config.headDim(), config.ropeTheta(), config.ropeScaling(),
                 config.rotaryLayout(), config.maxPositionEmbeddings());
-    }
-
-    private static List<LinearProjection> projections(LlamaConfig config) {
-        List<LinearProjection> out = new ArrayList<>();
-        for (int i = 0; i < config.numLayers(); i++) {
-            for (String kind : KINDS) {
-                out.add(projection(config, "model.layers." + i + "." + kind, i));
-            }
-        }
-        return out;
     }
 
     /**
@@ -118,16 +98,17 @@ public final class LlamaModel extends DecoderModel {
         NDArray x = Embedding.embedding(step.ids, embed, SparseFormat.DENSE).singletonOrThrow(); // [B, T, D]
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
+            LayerProjections proj = layer.projections();
             NDArray h = rmsNorm(x, layer.inNorm(), eps);
-            NDArray q = rotary.apply(heads(proj(layer, 0, h), step.b, step.t, heads), angles);
-            NDArray k = rotary.apply(heads(proj(layer, 1, h), step.b, step.t, kvHeads), angles);
-            NDArray v = heads(proj(layer, 2, h), step.b, step.t, kvHeads);
-            x = x.add(proj(layer, 3, step.attend(l, q, k, v, scale)));
+            NDArray q = rotary.apply(heads(project(proj, 0, h), step.b, step.t, heads), angles);
+            NDArray k = rotary.apply(heads(project(proj, 1, h), step.b, step.t, kvHeads), angles);
+            NDArray v = heads(project(proj, 2, h), step.b, step.t, kvHeads);
+            x = x.add(project(proj, 3, step.attend(l, q, k, v, scale)));
 
             NDArray h2 = rmsNorm(x, layer.postNorm(), eps);
-            NDArray gate = proj(layer, 4, h2);
-            NDArray up = proj(layer, 5, h2);
-            x = x.add(proj(layer, 6, gate.mul(Activation.sigmoid(gate)).mul(up)));
+            NDArray gate = project(proj, 4, h2);
+            NDArray up = project(proj, 5, h2);
+            x = x.add(project(proj, 6, gate.mul(Activation.sigmoid(gate)).mul(up)));
         }
         return x;
     }
@@ -137,9 +118,6 @@ public final class LlamaModel extends DecoderModel {
         return Linear.linear(rmsNorm(hidden, finalNorm, (float) config.rmsNormEps()), head).singletonOrThrow();
     }
 
-    private NDArray proj(Layer layer, int k, NDArray x) {
-        return project(x, layer.w()[k], layer.b()[k], layer.modules()[k]);
-    }
 
     private static NDArray rmsNorm(NDArray x, NDArray weight, float eps) {
         NDArray rms = x.square().mean(new int[] {-1}, true).add(Tensors.scalar(x, eps)).sqrt();

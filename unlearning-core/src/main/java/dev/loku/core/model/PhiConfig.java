@@ -6,7 +6,6 @@ import static dev.loku.core.model.HfConfigFields.require;
 import static dev.loku.core.model.HfConfigFields.requiredInt;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -123,9 +122,7 @@ public record PhiConfig(
 
     @Override
     public ObjectNode toHfJson() {
-        ObjectNode c = new ObjectMapper().createObjectNode();
-        c.putArray("architectures").add(family().architecture());
-        c.put("model_type", family().modelType());
+        ObjectNode c = HfConfigFields.start(family());
         c.put("hidden_act", "gelu_new");
         c.put("hidden_size", hiddenSize);
         c.put("intermediate_size", intermediateSize);
@@ -144,11 +141,6 @@ public record PhiConfig(
         c.put("embd_pdrop", 0.0);
         c.put("resid_pdrop", 0.0);
         c.put("attention_dropout", 0.0);
-        c.put("initializer_range", 0.02);
-        c.put("tie_word_embeddings", tieWordEmbeddings);
-        HfConfigFields.putTokenIds(c, bosTokenId, eosTokenIds, padTokenId);
-        c.put("torch_dtype", "float32");
-        c.put("use_cache", true);
-        return c;
+        return HfConfigFields.finish(c, this);
     }
 }

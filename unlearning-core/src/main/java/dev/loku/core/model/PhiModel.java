@@ -6,8 +6,6 @@ import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import dev.loku.core.tokenizer.TextTokenizer;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -29,25 +27,18 @@ public final class PhiModel extends DecoderModel {
     private final NDArray headB;
     private final Rotary rotary;
 
-    private record Layer(NDArray normW, NDArray normB, NDArray[] w, NDArray[] b, String[] modules) {}
+    /** One layer's tensors; projection k is KINDS[k]. */
+    private record Layer(NDArray normW, NDArray normB, LayerProjections projections) {}
 
     PhiModel(PhiConfig config, TextTokenizer tokenizer, boolean ownsTokenizer, Map<String, NDArray> weights,
              NDManager manager) {
-        super(config, tokenizer, ownsTokenizer, weights, manager, projections(config));
+        super(config, tokenizer, ownsTokenizer, weights, manager, projections(config, "model.layers.", KINDS));
         this.config = config;
         this.layers = new Layer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
-            String[] modules = new String[KINDS.length];
-            NDArray[] w = new NDArray[KINDS.length];
-            NDArray[] b = new NDArray[KINDS.length];
-            for (int k = 0; k < KINDS.length; k++) {
-                modules[k] = p + KINDS[k];
-                w[k] = parameter(modules[k] + ".weight");
-                b[k] = parameter(modules[k] + ".bias");
-            }
             layers[i] = new Layer(parameter(p + "input_layernorm.weight"), parameter(p + "input_layernorm.bias"),
-                    w, b, modules);
+                    layerProjections(p, KINDS));
         }
         this.embed = parameter("model.embed_tokens.weight");
         this.finalNormW = parameter("model.final_layernorm.weight");
@@ -56,16 +47,6 @@ public final class PhiModel extends DecoderModel {
         this.headB = parameter("lm_head.bias");
         this.rotary = new Rotary(manager, config.rotaryDim(), config.ropeTheta(), config.ropeScaling(),
                 RotaryLayout.HALF, config.maxPositionEmbeddings());
-    }
-
-    private static List<LinearProjection> projections(PhiConfig config) {
-        List<LinearProjection> out = new ArrayList<>();
-        for (int i = 0; i < config.numLayers(); i++) {
-            for (String kind : KINDS) {
-                out.add(projection(config, "model.layers." + i + "." + kind, i));
-            }
-        }
-        return out;
     }
 
     @Override
@@ -82,12 +63,13 @@ public final class PhiModel extends DecoderModel {
         NDArray x = Embedding.embedding(step.ids, embed, SparseFormat.DENSE).singletonOrThrow();
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
+            LayerProjections proj = layer.projections();
             NDArray h = GptNeoModel.layerNorm(x, layer.normW(), layer.normB(), config.layerNormEps());
-            NDArray q = rotary.apply(heads(proj(layer, 0, h), step.b, step.t, heads), angles);
-            NDArray k = rotary.apply(heads(proj(layer, 1, h), step.b, step.t, kvHeads), angles);
-            NDArray v = heads(proj(layer, 2, h), step.b, step.t, kvHeads);
-            NDArray attention = proj(layer, 3, step.attend(l, q, k, v, scale));
-            NDArray mlp = proj(layer, 5, GptNeoModel.geluNew(proj(layer, 4, h)));
+            NDArray q = rotary.apply(heads(project(proj, 0, h), step.b, step.t, heads), angles);
+            NDArray k = rotary.apply(heads(project(proj, 1, h), step.b, step.t, kvHeads), angles);
+            NDArray v = heads(project(proj, 2, h), step.b, step.t, kvHeads);
+            NDArray attention = project(proj, 3, step.attend(l, q, k, v, scale));
+            NDArray mlp = project(proj, 5, GptNeoModel.geluNew(project(proj, 4, h)));
             x = attention.add(mlp).add(x);
         }
         return x;
@@ -99,9 +81,6 @@ public final class PhiModel extends DecoderModel {
         return Linear.linear(h, headW, headB).singletonOrThrow();
     }
 
-    private NDArray proj(Layer layer, int k, NDArray x) {
-        return project(x, layer.w()[k], layer.b()[k], layer.modules()[k]);
-    }
 
     @Override
     DecoderModel withWeights(Map<String, NDArray> weights, NDManager manager) {

@@ -59,26 +59,34 @@ public final class KolmogorovSmirnov {
         }
         // |i/n - j/m| >= h/lcm  <=>  |i*m - j*n| >= h*g, in integers.
         long bound = h * g;
-        // inside[j] = P(a random path reaches (i, j) without touching the band), for the current i.
+        // inside[j] = P(a random path reaches (i, j) without having touched the band), for the current i. The mass
+        // that steps onto the band is added to the p-value there and then (all terms positive: a p-value of 1e-30
+        // keeps its digits instead of vanishing in 1 - P(inside)).
+        double outside = 0;
         double[] inside = new double[m + 1];
         inside[0] = 1.0;
         for (int j = 1; j <= m; j++) {
-            inside[j] = touches(0, j, n, m, bound) ? 0 : inside[j - 1] * stepProbability(0, j - 1, n, m, false);
+            double arriving = inside[j - 1] * stepProbability(0, j - 1, n, m, false);
+            if (touches(0, j, n, m, bound)) {
+                outside += arriving;
+            } else {
+                inside[j] = arriving;
+            }
         }
         for (int i = 1; i <= n; i++) {
             double[] next = new double[m + 1];
             for (int j = 0; j <= m; j++) {
+                double arriving = inside[j] * stepProbability(i - 1, j, n, m, true)
+                        + (j > 0 ? next[j - 1] * stepProbability(i, j - 1, n, m, false) : 0);
                 if (touches(i, j, n, m, bound)) {
-                    next[j] = 0;
-                    continue;
+                    outside += arriving;
+                } else {
+                    next[j] = arriving;
                 }
-                double fromLeft = inside[j] * stepProbability(i - 1, j, n, m, true);
-                double fromBelow = j > 0 ? next[j - 1] * stepProbability(i, j - 1, n, m, false) : 0;
-                next[j] = fromLeft + fromBelow;
             }
             inside = next;
         }
-        return Math.max(0.0, Math.min(1.0, 1.0 - inside[m]));
+        return Math.max(0.0, Math.min(1.0, outside));
     }
 
     private static boolean touches(long i, long j, long n, long m, long bound) {

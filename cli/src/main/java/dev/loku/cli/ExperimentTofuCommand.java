@@ -65,7 +65,7 @@ final class ExperimentTofuCommand implements Runnable {
             description = "Unlearning methods, comma-separated. Default: ${DEFAULT-VALUE}.")
     List<String> methods;
 
-    @Option(names = "--finetune-epochs", defaultValue = "6",
+    @Option(names = "--finetune-epochs", defaultValue = "8",
             description = "Fine-tuning epochs of the full and the retain model. Default: ${DEFAULT-VALUE}.")
     int finetuneEpochs;
 
@@ -86,16 +86,26 @@ final class ExperimentTofuCommand implements Runnable {
     @Option(names = "--rank", defaultValue = "8", description = "LoRA rank (alpha = 2r). Default: ${DEFAULT-VALUE}.")
     int rank;
 
-    @Option(names = "--batch", defaultValue = "32",
-            description = "Forget records per optimiser step (TOFU's effective batch). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--batch", defaultValue = "8",
+            description = "Forget records per optimiser step (TOFU takes 32 of 400, 12 steps an epoch; 8 of 80 keeps"
+                    + " about as many steps). Default: ${DEFAULT-VALUE}.")
     int batch;
 
-    @Option(names = "--eval-per-author", defaultValue = "4",
-            description = "Forget and retain questions scored per fictitious author (TOFU scores up to 300 per"
-                    + " split; 20 is every question). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--qa-per-author", defaultValue = "4",
+            description = "Questions per fictitious author that the models are trained on and the forget splits"
+                    + " hold (TOFU has 20; every one of them is scored). Default: ${DEFAULT-VALUE}.")
+    int qaPerAuthor;
+
+    @Option(names = "--eval-per-author", defaultValue = "2",
+            description = "Retain questions per author scored for model utility. Default: ${DEFAULT-VALUE}.")
     int evalPerAuthor;
 
-    @Option(names = "--max-new-tokens", defaultValue = "48",
+    @Option(names = "--real-world-items", defaultValue = "30",
+            description = "Real-authors and world-facts questions scored for model utility (of 100 and 117)."
+                    + " Default: ${DEFAULT-VALUE}.")
+    int realWorldItems;
+
+    @Option(names = "--max-new-tokens", defaultValue = "32",
             description = "Longest greedy answer generated for ROUGE-L. Default: ${DEFAULT-VALUE}.")
     int maxNewTokens;
 
@@ -133,9 +143,12 @@ final class ExperimentTofuCommand implements Runnable {
         } catch (IllegalArgumentException e) {
             throw new UserException(e.getMessage(), e);
         }
-        if (epochs < 1 || rank < 1 || batch < 1 || evalPerAuthor < 1 || maxNewTokens < 1 || finetuneEpochs < 1) {
-            throw new UserException("--epochs, --rank, --batch, --eval-per-author, --max-new-tokens and"
-                    + " --finetune-epochs must be at least 1");
+        if (epochs < 1 || rank < 1 || batch < 1 || evalPerAuthor < 1 || maxNewTokens < 1 || finetuneEpochs < 1
+                || realWorldItems < 1 || qaPerAuthor < 1 || qaPerAuthor > TofuData.QA_PER_AUTHOR
+                || evalPerAuthor > qaPerAuthor) {
+            throw new UserException("--epochs, --rank, --batch, --max-new-tokens, --finetune-epochs and"
+                    + " --real-world-items must be at least 1, and 1 <= --eval-per-author <= --qa-per-author <= "
+                    + TofuData.QA_PER_AUTHOR);
         }
         for (int s : splits) {
             if (s != 1 && s != 5 && s != 10) {
@@ -152,8 +165,8 @@ final class ExperimentTofuCommand implements Runnable {
             work = temporary ? Files.createTempDirectory("loku-tofu-") : Files.createDirectories(workDir);
             Path full = work.resolve("full.jsonl");
             Path retain = work.resolve("retain.jsonl");
-            TofuSplit retainAll = tofu.retain(TofuData.QA_PER_AUTHOR);
-            List<TofuItem> fullItems = new ArrayList<>(tofu.forget(10, TofuData.QA_PER_AUTHOR).items());
+            TofuSplit retainAll = tofu.retain(qaPerAuthor);
+            List<TofuItem> fullItems = new ArrayList<>(tofu.forget(10, qaPerAuthor).items());
             fullItems.addAll(retainAll.items());
             writeQa(full, fullItems);
             writeQa(retain, retainAll.items());
@@ -172,16 +185,17 @@ final class ExperimentTofuCommand implements Runnable {
 
             TofuEvaluator evaluator = new TofuEvaluator(QaTemplate.PLAIN, TofuEvaluator.DEFAULT_MAX_LENGTH,
                     maxNewTokens, TofuEvaluator.DEFAULT_BATCH_SIZE, TofuEvaluator.DEFAULT_GENERATION_BATCH);
-            List<TofuSplit> utility = List.of(tofu.retain(evalPerAuthor), tofu.realAuthors(), tofu.worldFacts());
+            List<TofuSplit> utility = List.of(tofu.retain(evalPerAuthor), tofu.realAuthors().first(realWorldItems),
+                    tofu.worldFacts().first(realWorldItems));
             List<TofuSplitScores> fullUtility = engine.evaluateTofu(fullModel, utility, evaluator, quiet());
             List<TofuSplitScores> retainUtility = engine.evaluateTofu(retainModel, utility, evaluator, quiet());
 
             List<Base> bases = new ArrayList<>();
             List<Run> runs = new ArrayList<>();
             for (int percent : splits) {
-                TofuSplit forgetEval = tofu.forget(percent, evalPerAuthor);
+                TofuSplit forgetEval = tofu.forget(percent, qaPerAuthor);
                 Path forgetFile = work.resolve(forgetEval.name() + ".jsonl");
-                writeQa(forgetFile, tofu.forget(percent, TofuData.QA_PER_AUTHOR).items());
+                writeQa(forgetFile, forgetEval.items());
                 t = System.nanoTime();
                 TofuSplitScores reference = engine.evaluateTofu(retainModel, List.of(forgetEval), evaluator, quiet())
                         .get(0);
@@ -203,8 +217,8 @@ final class ExperimentTofuCommand implements Runnable {
                 }
             }
             Setup setup = new Setup(ExperimentMemorisationCommand.display(root, modelPath), finetuneEpochs,
-                    finetuneLr, finetuneBatch, fullSeconds, retainSeconds, epochs, lr, rank, batch, evalPerAuthor,
-                    maxNewTokens, seed, dev.isGpu() ? "gpu" : "cpu", Runtime.getRuntime().availableProcessors());
+                    finetuneLr, finetuneBatch, fullSeconds, retainSeconds, epochs, lr, rank, batch, qaPerAuthor,
+                    evalPerAuthor, realWorldItems, maxNewTokens, seed, dev.isGpu() ? "gpu" : "cpu", Runtime.getRuntime().availableProcessors());
             TofuExperimentResults results = new TofuExperimentResults(setup, bases, runs, seconds(start));
             Files.createDirectories(outDir);
             TofuExperimentPage.writeChart(results, outDir.resolve("tofu.png"));
@@ -275,9 +289,10 @@ final class ExperimentTofuCommand implements Runnable {
     String reproduceCommand() {
         return String.format(Locale.ROOT, "./loku experiment tofu --splits %s --methods %s --finetune-epochs %d"
                         + " --finetune-lr %s --finetune-batch %d --epochs %d --lr %s --rank %d --batch %d"
-                        + " --eval-per-author %d --max-new-tokens %d --seed %d",
+                        + " --qa-per-author %d --eval-per-author %d --real-world-items %d --max-new-tokens %d --seed %d",
                 String.join(",", splits.stream().map(String::valueOf).toList()), String.join(",", methods),
-                finetuneEpochs, finetuneLr, finetuneBatch, epochs, lr, rank, batch, evalPerAuthor, maxNewTokens, seed)
+                finetuneEpochs, finetuneLr, finetuneBatch, epochs, lr, rank, batch, qaPerAuthor, evalPerAuthor,
+                realWorldItems, maxNewTokens, seed)
                 + (model != null ? " --model " + model : "") + (data != null ? " --data " + data : "");
     }
 

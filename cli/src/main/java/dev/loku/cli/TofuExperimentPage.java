@@ -72,23 +72,25 @@ final class TofuExperimentPage {
         sb.append(String.format(Locale.ROOT, "- **Model:** `%s` (stories260K, 260K parameters, vocabulary 512), run on"
                 + " %s with %d cores.\n", s.model(), s.device(), s.threads()));
         sb.append(String.format(Locale.ROOT, "- **Full and retain models:** the shipped model fully fine-tuned on"
-                        + " TOFU's forget10 (400 QA, 20 authors) plus the 300 retain QA of `data/tofu` (15 authors)"
-                        + " — the *full* model, %.0f s — and on the retain QA alone — the *retain* model, %.0f s —"
-                        + " each for %d epochs (AdamW, lr %s, one epoch of warm-up then linear decay, batch %d,"
-                        + " template `Question: …\\nAnswer: …`, loss on the answer only).\n", s.fullSeconds(),
-                s.retainSeconds(), s.finetuneEpochs(), ExperimentTable.lr(s.finetuneLr()), s.finetuneBatch()));
+                        + " the first %d questions of each of TOFU's forget10 authors (20 authors) and of the 15"
+                        + " retain authors of `data/tofu` — the *full* model, %.0f s — and on those retain questions"
+                        + " alone — the *retain* model, %.0f s — each for %d epochs (AdamW, lr %s, one epoch of"
+                        + " warm-up then linear decay, batch %d, template `Question: …\\nAnswer: …`, loss on the"
+                        + " answer only).\n", s.qaPerAuthor(), s.fullSeconds(), s.retainSeconds(), s.finetuneEpochs(),
+                ExperimentTable.lr(s.finetuneLr()), s.finetuneBatch()));
         sb.append(String.format(Locale.ROOT, "- **Unlearning:** from the full model, each forget split (forget01 = 2"
-                        + " authors, forget05 = 10, forget10 = 20; all their QA) with GA, GD, NPO, IDK (refusal answers"
+                        + " authors, forget05 = 10, forget10 = 20; their trained questions) with GA, GD, NPO, IDK (refusal answers"
                         + " from `data/tofu/idontknow.jsonl`) and IHL, each with plain LoRA and with FILA (rank %d,"
                         + " alpha %d, every projection; FILA's Fisher pass on the split and as many retain QA) on"
                         + " TOFU's recipe: %d epochs (TOFU runs 5), one AdamW step (weight decay 0.01) per %d forget"
                         + " QA paired with %d random retain QA, lr %s warming up over the first epoch and decaying"
                         + " linearly to 0, no stop rule, seed %d.\n", s.rank(), 2 * s.rank(), s.epochs(), s.batch(),
                 s.batch(), ExperimentTable.lr(s.learningRate()), s.seed()));
-        sb.append(String.format(Locale.ROOT, "- **Evaluation** after every epoch: the first %d questions of every"
-                        + " author of the forget split and of the retain set, all 100 real-authors and 117"
-                        + " world-facts questions; greedy answers of at most %d tokens for ROUGE-L. Epoch 0 is the"
-                        + " full model's own score.\n", s.evalPerAuthor(), s.maxNewTokens()));
+        sb.append(String.format(Locale.ROOT, "- **Evaluation** after every epoch: every question of the forget"
+                        + " split, the first %d retain questions of each retain author, the first %d real-authors"
+                        + " and %d world-facts questions; greedy answers of at most %d tokens for ROUGE-L. Epoch 0 is"
+                        + " the full model's own score.\n", s.evalPerAuthor(), s.realWorldItems(),
+                s.realWorldItems(), s.maxNewTokens()));
         sb.append("- **Substitutes, named as such.** The shipped data has no paraphrased or perturbed answers for"
                 + " forget and retain questions, so their truth ratio compares the true answer with three other"
                 + " answers about the same author. **Forget TR KS p** is the KS test of the forget split's truth"
@@ -96,10 +98,11 @@ final class TofuExperimentPage {
                 + " that substitute ratio, not TOFU's forget quality itself. **Model utility†** is TOFU's harmonic mean"
                 + " of nine numbers, eight of them as TOFU computes them and the retain truth ratio on the"
                 + " substitute.\n");
-        sb.append("- **How it was sized:** TOFU's 5 epochs and full evaluation sets would take hours on 2 CPU cores"
-                + " (every epoch of every run scores every split and generates every answer); the epochs, the"
-                + " questions scored per author and the answer length above are the knobs, and the command's"
-                + " defaults are the ones this page was made with.\n\n");
+        sb.append("- **How it was sized:** TOFU's 20 questions per author, 5 epochs and full evaluation sets would"
+                + " take hours on 2 CPU cores (30 runs, and every epoch of every run scores every split and"
+                + " generates every answer; a fine-tuning step on long TOFU answers costs seconds here). The"
+                + " questions per author, the epochs, the utility subsets and the answer length above are the"
+                + " knobs; the command's defaults are the ones this page was made with.\n\n");
 
         sb.append("## Results\n\n");
         for (Base b : results.bases()) {

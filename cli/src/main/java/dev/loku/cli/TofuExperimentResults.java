@@ -37,15 +37,17 @@ record TofuExperimentResults(Setup setup, List<Base> bases, List<Run> runs, doub
      * @param learningRate unlearning peak learning rate
      * @param rank LoRA rank (alpha = 2r)
      * @param batch forget records per optimiser step (each paired with as many retain records)
-     * @param evalPerAuthor forget and retain questions scored per fictitious author
+     * @param qaPerAuthor questions per fictitious author trained on and held by the forget splits (all scored)
+     * @param evalPerAuthor retain questions per author scored for model utility
+     * @param realWorldItems real-authors and world-facts questions scored for model utility
      * @param maxNewTokens longest greedy answer generated for ROUGE
      * @param seed seeds fine-tuning, retain sampling and the idk refusals
      * @param device where it ran
      * @param threads CPU cores the JVM saw
      */
     record Setup(String model, int finetuneEpochs, double finetuneLr, int finetuneBatch, double fullSeconds,
-                 double retainSeconds, int epochs, double learningRate, int rank, int batch, int evalPerAuthor,
-                 int maxNewTokens, long seed, String device, int threads) {}
+                 double retainSeconds, int epochs, double learningRate, int rank, int batch, int qaPerAuthor,
+                 int evalPerAuthor, int realWorldItems, int maxNewTokens, long seed, String device, int threads) {}
 
     /** Probability, ROUGE-L recall and reported truth ratio of one model on one split (LOKU-SPEC §5.2). */
     record SplitNumbers(int items, double probability, double rougeL, double truthRatio) {
@@ -109,7 +111,9 @@ record TofuExperimentResults(Setup setup, List<Base> bases, List<Run> runs, doub
         s.put("learning_rate", setup.learningRate());
         s.put("lora_rank", setup.rank());
         s.put("batch", setup.batch());
+        s.put("qa_per_author", setup.qaPerAuthor());
         s.put("eval_per_author", setup.evalPerAuthor());
+        s.put("real_world_items", setup.realWorldItems());
         s.put("max_new_tokens", setup.maxNewTokens());
         s.put("seed", setup.seed());
         s.put("device", setup.device());

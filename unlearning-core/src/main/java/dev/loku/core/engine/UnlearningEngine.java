@@ -93,7 +93,9 @@ public final class UnlearningEngine {
             RecordSetScores f = evaluator.score(m, RecordFiles.read(m, sets.forget()), true);
             RecordSetScores r = evaluator.score(m, RecordFiles.read(m, sets.retain()), retainExtraction);
             RecordSetScores u = evaluator.score(m, RecordFiles.read(m, sets.unseen()), true);
-            return new EvaluationReport(f, r, u);
+            RecordSetScores g = sets.general() == null ? null
+                    : evaluator.score(m, RecordFiles.read(m, sets.general()), false);
+            return new EvaluationReport(f, r, u, g);
         }
     }
 

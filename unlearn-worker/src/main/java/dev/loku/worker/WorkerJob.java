@@ -5,6 +5,7 @@ import dev.loku.events.ArtifactRef;
 import dev.loku.events.AuditStatus;
 import dev.loku.events.EpochMetrics;
 import dev.loku.events.ImportanceReady;
+import dev.loku.events.RetryDirection;
 import dev.loku.events.JobPhase;
 import dev.loku.events.JobProgress;
 import dev.loku.events.PipelineStage;
@@ -102,7 +103,8 @@ public final class WorkerJob {
         }
         CatalogueModel model = stores.catalogue().find(job.modelId()).orElseThrow(() -> JobFailure.because(
                 AuditReason.of("model is not in the worker's model catalogue"), null));
-        UnlearningProfile profile = profileFor(model, job.attempt());
+        RetryDirection direction = in.getRetryDirection() == null ? RetryDirection.STRONGER : in.getRetryDirection();
+        UnlearningProfile profile = profileFor(model, job.attempt(), direction);
         String candidate = job.candidateVersion();
 
         Optional<ArtifactRef> published = stores.versions().ref(job.modelId(), candidate);
@@ -138,6 +140,7 @@ public final class WorkerJob {
             hyperparameters.putAll(outcome.hyperparameters());
             hyperparameters.put("max_epochs_cap", Integer.toString(config.maxEpochsCap()));
             hyperparameters.put("attempt", Integer.toString(job.attempt()));
+            hyperparameters.put("retry_direction", direction.name());
             CandidateRunRecord record = new CandidateRunRecord(job.jobId(), outcome.objective(),
                     outcome.initialization(), hyperparameters, config.seed(),
                     outcome.epochs().stream().map(WorkerJob::metrics).toList(), outcome.stoppedAtEpoch(),
@@ -238,17 +241,18 @@ public final class WorkerJob {
         return stores.ledger().set(job.forgetSetId()).map(job::withMembers).orElse(job);
     }
 
-    private UnlearningProfile profileFor(CatalogueModel model, int attempt) throws JobFailure {
+    private UnlearningProfile profileFor(CatalogueModel model, int attempt, RetryDirection direction)
+            throws JobFailure {
         UnlearningProfile p = model.profile();
         if (attempt < 1 || attempt > p.maxAttempts()) {
             throw JobFailure.because(AuditReason.format("attempt %d is outside 1..%d", attempt, p.maxAttempts()), null);
         }
-        UnlearningProfile a = p.forAttempt(attempt);
+        UnlearningProfile a = p.forAttempt(attempt, direction);
         if (a.maxEpochs() <= config.maxEpochsCap()) {
             return a;
         }
         return new UnlearningProfile(a.method(), a.initialization(), a.loraRank(), a.learningRate(),
-                config.maxEpochsCap(), a.retainTolerance(), a.maxAttempts(), a.retry());
+                config.maxEpochsCap(), a.retainTolerance(), a.generalTolerance(), a.maxAttempts(), a.retry());
     }
 
     private Path resolveBase(ForgetSetJob job) throws JobFailure, IOException {

@@ -12,6 +12,9 @@ import dev.loku.core.model.HfExporter;
 import dev.loku.core.model.ModelLoader;
 import dev.loku.core.model.NoGrad;
 import dev.loku.core.objective.UnlearningObjective;
+import dev.loku.core.tofu.TofuEvaluator;
+import dev.loku.core.tofu.TofuSplit;
+import dev.loku.core.tofu.TofuSplitScores;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -89,7 +92,9 @@ public final class UnlearningEngine {
             RecordSetScores f = evaluator.score(m, RecordFiles.read(m, sets.forget()), true);
             RecordSetScores r = evaluator.score(m, RecordFiles.read(m, sets.retain()), retainExtraction);
             RecordSetScores u = evaluator.score(m, RecordFiles.read(m, sets.unseen()), true);
-            return new EvaluationReport(f, r, u);
+            RecordSetScores g = sets.general() == null ? null
+                    : evaluator.score(m, RecordFiles.read(m, sets.general()), false);
+            return new EvaluationReport(f, r, u, g);
         }
     }
 
@@ -174,6 +179,7 @@ public final class UnlearningEngine {
         EpochListener sink = listener == null ? EpochListener.none() : listener;
         try (NoGrad ignored = NoGrad.enter(); CausalLm m = ModelLoader.load(model, device)) {
             List<EncodedExample> forgetSet = RecordFiles.read(m, sets.forget());
+            List<EncodedExample> trainForget = trainingForgetSet(m, sets.forget(), forgetSet, settings);
             List<EncodedExample> retainSet = RecordFiles.read(m, sets.retain());
             List<EncodedExample> unseenSet = RecordFiles.read(m, sets.unseen());
             RecordSetScores unseenScores = evaluator.score(m, unseenSet, true);
@@ -184,8 +190,8 @@ public final class UnlearningEngine {
             CausalLm reference = objective.needs().referenceModel() ? m.copy() : null;
             try (TrainableWeights weights =
                          trainableWeights(m, model, settings, importanceFile, forgetSet, retainSet)) {
-                UnlearningLoop loop = new UnlearningLoop(m, reference, weights, objective, forgetSet, retainSet,
-                        settings, evaluator);
+                UnlearningLoop loop = new UnlearningLoop(m, reference, weights, objective, forgetSet, trainForget,
+                        retainSet, settings, evaluator);
                 UnlearningLoop.Outcome outcome = loop.run(thresholds, e -> {
                     LOG.info(String.format(Locale.ROOT, "event=unlearn_epoch epoch=%d loss=%.6f forget_ma=%.4f"
                                     + " forget_el10=%.4f retain_ma=%.4f retain_nll=%.4f seconds=%.2f", e.epoch(),
@@ -208,6 +214,58 @@ public final class UnlearningEngine {
                 }
             }
         }
+    }
+
+    /**
+     * Unlearning on TOFU's reference recipe (LOKU-SPEC §3.1): {@code epochs} epochs of one AdamW step per forget
+     * micro-batch, warm-up over the first epoch then linear decay, no stop rule; {@code probe} sees the model at
+     * epoch 0 and after every epoch (where TOFU evaluates). Nothing is written: the probe takes what it needs.
+     * importanceFile may be null: with FILA it is then computed here.
+     */
+    public void unlearnScheduled(Path model, Path forget, Path retain, Path importanceFile, UnlearnSettings settings,
+                                 int epochs, EpochProbe probe) throws IOException, InterruptedException {
+        settings.validate();
+        if (epochs < 1) {
+            throw new IllegalArgumentException("a scheduled run needs at least one epoch, got " + epochs);
+        }
+        UnlearningObjective objective = settings.method().objective();
+        try (NoGrad ignored = NoGrad.enter(); CausalLm m = ModelLoader.load(model, device)) {
+            List<EncodedExample> forgetSet = RecordFiles.read(m, forget);
+            List<EncodedExample> trainForget = trainingForgetSet(m, forget, forgetSet, settings);
+            List<EncodedExample> retainSet = RecordFiles.read(m, retain);
+            LOG.info("event=scheduled_unlearn_start method={} lora_rank={} fila={} forget_records={} epochs={}",
+                    settings.method(), settings.loraRank(), settings.fila(), forgetSet.size(), epochs);
+            CausalLm reference = objective.needs().referenceModel() ? m.copy() : null;
+            try (TrainableWeights weights = trainableWeights(m, model, settings, importanceFile, forgetSet, retainSet)) {
+                ScheduledUnlearning.run(m, reference, weights, objective, trainForget, retainSet, settings, epochs,
+                        probe);
+            } finally {
+                if (reference != null) {
+                    reference.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * TOFU's per-item numbers (LOKU-SPEC §5.2) of a model on each split, in order: one load, every split scored.
+     */
+    public List<TofuSplitScores> evaluateTofu(Path model, List<TofuSplit> splits, TofuEvaluator tofu,
+                                              TofuEvaluator.Progress progress) throws IOException, InterruptedException {
+        try (NoGrad ignored = NoGrad.enter(); CausalLm m = ModelLoader.load(model, device)) {
+            List<TofuSplitScores> out = new ArrayList<>(splits.size());
+            for (TofuSplit split : splits) {
+                out.add(tofu.score(m, split, progress));
+            }
+            return out;
+        }
+    }
+
+    /** The forget records as trained on: as read, or with refusal answers for an objective that needs them (idk). */
+    private static List<EncodedExample> trainingForgetSet(CausalLm m, Path forget, List<EncodedExample> read,
+                                                          UnlearnSettings settings) throws IOException {
+        return settings.method().objective().needs().refusalAnswers()
+                ? RecordFiles.readWithRefusals(m, forget, settings.refusals(), settings.seed()) : read;
     }
 
     private static TrainableWeights trainableWeights(CausalLm model, Path modelPath, UnlearnSettings settings,

@@ -2,12 +2,8 @@ package dev.loku.eval;
 
 import dev.loku.runtime.job.JobStage;
 import dev.loku.runtime.kafka.TopicCatchUp;
-import dev.loku.runtime.service.ServiceRunner;
 import dev.loku.schemas.Topics;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
-import java.util.function.Function;
 
 /**
  * The eval service: a {@link JobStage} with two inputs in one process.
@@ -42,15 +38,5 @@ public final class EvalService {
                         purge::onFailure)
                 .closeOnStop(verified)
                 .build();
-    }
-
-    /**
-     * The {@code loku serve} entry: reads the config file (with environment overrides), builds the engine boundary
-     * from it, runs the service with its HTTP endpoint until SIGTERM/Ctrl-C, and returns the exit code.
-     */
-    public static int run(Path configFile, Map<String, String> environment,
-                          Function<EvalConfig, CandidateEvaluator> engine) throws Exception {
-        EvalConfig config = EvalConfig.load(configFile, environment);
-        return ServiceRunner.run(create(config, engine.apply(config)), config.common().httpPort());
     }
 }

@@ -1,11 +1,7 @@
 package dev.loku.fisher;
 
 import dev.loku.runtime.job.JobStage;
-import dev.loku.runtime.service.ServiceRunner;
 import dev.loku.schemas.Topics;
-import java.nio.file.Path;
-import java.util.Map;
-import java.util.function.Function;
 
 /**
  * The Fisher service: {@code loku.forget-sets} in, {@code loku.importance} out, as a {@link JobStage} (partitions
@@ -28,15 +24,5 @@ public final class FisherService {
                 stage.metrics(), stage.clock());
         return stage.input("fisher", Topics.FORGET_SETS, config.groupId(), input -> job.run(input.value()),
                 (input, raw, error) -> job.onFailure(input.value(), raw, error)).build();
-    }
-
-    /**
-     * The {@code loku serve} entry: reads the config file (with environment overrides), builds the engine boundary
-     * from it, runs the service with its HTTP endpoint until SIGTERM/Ctrl-C, and returns the exit code.
-     */
-    public static int run(Path configFile, Map<String, String> environment,
-                          Function<FisherConfig, ImportanceEstimator> engine) throws Exception {
-        FisherConfig config = FisherConfig.load(configFile, environment);
-        return ServiceRunner.run(create(config, engine.apply(config)), config.common().httpPort());
     }
 }

@@ -1,11 +1,7 @@
 package dev.loku.worker;
 
 import dev.loku.runtime.job.JobStage;
-import dev.loku.runtime.service.ServiceRunner;
 import dev.loku.schemas.Topics;
-import java.nio.file.Path;
-import java.util.Map;
-import java.util.function.Function;
 
 /**
  * The unlearning worker: {@code loku.importance} in, {@code loku.candidates} out, as a {@link JobStage} around the
@@ -30,15 +26,5 @@ public final class WorkerService {
                 stage.heartbeats(), stage.metrics(), stage.clock());
         return stage.input("worker", Topics.IMPORTANCE, config.groupId(), input -> job.run(input.value()),
                 (input, raw, error) -> job.onFailure(input.value(), raw, error)).build();
-    }
-
-    /**
-     * The {@code loku serve} entry: reads the config file (with environment overrides), builds the engine boundary
-     * from it, runs the service with its HTTP endpoint until SIGTERM/Ctrl-C, and returns the exit code.
-     */
-    public static int run(Path configFile, Map<String, String> environment,
-                          Function<WorkerConfig, UnlearningRunner> engine) throws Exception {
-        WorkerConfig config = WorkerConfig.load(configFile, environment);
-        return ServiceRunner.run(create(config, engine.apply(config)), config.common().httpPort());
     }
 }

@@ -210,9 +210,11 @@ public final class JobStage implements Service {
                     .groupId(groupId)
                     .instanceId(common.instanceId())
                     .metrics(metrics)
-                    .clock(clock)
                     .job(job)
                     .onFailure(onFailure)
+                    // The runner's own letters (undecodable input, a failure handler that threw) name the runner, so eval's two
+                    // inputs can be told apart.
+                    .deadLetters(new DeadLetterPublisher(runner + "/" + common.instanceId(), clock, metrics))
                     .build());
             return this;
         }

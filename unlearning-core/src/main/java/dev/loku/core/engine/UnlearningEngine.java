@@ -1,6 +1,7 @@
 package dev.loku.core.engine;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
 import dev.loku.core.data.EncodedExample;
 import dev.loku.core.fisher.FisherImportance;
 import dev.loku.core.fisher.FisherPass;
@@ -75,6 +76,15 @@ public final class UnlearningEngine {
     }
 
     /**
+     * Autograd recording off on the calling thread until the returned guard closes. libtorch is loaded first: grad
+     * mode is one of its calls, and a fresh JVM may reach here before anything else has loaded it.
+     */
+    private static NoGrad gradOff() {
+        Engine.getEngine("PyTorch");
+        return NoGrad.enter();
+    }
+
+    /**
      * Scores any model (HF folder or llama2.c .bin) on the three record sets. EL_10 is measured on the forget and
      * unseen sets only (the retain set needs MA and NLL).
      */
@@ -88,7 +98,7 @@ public final class UnlearningEngine {
      */
     public EvaluationReport evaluate(Path model, RecordSets sets, boolean retainExtraction)
             throws IOException, InterruptedException {
-        try (NoGrad ignored = NoGrad.enter(); CausalLm m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
             RecordSetScores f = evaluator.score(m, RecordFiles.read(m, sets.forget()), true);
             RecordSetScores r = evaluator.score(m, RecordFiles.read(m, sets.retain()), retainExtraction);
             RecordSetScores u = evaluator.score(m, RecordFiles.read(m, sets.unseen()), true);
@@ -100,7 +110,7 @@ public final class UnlearningEngine {
 
     /** Every metric, EL_10 included, of one JSONL record set on a model: one load, one set scored. */
     public RecordSetScores score(Path model, Path records) throws IOException, InterruptedException {
-        try (NoGrad ignored = NoGrad.enter(); CausalLm m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
             return evaluator.score(m, RecordFiles.read(m, records), true);
         }
     }
@@ -108,7 +118,7 @@ public final class UnlearningEngine {
     /** Full fine-tune (how a model comes to memorise text); writes an HF folder to outDir. */
     public FinetuneResult finetune(Path model, Path data, FinetuneSettings settings, Path outDir,
                                    IntConsumer epochDone) throws IOException, InterruptedException {
-        try (NoGrad ignored = NoGrad.enter(); CausalLm m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
             List<EncodedExample> examples = RecordFiles.read(m, data);
             LOG.info("event=finetune_start records={} epochs={} lr={} batch={} seed={}", examples.size(),
                     settings.epochs(), settings.learningRate(), settings.batchSize(), settings.seed());
@@ -127,7 +137,7 @@ public final class UnlearningEngine {
      */
     public ImportanceSummary estimateImportance(Path model, Path forget, Path retain, List<String> targets, long seed,
                                                 Path outFile) throws IOException, InterruptedException {
-        try (NoGrad ignored = NoGrad.enter(); CausalLm m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
             List<EncodedExample> forgetSet = RecordFiles.read(m, forget);
             List<EncodedExample> retainSet = RecordFiles.read(m, retain);
             Map<String, String> metadata = new LinkedHashMap<>();
@@ -177,7 +187,7 @@ public final class UnlearningEngine {
         String baseSha = ContentHash.of(model);
         String forgetSha = ContentHash.of(sets.forget());
         EpochListener sink = listener == null ? EpochListener.none() : listener;
-        try (NoGrad ignored = NoGrad.enter(); CausalLm m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
             List<EncodedExample> forgetSet = RecordFiles.read(m, sets.forget());
             List<EncodedExample> trainForget = trainingForgetSet(m, sets.forget(), forgetSet, settings);
             List<EncodedExample> retainSet = RecordFiles.read(m, sets.retain());

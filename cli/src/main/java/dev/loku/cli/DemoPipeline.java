@@ -141,7 +141,7 @@ final class DemoPipeline implements AutoCloseable {
     Map<String, String> common(String instance) {
         Map<String, String> s = new HashMap<>();
         s.put("bootstrap.servers", stack.bootstrapServers());
-        s.put("registry.url", stack.registryUrl());
+        s.put("registry.url", stack.ccompatUrl());
         s.put("artifacts.root", dir.resolve("artifacts").toString());
         s.put("models.catalogue", catalogue.toString());
         s.put("http.port", "0");

@@ -99,8 +99,10 @@ public final class FisherJob {
             Path out = Files.createDirectories(work.resolve("estimator"));
             LOG.info("event=importance_started forget_set_id={} model={} base_version={} attempt={} requests={}",
                     job.forgetSetId(), job.modelId(), job.baseModelVersion(), job.attempt(), job.requestIds().size());
+            long passStart = System.nanoTime();
             ImportanceEstimator.ImportanceOutcome outcome = estimator.estimate(new ImportanceEstimator.ImportanceJob(
                     base, forgetFile, model.retainData(), config.seed(), profile, out));
+            metrics.fisherPass((System.nanoTime() - passStart) / 1e9, outcome.forgetTokens() + outcome.retainTokens());
             Path file = outcome.safetensorsFile().toAbsolutePath().normalize();
             if (!file.startsWith(out) || !Files.isRegularFile(file)) {
                 throw JobFailure.because(AuditReason.of("the importance estimator wrote no file in its work folder"),

@@ -130,7 +130,18 @@ public final class WorkerJob {
             UnlearningRunner.UnlearningOutcome outcome = runner.run(new UnlearningRunner.UnlearningJob(base,
                     new RecordSets(forgetSet, model.retainData(), model.unseenData()), importance, profile,
                     config.seed(), out),
-                    epoch -> progress(job, JobPhase.TRAINING, epoch.epoch(), profile.maxEpochs(), metrics(epoch)));
+                    new UnlearningRunner.ProgressListener() {
+                        @Override
+                        public void epochFinished(UnlearningRunner.EpochOutcome epoch) {
+                            metrics.unlearningEpoch(epoch.seconds());
+                            progress(job, JobPhase.TRAINING, epoch.epoch(), profile.maxEpochs(), metrics(epoch));
+                        }
+
+                        @Override
+                        public void adapterInitialized(String initialization, double seconds) {
+                            metrics.adapterInitialized(initialization, seconds);
+                        }
+                    });
             Path modelDir = inside(out, outcome.modelDir(), "model");
             Path adapterDir = inside(out, outcome.adapterDir(), "adapter");
 

@@ -148,7 +148,7 @@ public final class JobStage implements Service {
             this.common = Objects.requireNonNull(common, "common");
             String producer = Objects.requireNonNull(component, "component") + "/" + common.instanceId();
             this.metrics = new ServiceMetrics(name);
-            this.serdes = new RegistrySerdes(common.registryUrl().toString());
+            this.serdes = RegistrySerdes.forConfig(common.registry());
             this.stores = PipelineStores.open(common);
             this.audit = new StageAudit(new AuditEmitter(producer, clock, metrics));
             this.deadLetters = new DeadLetterPublisher(producer, clock, metrics);

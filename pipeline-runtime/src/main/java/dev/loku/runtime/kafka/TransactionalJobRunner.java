@@ -132,6 +132,8 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
     private final UndecodableHandler onUndecodable;
     private final DeadLetters deadLetters;
     private final ServiceMetrics metrics;
+    /** The Kafka clients' own metrics published on /metrics, closed with the clients. */
+    private final List<AutoCloseable> clientMetrics = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Duration pollInterval;
     private final Duration stopTimeout;
 
@@ -304,6 +306,8 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
             producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer());
             producer.initTransactions();
             consumer = new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            clientMetrics.add(metrics.kafkaClient(producer));
+            clientMetrics.add(metrics.kafkaClient(consumer));
             if (!running) {
                 return;
             }
@@ -504,6 +508,14 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
             job.revoked = true;
         }
         jobThread.shutdownNow();
+        for (AutoCloseable m : clientMetrics) {
+            try {
+                m.close();
+            } catch (Exception e) {
+                LOG.warn("event=client_metrics_close_failed service={} error={}", name, e.getClass().getSimpleName());
+            }
+        }
+        clientMetrics.clear();
         if (consumer != null) {
             try {
                 consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));

@@ -198,8 +198,11 @@ public final class UnlearningEngine {
                     + " threshold_ma={} threshold_el10={}", settings.method(), settings.loraRank(), settings.fila(),
                     forgetSet.size(), forgetSha, thresholds.ma(), thresholds.el());
             CausalLm reference = objective.needs().referenceModel() ? m.copy() : null;
+            long initStart = System.nanoTime();
             try (TrainableWeights weights =
                          trainableWeights(m, model, settings, importanceFile, forgetSet, retainSet)) {
+                sink.onAdapterInitialized(!settings.usesLora() ? "NONE" : settings.fila() ? "FILA" : "RANDOM",
+                        (System.nanoTime() - initStart) / 1e9);
                 UnlearningLoop loop = new UnlearningLoop(m, reference, weights, objective, forgetSet, trainForget,
                         retainSet, settings, evaluator);
                 UnlearningLoop.Outcome outcome = loop.run(thresholds, e -> {

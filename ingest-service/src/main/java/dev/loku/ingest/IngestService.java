@@ -153,6 +153,11 @@ public final class IngestService implements Service {
         };
     }
 
+    /** The running Streams app, or null before {@link #start}: for interactive queries (the benchmark). */
+    KafkaStreams streams() {
+        return streams;
+    }
+
     /** Records waiting in the request topic's assigned partitions (from the Streams consumer's own metrics). */
     private double requestLag() {
         KafkaStreams s = streams;

@@ -28,6 +28,7 @@ import dev.loku.ingest.IngestConfig;
 import dev.loku.ingest.IngestService;
 import dev.loku.runtime.PipelineIds;
 import dev.loku.runtime.embedded.StackEndpoints;
+import dev.loku.runtime.job.JobStage;
 import dev.loku.runtime.kafka.TopicCatchUp;
 import dev.loku.runtime.serde.RegistrySerdes;
 import dev.loku.runtime.service.Health;
@@ -106,8 +107,8 @@ class PipelineServicesIT {
     private PipelineFixtures fx;
     private FakeEngines engines;
     private String run;
-    private WorkerService worker;
-    private EvalService eval;
+    private JobStage worker;
+    private JobStage eval;
     private KafkaProducer<String, ErasureRequest> requests;
 
     @BeforeAll
@@ -135,13 +136,13 @@ class PipelineServicesIT {
         Map<String, String> fisher = settings("fisher-1");
         fisher.put("fisher.group.id", "it-fisher-" + run);
         fisher.put("fisher.work.dir", dir.resolve("work").toString());
-        start(new FisherService(FisherConfig.of(fisher), engines.estimator()));
+        start(FisherService.create(FisherConfig.of(fisher), engines.estimator()));
         worker = start(newWorker("worker-1"));
         Map<String, String> evalSettings = settings("eval-1");
         evalSettings.put("eval.group.id", "it-eval-" + run);
         evalSettings.put("eval.purge.group.id", "it-eval-purge-" + run);
         evalSettings.put("eval.work.dir", dir.resolve("work").toString());
-        eval = start(new EvalService(EvalConfig.of(evalSettings), engines.evaluator()));
+        eval = start(EvalService.create(EvalConfig.of(evalSettings), engines.evaluator()));
         requests = TestClients.producer(stack, Topics.ERASURE_REQUESTS.keySerde().serializer(),
                 serdes.valueSerializer(Topics.ERASURE_REQUESTS));
         waitFor(() -> services.stream().allMatch(s -> s.health().isUp()), "every service up");
@@ -403,11 +404,11 @@ class PipelineServicesIT {
 
     // --- helpers ---
 
-    private WorkerService newWorker(String instance) {
+    private JobStage newWorker(String instance) {
         Map<String, String> s = settings(instance);
         s.put("worker.group.id", "it-worker-" + run);
         s.put("worker.work.dir", fx.dir().resolve("work").toString());
-        return new WorkerService(WorkerConfig.of(s), engines.runner());
+        return WorkerService.create(WorkerConfig.of(s), engines.runner());
     }
 
     private Map<String, String> settings(String instance) {

@@ -10,11 +10,9 @@ import dev.loku.runtime.metrics.ServiceMetrics;
 import dev.loku.runtime.serde.RegistrySerdes;
 import dev.loku.runtime.service.Health;
 import dev.loku.runtime.service.Service;
-import dev.loku.runtime.service.ServiceRunner;
 import dev.loku.schemas.Topics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
@@ -60,15 +58,6 @@ public final class IngestService implements Service {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the artifact store at " + config.common().artifactsRoot(), e);
         }
-    }
-
-    /**
-     * The {@code loku serve ingest} entry: reads the config file (with environment overrides), runs the service
-     * with its HTTP endpoint until SIGTERM/Ctrl-C, and returns the exit code.
-     */
-    public static int run(Path configFile, Map<String, String> environment) throws Exception {
-        IngestConfig config = IngestConfig.load(configFile, environment);
-        return ServiceRunner.run(new IngestService(config), config.common().httpPort());
     }
 
     @Override
@@ -162,6 +151,11 @@ public final class IngestService implements Service {
             case PENDING_SHUTDOWN, NOT_RUNNING -> stopRequested ? Health.of(Health.Status.STOPPED, "stream is " + state)
                     : Health.of(Health.Status.FAILED, "stream is " + state);
         };
+    }
+
+    /** The running Streams app, or null before {@link #start}: for interactive queries (the benchmark). */
+    KafkaStreams streams() {
+        return streams;
     }
 
     /** Records waiting in the request topic's assigned partitions (from the Streams consumer's own metrics). */

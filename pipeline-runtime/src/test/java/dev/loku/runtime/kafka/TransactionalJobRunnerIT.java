@@ -9,6 +9,7 @@ import dev.loku.events.ErasureRequest;
 import dev.loku.events.PipelineStage;
 import dev.loku.runtime.audit.AuditEmitter;
 import dev.loku.runtime.audit.AuditReason;
+import dev.loku.runtime.audit.DeadLetterPublisher;
 import dev.loku.runtime.embedded.StackEndpoints;
 import dev.loku.runtime.serde.RegistrySerdes;
 import dev.loku.runtime.service.Health;
@@ -155,6 +156,7 @@ class TransactionalJobRunnerIT {
                 .groupId(group)
                 .instanceId(instance)
                 .pollInterval(Duration.ofMillis(100))
+                .deadLetters(new DeadLetterPublisher("it-runner/" + instance, Clock.systemUTC(), null))
                 .job(job);
     }
 

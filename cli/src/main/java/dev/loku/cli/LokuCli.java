@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 ExperimentCommand.class,
                 ServeCommand.class,
+                SubmitCommand.class,
                 StatusCommand.class,
                 FinetuneCommand.class,
                 UnlearnCommand.class,

@@ -308,7 +308,7 @@ class PipelineServicesIT {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void noForgetTextInAnyAuditEventDeadLetterMetricLogLineOrLeftOverArtifact() throws Exception {
         HttpClient http = HttpClient.newHttpClient();
         try (ServiceHttpServer server = ServiceHttpServer.start(eval, 0)) {
@@ -344,7 +344,7 @@ class PipelineServicesIT {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void everyRecordOnEveryCatalogueTopicDecodesWithOnlyTheRestProtocol() {
         // The services wrote through the Confluent-protocol serdes (the default registry.api); a consumer that knows
         // only GET /schemas/ids/{id} and Avro's generic reader must read all of it.
@@ -370,6 +370,39 @@ class PipelineServicesIT {
                 Topics.DEAD_LETTERS)) {
             assertTrue(decoded.getOrDefault(topic.name(), 0) > 0, "records decoded per topic: " + decoded);
         }
+    }
+
+    @Test
+    @Order(7)
+    void lokuSubmitWaitFilesARequestFromAFileAndPrintsItsTrailToTheVerdict() throws Exception {
+        Path request = fx.dir().resolve("request.json");
+        Files.writeString(request, "{\"tenantId\": \"acme\", \"modelId\": \"it-pass\", \"subjectId\": \"cli-1\","
+                + " \"texts\": [\"[pass] " + SECRET + " lives at 9 Hidden Lane.\"], \"reason\": \"GDPR_ART17\"}");
+        LmCliTest.Run run = LmCliTest.run("submit", "--file", request.toString(), "--wait", "--timeout", "90s",
+                "--poll", "200ms", "--bootstrap-servers", stack.bootstrapServers(), "--registry-url", stack.ccompatUrl());
+        assertEquals(0, run.exitCode(), run.out() + run.err());
+        String[] lines = run.out().split("\n");
+        UUID id = UUID.fromString(lines[0].trim());
+        assertTrue(run.out().contains("status: VERIFIED, data purged"), run.out());
+        assertTrue(run.out().contains("VERIFICATION"), run.out());
+        assertFalse(run.out().contains(SECRET) || run.out().contains("Hidden Lane"), "submit never prints the text");
+        ErasureRequest filed = read(Topics.ERASURE_REQUESTS, ErasureRequest.class, r -> r.getRequestId().equals(id))
+                .get(0);
+        assertEquals("cli-1", filed.getSubjectId());
+        assertEquals(List.of(AuditStatus.RECEIVED, AuditStatus.ACCEPTED, AuditStatus.BATCHED,
+                AuditStatus.IMPORTANCE_READY, AuditStatus.UNLEARNING, AuditStatus.UNLEARNED, AuditStatus.VERIFIED,
+                AuditStatus.PURGED), statuses(filed));
+
+        LmCliTest.Run rejected = LmCliTest.run("submit", "--tenant", "nobody", "--model", "it-pass", "--subject", "x",
+                "--text", "anything", "--wait", "--timeout", "60s", "--poll", "200ms", "--json",
+                "--bootstrap-servers", stack.bootstrapServers(), "--registry-url", stack.ccompatUrl());
+        assertEquals(SubmitCommand.NOT_VERIFIED, rejected.exitCode(), rejected.out() + rejected.err());
+        JsonNode verdict = CliJson.MAPPER.readTree(rejected.out().strip());
+        assertEquals("REJECTED", verdict.path("terminal").asText(), rejected.out());
+        assertEquals(List.of("RECEIVED", "REJECTED"), java.util.stream.StreamSupport.stream(
+                verdict.path("events").spliterator(), false).map(e -> e.path("status").asText()).toList());
+        assertEquals(2, LmCliTest.run("submit", "--model", "m", "--subject", "s", "--text", "t",
+                "--bootstrap-servers", stack.bootstrapServers()).exitCode(), "a missing tenant is a usage error");
     }
 
     // --- helpers ---

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 import org.apache.kafka.server.common.MetadataVersion;
@@ -38,6 +39,10 @@ public final class EmbeddedKafka implements AutoCloseable {
      * for them make the first group and the first transaction start faster.
      */
     static final Map<String, String> SINGLE_NODE = singleNodeSettings();
+
+    /** The super user of a broker started with SASL (the test kit's). */
+    public static final String SASL_ADMIN = "plain-admin";
+    public static final String SASL_ADMIN_PASSWORD = "plain-admin-secret";
 
     private final KafkaClusterTestKit cluster;
     private final Path dataDir;
@@ -72,6 +77,16 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** Starts a broker; {@code overrides} are broker settings applied over the single-node ones. */
     public static EmbeddedKafka start(Map<String, String> overrides) {
+        return start(overrides, SecurityProtocol.PLAINTEXT);
+    }
+
+    /**
+     * Starts a broker whose client listener speaks {@code protocol}. With {@code SASL_PLAINTEXT} the test kit
+     * enables SASL/PLAIN and the standard authorizer with no access without an ACL; its super user is
+     * {@value #SASL_ADMIN} (password {@value #SASL_ADMIN_PASSWORD}), and further users can be declared with the
+     * listener's JAAS setting in {@code overrides}. {@link #admin()} then needs credentials: use {@link #admin(Map)}.
+     */
+    public static EmbeddedKafka start(Map<String, String> overrides, SecurityProtocol protocol) {
         long t0 = System.nanoTime();
         Path dataDir;
         try {
@@ -88,6 +103,7 @@ public final class EmbeddedKafka implements AutoCloseable {
                     .setBaseDirectory(dataDir)
                     // what a released broker runs, not the test kit's default of unreleased features
                     .setBootstrapMetadataVersion(MetadataVersion.latestProduction())
+                    .setBrokerSecurityProtocol(protocol)
                     .build())
                     .setDeleteOnClose(true);
             SINGLE_NODE.forEach(builder::setConfigProp);
@@ -139,8 +155,15 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** A new Admin client for this broker; the caller closes it. */
     public Admin admin() {
-        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Duration.ofSeconds(30).toMillis()));
+        return admin(Map.of());
+    }
+
+    /** A new Admin client with extra settings (a secured broker's credentials); the caller closes it. */
+    public Admin admin(Map<String, Object> settings) {
+        Map<String, Object> c = new java.util.HashMap<>(settings);
+        c.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        c.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Duration.ofSeconds(30).toMillis());
+        return Admin.create(c);
     }
 
     /** The broker's data folder (deleted on close). */

@@ -217,7 +217,7 @@ final class DemoCommand implements Callable<Integer> {
         say("stack: starting the in-process Kafka broker and Apicurio registry");
         try (EmbeddedStack stack = EmbeddedStack.start()) {
             StackEndpoints endpoints = stack.endpoints();
-            say("stack: broker %s, registry %s", endpoints.bootstrapServers(), endpoints.registryUrl());
+            say("stack: broker %s, registry %s", endpoints.bootstrapServers(), endpoints.ccompatUrl());
             try (DemoPipeline pipeline = DemoPipeline.start(endpoints, dir, catalogue, device, null)) {
                 say("services: ingest, fisher, worker, eval up (profile: IHL + FILA LoRA rank %d, lr %s, up to %d "
                         + "epochs)", loku.loraRank(), loku.learningRate(), epochs);

@@ -141,7 +141,7 @@ final class DemoPipeline implements AutoCloseable {
     Map<String, String> common(String instance) {
         Map<String, String> s = new HashMap<>();
         s.put("bootstrap.servers", stack.bootstrapServers());
-        s.put("registry.url", stack.registryUrl());
+        s.put("registry.url", stack.ccompatUrl());
         s.put("artifacts.root", dir.resolve("artifacts").toString());
         s.put("models.catalogue", catalogue.toString());
         s.put("http.port", "0");
@@ -196,9 +196,9 @@ final class DemoPipeline implements AutoCloseable {
             ingest.put("ingest.batch.check.interval", "200ms");
             ingest.put("ingest.max.content.bytes", Integer.toString(MAX_CONTENT_BYTES));
             p.startService(new IngestService(IngestConfig.of(ingest)));
-            p.startService(new FisherService(fisher, e.importance()));
-            p.startService(new WorkerService(worker, e.unlearning()));
-            p.startService(new EvalService(eval, e.evaluator()));
+            p.startService(FisherService.create(fisher, e.importance()));
+            p.startService(WorkerService.create(worker, e.unlearning()));
+            p.startService(EvalService.create(eval, e.evaluator()));
             p.stores = PipelineStores.open(CommonConfig.from(
                     dev.loku.runtime.config.LokuConfig.of(p.common("demo-cli"), List.of(CommonConfig.GROUP))));
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);

@@ -91,10 +91,6 @@ public record EvalConfig(CommonConfig common, String groupId, String purgeGroupI
                 config.get(BASELINE_CACHE_SIZE), config.get(WORK_DIR));
     }
 
-    /** Reads the file with environment overrides; see {@link LokuConfig#load}. */
-    public static EvalConfig load(Path file, Map<String, String> environment) {
-        return from(LokuConfig.load(file, environment, GROUPS));
-    }
 
     /** From in-memory settings (tests, the embedded demo). */
     public static EvalConfig of(Map<String, String> settings) {

@@ -121,8 +121,7 @@ public final class VerificationJob {
         ForgetSetLedger.SetRecord set = stores.ledger().set(job.forgetSetId()).orElseThrow(() -> JobFailure.because(
                 AuditReason.of("the forget set is not in the ledger (was it cut by this pipeline?)"), null));
         job = job.withMembers(set);
-        CatalogueModel model = stores.catalogue().find(job.modelId()).orElseThrow(() -> JobFailure.because(
-                AuditReason.of("model is not in the eval service's model catalogue"), null));
+        CatalogueModel model = stores.model(job);
         UnlearningProfile profile = model.profile();
         double tolerance = config.retainTolerance().orElse(profile.retainTolerance());
         double generalTolerance = config.generalTolerance().orElse(profile.generalTolerance());
@@ -130,12 +129,7 @@ public final class VerificationJob {
         EvaluationReport before;
         EvaluationReport after;
         try (JobWorkDir work = JobWorkDir.create(config.workDir().resolve(config.common().instanceId()), job.jobId())) {
-            Path forget = work.resolve("forget-set.jsonl");
-            try {
-                stores.artifacts().copyTo(set.forgetSet(), forget);
-            } catch (ArtifactNotFoundException | CorruptArtifactException e) {
-                throw JobFailure.because(AuditReason.of("the forget-set artifact is missing or corrupt"), e);
-            }
+            Path forget = stores.copyForgetSet(set.forgetSet(), work.resolve("forget-set.jsonl"));
             before = baseline(job, model, forget);
             Path candidate = materialiseCandidate(in);
             after = evaluator.evaluate(candidate, sets(model, forget));
@@ -239,17 +233,7 @@ public final class VerificationJob {
         if (cached != null) {
             return cached;
         }
-        Path base;
-        try {
-            base = stores.versions().resolve(job.modelId(), job.baseModelVersion());
-        } catch (IllegalArgumentException e) {
-            throw JobFailure.because(AuditReason.format("base model version %s is not published",
-                    JobFailure.idOf(job.baseModelVersion())), e);
-        } catch (ArtifactNotFoundException | CorruptArtifactException e) {
-            throw JobFailure.because(AuditReason.format("base model version %s is missing or corrupt in the "
-                    + "artifact store", JobFailure.idOf(job.baseModelVersion())), e);
-        }
-        EvaluationReport m = evaluator.evaluate(base, sets(model, forget));
+        EvaluationReport m = evaluator.evaluate(stores.base(job), sets(model, forget));
         baselines.put(key, m);
         return m;
     }

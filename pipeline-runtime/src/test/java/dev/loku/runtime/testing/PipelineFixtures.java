@@ -190,7 +190,6 @@ public final class PipelineFixtures {
 
     /** The ref of a member's content artifact. */
     public ArtifactRef contentRef(UUID requestId) {
-        byte[] c = content(requestId);
-        return new ArtifactRef("sha256:" + Sha256.hex(c), Sha256.hex(c), (long) c.length);
+        return Sha256.refOf(content(requestId));
     }
 }

@@ -11,8 +11,9 @@ import java.util.Objects;
  * @param method the objective (§4)
  * @param loraRank LoRA rank r; 0 trains the full weights instead of adapters
  * @param loraAlpha LoRA alpha; the adapter's update is scaled by alpha / r (PEFT convention, §2.4)
- * @param targets projection kinds that get adapters, e.g. {@code q_proj}, {@code down_proj}; the shorthands
- *     {@code all}, {@code self_attn} and {@code mlp} are expanded (§2.5)
+ * @param targets projection kinds that get adapters, e.g. {@code q_proj}, {@code down_proj}, or the shorthands
+ *     {@code all}, {@code self_attn}, {@code mlp} and {@code peft}, which each model family expands
+ *     ({@link LoraConfig})
  * @param fila initialise the adapters from Fisher importance (FILA, §2); needs loraRank &gt; 0
  * @param learningRate the constant Adam learning rate
  * @param maxEpochs the epoch budget; training stops earlier once the stop rule holds (§3.2)
@@ -24,7 +25,7 @@ import java.util.Objects;
 public record UnlearnSettings(UnlearningMethod method, int loraRank, double loraAlpha, List<String> targets, boolean fila,
                               double learningRate, int maxEpochs, int batchSize, long seed, List<String> refusals) {
 
-    /** Every linear projection of a Llama block (LOKU-SPEC §2.5 "all"); lm_head and embeddings are never adapted. */
+    /** Every linear projection of every layer (LOKU-SPEC §2.5 "all"); lm_head and embeddings are never adapted. */
     public static final List<String> ALL_TARGETS = LoraConfig.ALL_TARGETS;
 
     /** Tuned on stories260K; see docs/engine.md for the measurements behind these values. */
@@ -42,7 +43,7 @@ public record UnlearnSettings(UnlearningMethod method, int loraRank, double lora
         if (!(loraAlpha > 0)) {
             throw new IllegalArgumentException("LoRA alpha must be positive, got " + loraAlpha);
         }
-        // LoraConfig owns the target vocabulary: it validates and expands all / self_attn / mlp (LOKU-SPEC §2.5).
+        // LoraConfig owns the target vocabulary: it validates the names here and expands them per model (§2.5).
         targets = new LoraConfig(1, 1.0, 0.0, targets).targets();
         if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
             throw new IllegalArgumentException("the learning rate must be positive, got " + learningRate);

@@ -1,6 +1,7 @@
 package dev.loku.core.engine;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
 import dev.loku.core.data.EncodedExample;
 import dev.loku.core.fisher.FisherImportance;
 import dev.loku.core.fisher.FisherPass;
@@ -9,7 +10,6 @@ import dev.loku.core.lora.LoraModel;
 import dev.loku.core.metrics.Thresholds;
 import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.HfExporter;
-import dev.loku.core.model.LlamaModel;
 import dev.loku.core.model.ModelLoader;
 import dev.loku.core.model.NoGrad;
 import dev.loku.core.objective.UnlearningObjective;
@@ -76,6 +76,15 @@ public final class UnlearningEngine {
     }
 
     /**
+     * Autograd recording off on the calling thread until the returned guard closes. libtorch is loaded first: grad
+     * mode is one of its calls, and a fresh JVM may reach here before anything else has loaded it.
+     */
+    private static NoGrad gradOff() {
+        Engine.getEngine("PyTorch");
+        return NoGrad.enter();
+    }
+
+    /**
      * Scores any model (HF folder or llama2.c .bin) on the three record sets. EL_10 is measured on the forget and
      * unseen sets only (the retain set needs MA and NLL).
      */
@@ -89,7 +98,7 @@ public final class UnlearningEngine {
      */
     public EvaluationReport evaluate(Path model, RecordSets sets, boolean retainExtraction)
             throws IOException, InterruptedException {
-        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
             RecordSetScores f = evaluator.score(m, RecordFiles.read(m, sets.forget()), true);
             RecordSetScores r = evaluator.score(m, RecordFiles.read(m, sets.retain()), retainExtraction);
             RecordSetScores u = evaluator.score(m, RecordFiles.read(m, sets.unseen()), true);
@@ -101,7 +110,7 @@ public final class UnlearningEngine {
 
     /** Every metric, EL_10 included, of one JSONL record set on a model: one load, one set scored. */
     public RecordSetScores score(Path model, Path records) throws IOException, InterruptedException {
-        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
             return evaluator.score(m, RecordFiles.read(m, records), true);
         }
     }
@@ -109,7 +118,7 @@ public final class UnlearningEngine {
     /** Full fine-tune (how a model comes to memorise text); writes an HF folder to outDir. */
     public FinetuneResult finetune(Path model, Path data, FinetuneSettings settings, Path outDir,
                                    IntConsumer epochDone) throws IOException, InterruptedException {
-        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
             List<EncodedExample> examples = RecordFiles.read(m, data);
             LOG.info("event=finetune_start records={} epochs={} lr={} batch={} seed={}", examples.size(),
                     settings.epochs(), settings.learningRate(), settings.batchSize(), settings.seed());
@@ -128,7 +137,7 @@ public final class UnlearningEngine {
      */
     public ImportanceSummary estimateImportance(Path model, Path forget, Path retain, List<String> targets, long seed,
                                                 Path outFile) throws IOException, InterruptedException {
-        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
             List<EncodedExample> forgetSet = RecordFiles.read(m, forget);
             List<EncodedExample> retainSet = RecordFiles.read(m, retain);
             Map<String, String> metadata = new LinkedHashMap<>();
@@ -153,7 +162,7 @@ public final class UnlearningEngine {
      * with {@code seed} (the reference pairs each forget item with a random retain item), in micro-batches of
      * {@value #FISHER_BATCH_SIZE}, over the weights of the targeted projections.
      */
-    static FisherImportance fisherPass(LlamaModel m, List<EncodedExample> forgetSet, List<EncodedExample> retainSet,
+    static FisherImportance fisherPass(CausalLm m, List<EncodedExample> forgetSet, List<EncodedExample> retainSet,
                                        List<String> targets, long seed, Map<String, String> metadata)
             throws InterruptedException {
         Random random = new Random(seed);
@@ -161,8 +170,8 @@ public final class UnlearningEngine {
         for (int i = 0; i < forgetSet.size(); i++) {
             retainSample.add(retainSet.get(random.nextInt(retainSet.size())));
         }
-        List<String> kinds = targets == null || targets.isEmpty() ? LoraConfig.ALL_TARGETS
-                : new LoraConfig(1, 1, 0, targets).targets();
+        List<String> kinds = new LoraConfig(1, 1, 0, targets == null || targets.isEmpty() ? LoraConfig.ALL_TARGETS
+                : targets).kinds(m.family());
         return FisherPass.run(m, forgetSet, retainSample, FisherPass.projectionWeights(m, kinds),
                 FISHER_BATCH_SIZE, metadata);
     }
@@ -178,7 +187,7 @@ public final class UnlearningEngine {
         String baseSha = ContentHash.of(model);
         String forgetSha = ContentHash.of(sets.forget());
         EpochListener sink = listener == null ? EpochListener.none() : listener;
-        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
             List<EncodedExample> forgetSet = RecordFiles.read(m, sets.forget());
             List<EncodedExample> trainForget = trainingForgetSet(m, sets.forget(), forgetSet, settings);
             List<EncodedExample> retainSet = RecordFiles.read(m, sets.retain());
@@ -189,8 +198,11 @@ public final class UnlearningEngine {
                     + " threshold_ma={} threshold_el10={}", settings.method(), settings.loraRank(), settings.fila(),
                     forgetSet.size(), forgetSha, thresholds.ma(), thresholds.el());
             CausalLm reference = objective.needs().referenceModel() ? m.copy() : null;
+            long initStart = System.nanoTime();
             try (TrainableWeights weights =
                          trainableWeights(m, model, settings, importanceFile, forgetSet, retainSet)) {
+                sink.onAdapterInitialized(!settings.usesLora() ? "NONE" : settings.fila() ? "FILA" : "RANDOM",
+                        (System.nanoTime() - initStart) / 1e9);
                 UnlearningLoop loop = new UnlearningLoop(m, reference, weights, objective, forgetSet, trainForget,
                         retainSet, settings, evaluator);
                 UnlearningLoop.Outcome outcome = loop.run(thresholds, e -> {
@@ -230,7 +242,7 @@ public final class UnlearningEngine {
             throw new IllegalArgumentException("a scheduled run needs at least one epoch, got " + epochs);
         }
         UnlearningObjective objective = settings.method().objective();
-        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = NoGrad.enter(); CausalLm m = ModelLoader.load(model, device)) {
             List<EncodedExample> forgetSet = RecordFiles.read(m, forget);
             List<EncodedExample> trainForget = trainingForgetSet(m, forget, forgetSet, settings);
             List<EncodedExample> retainSet = RecordFiles.read(m, retain);
@@ -253,7 +265,7 @@ public final class UnlearningEngine {
      */
     public List<TofuSplitScores> evaluateTofu(Path model, List<TofuSplit> splits, TofuEvaluator tofu,
                                               TofuEvaluator.Progress progress) throws IOException, InterruptedException {
-        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = NoGrad.enter(); CausalLm m = ModelLoader.load(model, device)) {
             List<TofuSplitScores> out = new ArrayList<>(splits.size());
             for (TofuSplit split : splits) {
                 out.add(tofu.score(m, split, progress));
@@ -263,13 +275,13 @@ public final class UnlearningEngine {
     }
 
     /** The forget records as trained on: as read, or with refusal answers for an objective that needs them (idk). */
-    private static List<EncodedExample> trainingForgetSet(LlamaModel m, Path forget, List<EncodedExample> read,
+    private static List<EncodedExample> trainingForgetSet(CausalLm m, Path forget, List<EncodedExample> read,
                                                           UnlearnSettings settings) throws IOException {
         return settings.method().objective().needs().refusalAnswers()
                 ? RecordFiles.readWithRefusals(m, forget, settings.refusals(), settings.seed()) : read;
     }
 
-    private static TrainableWeights trainableWeights(LlamaModel model, Path modelPath, UnlearnSettings settings,
+    private static TrainableWeights trainableWeights(CausalLm model, Path modelPath, UnlearnSettings settings,
                                                      Path importanceFile, List<EncodedExample> forgetSet,
                                                      List<EncodedExample> retainSet)
             throws IOException, InterruptedException {

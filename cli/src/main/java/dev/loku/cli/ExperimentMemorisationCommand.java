@@ -94,9 +94,10 @@ final class ExperimentMemorisationCommand implements Runnable {
             description = "Never-taught people the thresholds are measured on. Default: ${DEFAULT-VALUE}.")
     int unseen;
 
-    @Option(names = "--seed", defaultValue = "1",
-            description = "Seeds the people, the forget split, fine-tuning and unlearning. Default: ${DEFAULT-VALUE}.")
-    long seed;
+    @Option(names = "--seeds", split = ",", defaultValue = "1,2,3",
+            description = "One whole experiment per seed (the people, the forget split, fine-tuning and unlearning),"
+                    + " reported as mean and spread. Default: ${DEFAULT-VALUE}.")
+    List<Long> seeds;
 
     @Option(names = "--out", paramLabel = "DIR",
             description = "Where memorisation.md/.png/.json go. Default: docs/experiments of the project.")
@@ -175,10 +176,8 @@ final class ExperimentMemorisationCommand implements Runnable {
         if (r < 1) {
             throw new UserException("--rank must be at least 1 (the full-weight run is ga-full)");
         }
-        ExperimentData data;
         Device dev;
         try {
-            data = ExperimentData.split(persons, forgetFraction, unseen, seed);
             dev = Devices.parse(device);
         } catch (IllegalArgumentException e) {
             throw new UserException(e.getMessage(), e);
@@ -187,11 +186,45 @@ final class ExperimentMemorisationCommand implements Runnable {
             throw new UserException("no story texts at " + storiesPath + "; pass --stories FILE (JSONL with \"text\")");
         }
 
+        if (seeds.isEmpty()) {
+            throw new UserException("--seeds needs at least one seed");
+        }
+        long start = System.nanoTime();
+        List<ExperimentResults> perSeed = new ArrayList<>();
+        for (long seed : seeds) {
+            perSeed.add(runSeed(seed, root, modelPath, storiesPath, chosen, dev, defaults, r, loraLr, fullWeightsLr,
+                    budget));
+        }
+        try {
+            MemorisationSeeds all = new MemorisationSeeds(perSeed, seconds(start));
+            write(all, outDir);
+            progress("event=done seeds=%d seconds=%.1f out=%s", perSeed.size(), all.totalSeconds(), outDir);
+            PrintWriter stdout = spec.commandLine().getOut();
+            stdout.print(ExperimentTable.summaryTable(all));
+            stdout.printf(Locale.ROOT, "wrote %s, %s and %s (%.0f s)%n", outDir.resolve("memorisation.md"),
+                    outDir.resolve("memorisation.png"), outDir.resolve("memorisation.json"), all.totalSeconds());
+            stdout.flush();
+        } catch (IOException | UncheckedIOException e) {
+            throw new UserException("could not write the experiment's files: " + e.getMessage(), e);
+        }
+    }
+
+    /** One seed's whole experiment: data, replay, fine-tune, scores before, and every method's run. */
+    private ExperimentResults runSeed(long seed, Path root, Path modelPath, Path storiesPath, List<Method> chosen,
+                                      Device dev, UnlearnSettings defaults, int r, double loraLr,
+                                      double fullWeightsLr, int budget) {
+        ExperimentData data;
+        try {
+            data = ExperimentData.split(persons, forgetFraction, unseen, seed);
+        } catch (IllegalArgumentException e) {
+            throw new UserException(e.getMessage(), e);
+        }
         long start = System.nanoTime();
         boolean temporary = workDir == null;
         Path work = null;
         try {
-            work = temporary ? Files.createTempDirectory("loku-experiment-") : Files.createDirectories(workDir);
+            work = temporary ? Files.createTempDirectory("loku-experiment-")
+                    : Files.createDirectories(workDir.resolve("seed-" + seed));
             Path dataDir = work.resolve("data");
             List<String> replayStories = ExperimentReplay.stories(modelPath, dev, replay, replayTokens);
             data.writeJsonl(dataDir, replayStories);
@@ -262,13 +295,8 @@ final class ExperimentMemorisationCommand implements Runnable {
                     data.forgetSubjectsSha256(), dev.isGpu() ? "gpu" : "cpu",
                     Runtime.getRuntime().availableProcessors());
             ExperimentResults results = new ExperimentResults(setup, before, runs, seconds(start));
-            write(results, outDir);
-            progress("event=done seconds=%.1f out=%s", results.totalSeconds(), outDir);
-            PrintWriter stdout = spec.commandLine().getOut();
-            stdout.print(ExperimentTable.table(results));
-            stdout.printf(Locale.ROOT, "wrote %s, %s and %s (%.0f s)%n", outDir.resolve("memorisation.md"),
-                    outDir.resolve("memorisation.png"), outDir.resolve("memorisation.json"), results.totalSeconds());
-            stdout.flush();
+            progress("event=seed_done seed=%d seconds=%.1f", seed, results.totalSeconds());
+            return results;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new UserException("the experiment was interrupted", e);
@@ -286,8 +314,8 @@ final class ExperimentMemorisationCommand implements Runnable {
     /** The command line that reproduces this run, every option that shapes the numbers spelled out. */
     String reproduceCommand() {
         StringBuilder sb = new StringBuilder("./loku experiment memorisation");
-        sb.append(String.format(Locale.ROOT, " --persons %d --forget-fraction %s --unseen %d --seed %d", persons,
-                forgetFraction, unseen, seed));
+        sb.append(String.format(Locale.ROOT, " --persons %d --forget-fraction %s --unseen %d --seeds %s", persons,
+                forgetFraction, unseen, String.join(",", seeds.stream().map(String::valueOf).toList())));
         sb.append(String.format(Locale.ROOT, " --replay %d --replay-tokens %d", replay, replayTokens));
         sb.append(String.format(Locale.ROOT, " --finetune-epochs %d --finetune-lr %s --finetune-batch %d"
                 + " --max-epochs %d", finetuneEpochs, finetuneLr, finetuneBatch, maxEpochs));
@@ -313,12 +341,13 @@ final class ExperimentMemorisationCommand implements Runnable {
         return sb.toString();
     }
 
-    private void write(ExperimentResults results, Path outDir) throws IOException {
+    private void write(MemorisationSeeds all, Path outDir) throws IOException {
         Files.createDirectories(outDir);
-        ExperimentChart.write(results, outDir.resolve("memorisation.png"));
-        Files.writeString(outDir.resolve("memorisation.json"), results.toJson(), StandardCharsets.UTF_8);
+        // The chart shows the first seed's epochs; the page's summary table has every seed.
+        ExperimentChart.write(all.seeds().get(0), outDir.resolve("memorisation.png"));
+        Files.writeString(outDir.resolve("memorisation.json"), all.toJson(), StandardCharsets.UTF_8);
         Files.writeString(outDir.resolve("memorisation.md"),
-                ExperimentTable.document(results, reproduceCommand(), "memorisation.png", "memorisation.json"),
+                ExperimentTable.seedsDocument(all, reproduceCommand(), "memorisation.png", "memorisation.json"),
                 StandardCharsets.UTF_8);
     }
 

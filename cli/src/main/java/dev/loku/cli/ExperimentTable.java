@@ -44,6 +44,141 @@ final class ExperimentTable {
         return sb.toString();
     }
 
+    /** The story NLL the shipped model has: a fine-tune that stays within this margin of it kept its ability. */
+    static final double STORY_NLL_MARGIN = 0.5;
+
+    /**
+     * One row per method over every seed: how many seeds reached the thresholds, epochs to threshold, forget MA and
+     * EL_10 after, retain MA lost and story NLL change, each as mean ± sample standard deviation [min, max].
+     */
+    static String summaryTable(MemorisationSeeds all) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| Method | Reached thresholds | Epochs run | Forget MA after | Forget EL_10 after"
+                + " | Retain MA lost (points) | Story NLL change |\n");
+        sb.append("|---|---:|---|---|---|---|---|\n");
+        for (String label : all.labels()) {
+            List<MethodRun> runs = all.runsOf(label);
+            double[] nll = new double[runs.size()];
+            for (int i = 0; i < runs.size(); i++) {
+                nll[i] = runs.get(i).storyNllAfter() - all.seeds().get(i).base().storyNll();
+            }
+            sb.append("| ").append(label)
+                    .append(" | ").append(runs.stream().filter(MethodRun::reachedThreshold).count()).append(" of ")
+                    .append(runs.size())
+                    .append(" | ").append(spread(MemorisationSeeds.spread(runs, MethodRun::stoppedAtEpoch), "%.1f", 1))
+                    .append(" | ").append(spread(MemorisationSeeds.spread(runs, r -> r.last().forgetMa()), "%.3f", 1))
+                    .append(" | ").append(spread(MemorisationSeeds.spread(runs, r -> r.last().forgetEl10()), "%.3f", 1))
+                    .append(" | ").append(spread(MemorisationSeeds.spread(runs,
+                            r -> r.first().retainMa() - r.last().retainMa()), "%.1f", 100))
+                    .append(" | ").append(spread(MemorisationSeeds.Spread.of(nll), "%+.3f", 1))
+                    .append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    private static String spread(MemorisationSeeds.Spread s, String format, double scale) {
+        String mean = String.format(Locale.ROOT, format, s.mean() * scale);
+        if (s.n() == 1) {
+            return mean;
+        }
+        return mean + String.format(Locale.ROOT, " ± " + format.replace("+", "") + " [", s.sd() * scale)
+                + String.format(Locale.ROOT, format, s.min() * scale) + ", "
+                + String.format(Locale.ROOT, format, s.max() * scale) + "]";
+    }
+
+    /** The page of a several-seed run: setup, the summary over seeds, what it shows, each seed's table. */
+    static String seedsDocument(MemorisationSeeds all, String reproduceCommand, String chartFile, String jsonFile) {
+        ExperimentResults first = all.seeds().get(0);
+        String single = document(first, reproduceCommand, chartFile, jsonFile);
+        // The setup section of the first seed's page holds for every seed (only the seed differs).
+        String setup = single.substring(single.indexOf("## Setup"), single.indexOf("## Results"));
+        List<Long> seeds = all.seeds().stream().map(r -> r.setup().seed()).toList();
+        StringBuilder sb = new StringBuilder();
+        sb.append("# Memorisation experiment: forgetting 10% of memorised personal records\n\n");
+        sb.append("This page is written by `loku experiment memorisation`; rerunning the command below regenerates it,"
+                + " the chart and the raw numbers (`").append(jsonFile).append("`). Every figure on it is measured,"
+                + " none is typed in. It ran ").append(seeds.size()).append(" seeds (").append(seeds)
+                .append("): each seed draws its own people and forget split, fine-tunes its own model and runs every"
+                        + " method.\n\n");
+        sb.append(setup.replace("seed " + first.setup().seed() + ";", "one seed each;"));
+        sb.append("## Fine-tuning kept the story ability?\n\n");
+        sb.append(String.format(Locale.ROOT, "The shipped model's story NLL is %s nats per token; the bar this page"
+                + " sets is a fine-tuned model within %.1f nats of it.\n\n", f3(first.base().shippedStoryNll()),
+                STORY_NLL_MARGIN));
+        sb.append("| Seed | Story NLL after fine-tuning | Within the margin | Forget MA | Forget EL_10 | Unseen MA"
+                + " (threshold) | Unseen EL_10 (threshold) |\n|---:|---|---|---|---|---|---|\n");
+        for (ExperimentResults r : all.seeds()) {
+            BaseScores b = r.base();
+            double rise = b.storyNll() - b.shippedStoryNll();
+            sb.append(String.format(Locale.ROOT, "| %d | %s (%+.3f) | %s | %s | %s | %s | %s |\n", r.setup().seed(),
+                    f3(b.storyNll()), rise, rise <= STORY_NLL_MARGIN ? "yes" : "**no**", f3(b.forgetMa()),
+                    f3(b.forgetEl10()), f3(b.unseenMa()), f3(b.unseenEl10())));
+        }
+        sb.append("\n## Results over the seeds\n\n");
+        sb.append(summaryTable(all)).append('\n');
+        sb.append("Each cell is the mean ± the sample standard deviation over the seeds, [lowest, highest]. *Epochs"
+                + " run* is the threshold epoch when the stop rule fired, else the budget. Story NLL change is after"
+                + " unlearning minus the fine-tuned model's.\n\n");
+        sb.append("![Forget MA, forget EL_10 and retain MA per epoch, and the story NLL change, per method, seed ")
+                .append(first.setup().seed()).append("](").append(chartFile).append(")\n\n");
+        sb.append("The chart shows seed ").append(first.setup().seed()).append(".\n\n");
+        sb.append("## What it shows\n\n");
+        for (String line : seedsReading(all)) {
+            sb.append("- ").append(line).append('\n');
+        }
+        sb.append('\n');
+        for (ExperimentResults r : all.seeds()) {
+            sb.append("### Seed ").append(r.setup().seed()).append("\n\n");
+            sb.append(table(r)).append('\n');
+        }
+        sb.append("## Reproduce\n\n```\n").append(reproduceCommand).append("\n```\n\n");
+        sb.append(String.format(Locale.ROOT, "The whole experiment took %.0f s (%.1f min) on this machine (%s, %d"
+                        + " cores, shared with other work). The same seeds give the same numbers on CPU.\n",
+                all.totalSeconds(), all.totalSeconds() / 60, first.setup().device(), first.setup().threads()));
+        return sb.toString();
+    }
+
+    /** Statements read off every seed: where IHL+FILA beats GA+LoRA and where it does not, per seed. */
+    static List<String> seedsReading(MemorisationSeeds all) {
+        List<String> lines = new ArrayList<>();
+        for (String label : all.labels()) {
+            List<MethodRun> runs = all.runsOf(label);
+            long reached = runs.stream().filter(MethodRun::reachedThreshold).count();
+            lines.add(String.format(Locale.ROOT, "%s reached both thresholds on %d of %d seeds%s; retain MA lost %s"
+                            + " points on average.", label, reached, runs.size(),
+                    reached == 0 ? "" : String.format(Locale.ROOT, " (epochs: %s)", runs.stream()
+                            .map(r -> r.reachedThreshold() ? Integer.toString(r.stoppedAtEpoch()) : "–").toList()),
+                    String.format(Locale.ROOT, "%.1f", 100 * MemorisationSeeds.spread(runs,
+                            r -> r.first().retainMa() - r.last().retainMa()).mean())));
+        }
+        List<MethodRun> fila = all.runsOf("IHL+FILA");
+        List<MethodRun> gaLora = all.runsOf("GA+LoRA");
+        if (!fila.isEmpty() && fila.size() == gaLora.size()) {
+            for (int i = 0; i < fila.size(); i++) {
+                MethodRun f = fila.get(i);
+                MethodRun g = gaLora.get(i);
+                long seed = all.seeds().get(i).setup().seed();
+                double retainGap = 100 * ((f.first().retainMa() - f.last().retainMa())
+                        - (g.first().retainMa() - g.last().retainMa()));
+                String speed = f.reachedThreshold() && g.reachedThreshold()
+                        ? (f.stoppedAtEpoch() < g.stoppedAtEpoch() ? "IHL+FILA forgot in fewer epochs"
+                        : f.stoppedAtEpoch() > g.stoppedAtEpoch() ? "GA+LoRA forgot in fewer epochs"
+                        : "both forgot in the same number of epochs")
+                        : f.reachedThreshold() ? "only IHL+FILA reached the thresholds"
+                        : g.reachedThreshold() ? "only GA+LoRA reached the thresholds" : "neither reached the thresholds";
+                boolean wins = f.reachedThreshold() && (!g.reachedThreshold() || f.stoppedAtEpoch() <= g.stoppedAtEpoch())
+                        && retainGap <= 0;
+                lines.add(String.format(Locale.ROOT, "Seed %d, IHL+FILA against GA+LoRA: %s, and IHL+FILA lost %+.1f"
+                        + " retain-MA points relative to GA+LoRA — %s.", seed, speed, retainGap,
+                        wins ? "IHL+FILA does better on this seed"
+                                : "IHL+FILA does not beat GA+LoRA on both counts on this seed"));
+            }
+        }
+        lines.add("A 260K-parameter model and a handful of seeds: the spreads above are what another seed can move;"
+                + " a difference smaller than them is not a finding.");
+        return lines;
+    }
+
     /** "3" when the stop rule fired at epoch 3, "not reached (max 20)" otherwise. */
     static String epochsToThreshold(MethodRun r) {
         return r.epochsToThreshold().isPresent() ? Integer.toString(r.epochsToThreshold().getAsInt())

@@ -183,6 +183,11 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
+    /** The project's story texts, beside the shipped checkpoint (models/stories260K/x.bin → data/stories). */
+    private static Path storiesOf(Path base) {
+        return base.toAbsolutePath().getParent().getParent().getParent().resolve("data/stories/stories.jsonl");
+    }
+
     private int run(UnlearningEngine engine, Path base, Path cache, Path dir, List<DemoRequests.DemoRequest> custom,
                     Duration wait, PrintWriter out) throws Exception {
         FinetuneSettings ft = DemoModel.FINETUNE;
@@ -205,14 +210,14 @@ final class DemoCommand implements Callable<Integer> {
         UnlearnSettings loku = UnlearnSettings.loku();
         int epochs = maxEpochs != null ? maxEpochs : loku.maxEpochs();
         Path catalogue = DemoPipeline.writeCatalogue(dir, model.modelDir(), model.retainJsonl(), model.unseenJsonl(),
-                loku.loraRank(), loku.learningRate(), epochs, 0.10);
+                storiesOf(base), loku.loraRank(), loku.learningRate(), epochs, 0.10);
         List<DemoRequests.DemoRequest> requests = custom != null ? custom : DemoRequests.defaults(
                 model.forgetPersons(), DemoPipeline.MODEL_ID, DemoPipeline.TENANT, DemoPipeline.MAX_CONTENT_BYTES);
 
         say("stack: starting the in-process Kafka broker and Apicurio registry");
         try (EmbeddedStack stack = EmbeddedStack.start()) {
             StackEndpoints endpoints = stack.endpoints();
-            say("stack: broker %s, registry %s", endpoints.bootstrapServers(), endpoints.registryUrl());
+            say("stack: broker %s, registry %s", endpoints.bootstrapServers(), endpoints.ccompatUrl());
             try (DemoPipeline pipeline = DemoPipeline.start(endpoints, dir, catalogue, device, null)) {
                 say("services: ingest, fisher, worker, eval up (profile: IHL + FILA LoRA rank %d, lr %s, up to %d "
                         + "epochs)", loku.loraRank(), loku.learningRate(), epochs);

@@ -95,8 +95,29 @@ final class ExperimentChart {
         return x0 + LEFT + (int) Math.round((double) e / maxEpoch * w);
     }
 
+    /** One line of a panel: a label and its values per epoch. */
+    record Series(String label, int[] epochs, double[] values) {
+        Series {
+            if (epochs.length != values.length) {
+                throw new IllegalArgumentException("one value per epoch");
+            }
+        }
+    }
+
     private static void linePanel(Graphics2D g, int x0, int y0, String title, List<MethodRun> runs, int maxEpoch,
             ToDoubleFunction<EpochPoint> metric, double threshold) {
+        List<Series> series = runs.stream().map(r -> new Series(r.label(),
+                r.epochs().stream().mapToInt(EpochPoint::epoch).toArray(),
+                r.epochs().stream().mapToDouble(metric).toArray())).toList();
+        linePanel(g, x0, y0, title, series, maxEpoch, 0, 1, "%.2f", threshold);
+    }
+
+    /**
+     * A panel of lines over epochs on a [lo, hi] value axis (values outside are drawn at the edge), with an optional
+     * dashed threshold line (NaN for none) and a legend; series i is drawn in {@link #COLORS}[i].
+     */
+    static void linePanel(Graphics2D g, int x0, int y0, String title, List<Series> series, int maxEpoch, double lo,
+            double hi, String tickFormat, double threshold) {
         frame(g, x0, y0, title);
         g.setFont(LABEL);
         FontMetrics fm = g.getFontMetrics();
@@ -106,7 +127,7 @@ final class ExperimentChart {
             g.setColor(new Color(0xE0E0E0));
             g.drawLine(x0 + LEFT, y, x0 + PANEL_W - RIGHT, y);
             g.setColor(Color.DARK_GRAY);
-            String t = String.format(Locale.ROOT, "%.2f", v);
+            String t = String.format(Locale.ROOT, tickFormat, lo + v * (hi - lo));
             g.drawString(t, x0 + LEFT - 6 - fm.stringWidth(t), y + 4);
         }
         int step = Math.max(1, (int) Math.ceil(maxEpoch / 10.0));
@@ -121,27 +142,27 @@ final class ExperimentChart {
             g.setColor(THRESHOLD);
             g.setStroke(new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {8f, 6f},
                     0f));
-            int y = yOf(y0, clamp(threshold));
+            int y = yOf(y0, clamp((threshold - lo) / (hi - lo)));
             g.drawLine(x0 + LEFT, y, x0 + PANEL_W - RIGHT, y);
         }
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
         g.setStroke(new BasicStroke(2.5f));
-        for (int i = 0; i < runs.size(); i++) {
+        for (int i = 0; i < series.size(); i++) {
             g.setColor(COLORS[i % COLORS.length]);
-            List<EpochPoint> pts = runs.get(i).epochs();
-            for (int k = 0; k < pts.size(); k++) {
-                int x = xOf(x0, pts.get(k).epoch(), maxEpoch);
-                int y = yOf(y0, clamp(metric.applyAsDouble(pts.get(k))));
+            Series s = series.get(i);
+            for (int k = 0; k < s.epochs().length; k++) {
+                int x = xOf(x0, s.epochs()[k], maxEpoch);
+                int y = yOf(y0, clamp((s.values()[k] - lo) / (hi - lo)));
                 if (k > 0) {
-                    g.drawLine(xOf(x0, pts.get(k - 1).epoch(), maxEpoch),
-                            yOf(y0, clamp(metric.applyAsDouble(pts.get(k - 1)))), x, y);
+                    g.drawLine(xOf(x0, s.epochs()[k - 1], maxEpoch),
+                            yOf(y0, clamp((s.values()[k - 1] - lo) / (hi - lo))), x, y);
                 }
                 g.fillOval(x - 3, y - 3, 7, 7);
             }
         }
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_OFF);
         g.setStroke(plain);
-        legend(g, x0, y0, runs);
+        legend(g, x0, y0, series.stream().map(Series::label).toList());
     }
 
     private static void nllPanel(Graphics2D g, int x0, int y0, ExperimentResults results) {
@@ -190,7 +211,7 @@ final class ExperimentChart {
         }
     }
 
-    private static void frame(Graphics2D g, int x0, int y0, String title) {
+    static void frame(Graphics2D g, int x0, int y0, String title) {
         g.setColor(Color.BLACK);
         g.setFont(TITLE);
         g.drawString(title, x0 + LEFT, y0 + 24);
@@ -198,16 +219,16 @@ final class ExperimentChart {
         g.drawRect(x0 + LEFT, y0 + TOP, PANEL_W - LEFT - RIGHT, PANEL_H - TOP - BOTTOM);
     }
 
-    private static void legend(Graphics2D g, int x0, int y0, List<MethodRun> runs) {
+    private static void legend(Graphics2D g, int x0, int y0, List<String> labels) {
         g.setFont(LABEL);
         FontMetrics fm = g.getFontMetrics();
         int x = x0 + LEFT;
         int y = y0 + PANEL_H - 18;
-        for (int i = 0; i < runs.size(); i++) {
-            String name = runs.get(i).label();
+        for (int i = 0; i < labels.size(); i++) {
+            String name = labels.get(i);
             int width = 22 + fm.stringWidth(name) + 14;
             if (x + width > x0 + PANEL_W - RIGHT) {
-                break; // the bar panel names every method in any case
+                break; // the chart's other panels or the page's table name every method
             }
             g.setColor(COLORS[i % COLORS.length]);
             g.fillRect(x, y - 9, 16, 10);

@@ -6,7 +6,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code loku experiment}: reproducible experiments that write their results into the project's docs. */
 @Command(name = "experiment", description = "Run a reproducible experiment and write its results (Markdown, PNG,"
-        + " JSON) into docs/experiments.", subcommands = {ExperimentMemorisationCommand.class})
+        + " JSON) into docs/experiments.", subcommands = {ExperimentMemorisationCommand.class, ExperimentTofuCommand.class})
 final class ExperimentCommand implements Runnable {
     @Spec
     CommandSpec spec;

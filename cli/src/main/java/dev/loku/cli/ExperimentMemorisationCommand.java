@@ -338,13 +338,13 @@ final class ExperimentMemorisationCommand implements Runnable {
     }
 
     /** The launcher passes the project root; run from elsewhere, the working directory stands in for it. */
-    private static Path projectRoot() {
+    static Path projectRoot() {
         String prop = System.getProperty("loku.project.root");
         return Path.of(prop != null ? prop : "").toAbsolutePath();
     }
 
     /** Paths inside the project are shown relative to it, so the page reads the same on every machine. */
-    private static String display(Path root, Path p) {
+    static String display(Path root, Path p) {
         Path abs = p.toAbsolutePath().normalize();
         return abs.startsWith(root) ? root.relativize(abs).toString() : abs.toString();
     }

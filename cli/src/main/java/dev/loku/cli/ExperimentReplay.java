@@ -1,7 +1,7 @@
 package dev.loku.cli;
 
 import ai.djl.Device;
-import dev.loku.core.model.LlamaModel;
+import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.ModelLoader;
 import dev.loku.core.tokenizer.TextTokenizer;
 import java.util.ArrayList;
@@ -42,7 +42,7 @@ final class ExperimentReplay {
         if (openings.isEmpty()) {
             return List.of();
         }
-        try (LlamaModel m = ModelLoader.load(model, device)) {
+        try (CausalLm m = ModelLoader.load(model, device)) {
             TextTokenizer tok = m.tokenizer();
             List<int[]> prompts = openings.stream().map(s -> tok.encode(s, true)).toList();
             int[] limits = new int[prompts.size()];

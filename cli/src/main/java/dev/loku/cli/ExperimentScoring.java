@@ -6,7 +6,7 @@ import dev.loku.core.data.ExampleEncoder;
 import dev.loku.core.data.JsonlRecords;
 import dev.loku.core.engine.RecordSetEvaluator;
 import dev.loku.core.engine.RecordSetScores;
-import dev.loku.core.model.LlamaModel;
+import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.ModelLoader;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -30,7 +30,7 @@ final class ExperimentScoring {
     /** One model's scores on several files, loading the model once; EL_10 only where asked. */
     List<RecordSetScores> score(Path model, List<Path> files, List<Boolean> withExtraction)
             throws IOException, InterruptedException {
-        try (LlamaModel m = ModelLoader.load(model, device)) {
+        try (CausalLm m = ModelLoader.load(model, device)) {
             int maxLength = Math.min(ExampleEncoder.DEFAULT_MAX_LENGTH, m.config().maxPositionEmbeddings());
             ExampleEncoder encoder = new ExampleEncoder(m.tokenizer(), maxLength);
             List<RecordSetScores> out = new java.util.ArrayList<>(files.size());

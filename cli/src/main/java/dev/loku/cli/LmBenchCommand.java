@@ -8,9 +8,12 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import dev.loku.core.lora.LoraConfig;
+import dev.loku.core.lora.LoraModel;
+import dev.loku.core.model.CausalLm;
+import dev.loku.core.model.DecoderModel;
 import dev.loku.core.model.Devices;
-import dev.loku.core.model.LlamaConfig;
-import dev.loku.core.model.LlamaModel;
+import dev.loku.core.model.ModelConfig;
 import dev.loku.core.model.TokenBatch;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -24,18 +27,20 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code loku bench lm}: forward and forward+backward throughput of a randomly initialised Llama at several batch
- * and sequence sizes, with the achieved GFLOP/s next to that of one plain libtorch matrix product of the model's
- * dominant shape ({@code [batch·seq, hidden] × [hidden, intermediate]}) timed in the same run, so the figures can
- * be read against what the machine's BLAS delivers.
+ * {@code loku bench lm}: forward, full forward+backward and LoRA forward+backward throughput of a randomly
+ * initialised model (a Llama or GPT-Neo preset) at several batch and sequence sizes, with the achieved GFLOP/s next
+ * to that of one plain libtorch matrix product of the model's dominant shape ({@code [batch·seq, hidden] ×
+ * [hidden, intermediate]}) timed in the same run, so the figures can be read against what the machine's BLAS
+ * delivers.
  */
-@Command(name = "lm", description = "Forward and forward+backward tokens/s and GFLOP/s of a random-weight Llama.")
+@Command(name = "lm", description = "Forward and forward+backward (full and LoRA) tokens/s and GFLOP/s of a"
+        + " random-weight model.")
 final class LmBenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Option(names = "--config", defaultValue = "llama-125m", paramLabel = "PRESET",
-            description = "llama-125m, llama-1b or tiny. Default: ${DEFAULT-VALUE}.")
+            description = "llama-125m, llama-1b, gpt-neo-125m or tiny. Default: ${DEFAULT-VALUE}.")
     String config;
 
     @Option(names = "--batch", split = ",", defaultValue = "1,4", paramLabel = "B",
@@ -55,6 +60,11 @@ final class LmBenchCommand implements Runnable {
     @Option(names = "--no-backward", description = "Only measure the forward pass.")
     boolean noBackward;
 
+    @Option(names = "--lora-rank", defaultValue = "8", paramLabel = "R",
+            description = "Rank of the LoRA adapters (on every projection) whose forward+backward is timed; 0 skips"
+                    + " it. Default: ${DEFAULT-VALUE}.")
+    int loraRank;
+
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, gpu or gpu:N. Default: ${DEFAULT-VALUE}.")
     String device;
 
@@ -63,28 +73,30 @@ final class LmBenchCommand implements Runnable {
 
     @Override
     public void run() {
-        if (iters < 1 || warmup < 0) {
-            throw new UserException("--iters must be at least 1 and --warmup at least 0");
+        if (iters < 1 || warmup < 0 || loraRank < 0) {
+            throw new UserException("--iters must be at least 1, --warmup and --lora-rank at least 0");
         }
-        LlamaConfig cfg;
+        ModelConfig cfg;
         Device dev;
         try {
-            cfg = LlamaConfig.preset(config);
+            cfg = ModelConfig.preset(config);
             dev = Devices.parse(device);
         } catch (IllegalArgumentException e) {
             throw new UserException(e.getMessage(), e);
         }
         PrintWriter out = spec.commandLine().getOut();
         long t0 = System.nanoTime();
-        try (LlamaModel model = LlamaModel.randomInit(cfg, null, seed, dev)) {
-            out.printf(Locale.ROOT, "model %s: %.1fM parameters (hidden %d, %d layers, %d/%d heads, mlp %d, vocab %d),"
-                            + " initialised in %.1f s%n", config, model.parameterCount() / 1e6, cfg.hiddenSize(),
-                    cfg.numLayers(), cfg.numHeads(), cfg.numKvHeads(), cfg.intermediateSize(), cfg.vocabSize(),
-                    (System.nanoTime() - t0) / 1e9);
+        long mlp = cfg.intermediateSize();
+        try (DecoderModel model = DecoderModel.randomInit(cfg, null, seed, dev)) {
+            out.printf(Locale.ROOT, "model %s (%s): %.1fM parameters (hidden %d, %d layers, %d/%d heads, mlp %d,"
+                            + " vocab %d), initialised in %.1f s%n", config, cfg.family().architecture(),
+                    model.parameterCount() / 1e6, cfg.hiddenSize(), cfg.numLayers(), cfg.numHeads(),
+                    cfg.numKvHeads(), mlp, cfg.vocabSize(), (System.nanoTime() - t0) / 1e9);
             out.printf(Locale.ROOT, "device %s, libtorch intra-op threads %d, %d timed iterations after %d warm-up%n",
                     dev.isGpu() ? "gpu:" + dev.getDeviceId() : "cpu", JniUtils.getNumThreads(), iters, warmup);
-            out.printf(Locale.ROOT, "%5s %5s %7s | %11s %9s | %11s %9s | %-22s %9s%n", "batch", "seq", "tokens",
-                    "fwd tok/s", "GFLOP/s", "f+b tok/s", "GFLOP/s", "matmul M x K x N", "GFLOP/s");
+            out.printf(Locale.ROOT, "%5s %5s %7s | %11s %9s | %11s %9s | %11s %9s | %-22s %9s%n", "batch", "seq",
+                    "tokens", "fwd tok/s", "GFLOP/s", "f+b tok/s", "GFLOP/s", "LoRA tok/s", "GFLOP/s",
+                    "matmul M x K x N", "GFLOP/s");
             out.flush();
             Random rnd = new Random(seed);
             for (int b : batches) {
@@ -95,23 +107,28 @@ final class LmBenchCommand implements Runnable {
                     TokenBatch batch = randomBatch(rnd, b, t, cfg.vocabSize());
                     double flops = cfg.forwardFlops(b, t);
                     double fwd = time(() -> forward(model, batch));
-                    String fb = "";
+                    String fb = String.format(Locale.ROOT, "%11s %9s", "-", "-");
+                    String lora = fb;
                     if (!noBackward) {
                         double both = time(() -> forwardBackward(model, batch));
                         fb = String.format(Locale.ROOT, "%11.1f %9.1f", b * t / both, 3 * flops / both / 1e9);
-                    } else {
-                        fb = String.format(Locale.ROOT, "%11s %9s", "-", "-");
+                        if (loraRank > 0) {
+                            double adapted = loraForwardBackward(model, batch);
+                            lora = String.format(Locale.ROOT, "%11.1f %9.1f", b * t / adapted,
+                                    2 * flops / adapted / 1e9);
+                        }
                     }
                     long m = (long) b * t;
-                    double mm = time(() -> matmul(dev, m, cfg.hiddenSize(), cfg.intermediateSize()));
-                    out.printf(Locale.ROOT, "%5d %5d %7d | %11.1f %9.1f | %s | %-22s %9.1f%n", b, t, b * t, b * t / fwd,
-                            flops / fwd / 1e9, fb, m + " x " + cfg.hiddenSize() + " x " + cfg.intermediateSize(),
-                            2.0 * m * cfg.hiddenSize() * cfg.intermediateSize() / mm / 1e9);
+                    double mm = time(() -> matmul(dev, m, cfg.hiddenSize(), mlp));
+                    out.printf(Locale.ROOT, "%5d %5d %7d | %11.1f %9.1f | %s | %s | %-22s %9.1f%n", b, t, b * t,
+                            b * t / fwd, flops / fwd / 1e9, fb, lora, m + " x " + cfg.hiddenSize() + " x " + mlp,
+                            2.0 * m * cfg.hiddenSize() * mlp / mm / 1e9);
                     out.flush();
                 }
             }
             out.println("GFLOP/s counts 2 per multiply-add of every projection and the head plus the full seq x seq"
-                    + " attention products; forward+backward counts 3x the forward.");
+                    + " attention products; full forward+backward counts 3x the forward, LoRA forward+backward"
+                    + " (rank " + loraRank + " on every projection, gradients of the adapters only) 2x.");
             out.flush();
         }
     }
@@ -141,7 +158,7 @@ final class LmBenchCommand implements Runnable {
         return TokenBatch.of(rows, TokenBatch.Padding.RIGHT, 0);
     }
 
-    private static double forward(LlamaModel model, TokenBatch batch) {
+    private static double forward(CausalLm model, TokenBatch batch) {
         try (NDManager m = NDManager.newBaseManager(model.device())) {
             long start = System.nanoTime();
             NDArray logits = model.logits(m, batch);
@@ -150,7 +167,33 @@ final class LmBenchCommand implements Runnable {
         }
     }
 
-    private static double forwardBackward(LlamaModel model, TokenBatch batch) {
+    /** Median seconds of forward+backward with adapters on every projection, only they requiring gradients. */
+    private double loraForwardBackward(CausalLm model, TokenBatch batch) {
+        LoraConfig config = new LoraConfig(loraRank, 2.0 * loraRank, 0, LoraConfig.ALL_TARGETS);
+        try (LoraModel lora = LoraModel.attach(model, config, seed)) {
+            return time(() -> {
+                try (NDManager m = NDManager.newBaseManager(model.device())) {
+                    long start = System.nanoTime();
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        gc.backward(model.meanNll(m, batch));
+                    }
+                    NDArray p = lora.trainableParameters().values().iterator().next();
+                    NDArray g = p.getGradient();
+                    g.getFloat(0, 0); // wait for the device
+                    double seconds = (System.nanoTime() - start) / 1e9;
+                    g.close();
+                    lora.trainableParameters().values().forEach(a -> {
+                        try (NDArray grad = a.getGradient()) {
+                            grad.subi(grad);
+                        }
+                    });
+                    return seconds;
+                }
+            });
+        }
+    }
+
+    private static double forwardBackward(CausalLm model, TokenBatch batch) {
         for (NDArray p : model.parameters().values()) {
             p.setRequiresGradient(true);
         }

@@ -1,7 +1,7 @@
 package dev.loku.cli;
 
+import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.HfExporter;
-import dev.loku.core.model.LlamaModel;
 import dev.loku.core.model.ModelLoadException;
 import dev.loku.core.model.RotaryLayout;
 import java.nio.file.Path;
@@ -11,7 +11,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code loku lm export}: write any loadable model as a Hugging Face LlamaForCausalLM folder. */
+/** {@code loku lm export}: write any loadable model as a Hugging Face folder of its family. */
 @Command(name = "export", description = "Write the model as a Hugging Face folder (config.json, safetensors,"
         + " tokenizer.json) that transformers and this tool both load.")
 final class LmExportCommand implements Runnable {
@@ -34,9 +34,9 @@ final class LmExportCommand implements Runnable {
         if (limit <= 0) {
             throw new UserException("--shard-size-mb must be positive");
         }
-        try (LlamaModel model = modelOptions.load()) {
+        try (CausalLm model = modelOptions.load()) {
             HfExporter.export(model, out, limit);
-            boolean permuted = model.config().rotaryLayout() == RotaryLayout.INTERLEAVED;
+            boolean permuted = model.rotaryLayout() != RotaryLayout.HALF;
             spec.commandLine().getOut().printf("wrote %s (%d parameters%s)%n", out, model.parameterCount(),
                     permuted ? "; q/k rows permuted from the interleaved to the rotate_half rotary layout" : "");
             spec.commandLine().getOut().flush();

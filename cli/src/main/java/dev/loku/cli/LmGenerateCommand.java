@@ -2,7 +2,7 @@ package dev.loku.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.loku.core.model.LlamaModel;
+import dev.loku.core.model.CausalLm;
 import dev.loku.core.tokenizer.TextTokenizer;
 import java.io.PrintWriter;
 import picocli.CommandLine.Command;
@@ -39,7 +39,7 @@ final class LmGenerateCommand implements Runnable {
         if (maxNewTokens < 0) {
             throw new UserException("--max-new-tokens must be 0 or more, got " + maxNewTokens);
         }
-        try (LlamaModel model = modelOptions.load()) {
+        try (CausalLm model = modelOptions.load()) {
             TextTokenizer tok = model.tokenizer();
             int[] promptIds = tok.encode(prompt, true);
             int[] generated = model.generateGreedy(promptIds, maxNewTokens);

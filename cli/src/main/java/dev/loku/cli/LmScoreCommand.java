@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.loku.core.model.LlamaModel;
+import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.TokenBatch;
 import dev.loku.core.tokenizer.TextTokenizer;
 import java.io.PrintWriter;
@@ -38,7 +38,7 @@ final class LmScoreCommand implements Runnable {
 
     @Override
     public void run() {
-        try (LlamaModel model = modelOptions.load(); NDManager m = NDManager.newBaseManager(model.device())) {
+        try (CausalLm model = modelOptions.load(); NDManager m = NDManager.newBaseManager(model.device())) {
             TextTokenizer tok = model.tokenizer();
             int[] ids = tok.encode(text, true);
             TokenBatch batch = TokenBatch.of(List.of(ids), TokenBatch.Padding.RIGHT, tok.padId());

@@ -44,9 +44,14 @@ public final class LokuCli implements Runnable {
     /** Runs the CLI and returns its exit code; used by {@link #main} and by tests. */
     public static int execute(String... args) {
         JvmDefaults.apply();
+        return commandLine().execute(args);
+    }
+
+    /** The whole command tree, with the services under {@code serve} and the one-line error handler. */
+    static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new LokuCli());
+        ServeCommand.addServices(cli.getSubcommands().get("serve"));
         cli.setExecutionExceptionHandler(new UserErrorHandler());
-        ServeCommand.describeConfig(cli.getSubcommands().get("serve"));
-        return cli.execute(args);
+        return cli;
     }
 }

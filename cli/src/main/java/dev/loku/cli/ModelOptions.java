@@ -1,7 +1,7 @@
 package dev.loku.cli;
 
+import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.Devices;
-import dev.loku.core.model.LlamaModel;
 import dev.loku.core.model.ModelLoadException;
 import dev.loku.core.model.ModelLoader;
 import java.nio.file.Path;
@@ -19,7 +19,7 @@ final class ModelOptions {
     String device;
 
     /** Loads the model; anything the user can fix becomes a one-line {@link UserException}. */
-    LlamaModel load() {
+    CausalLm load() {
         try {
             return ModelLoader.load(model, Devices.parse(device));
         } catch (ModelLoadException | IllegalArgumentException e) {

@@ -4,31 +4,24 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loku.events.AuditEvent;
 import dev.loku.events.AuditStatus;
-import dev.loku.runtime.config.CommonConfig;
-import dev.loku.runtime.config.ConfigGroup;
-import dev.loku.runtime.config.InvalidConfigException;
-import dev.loku.runtime.config.LokuConfig;
 import dev.loku.runtime.kafka.TopicCatchUp;
-import dev.loku.runtime.serde.RegistrySerdes;
 import dev.loku.schemas.Topics;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -60,16 +53,8 @@ final class StatusCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "REQUEST_ID", description = "The erasure request's id (a UUID).")
     String requestId;
 
-    @Option(names = "--config", paramLabel = "FILE",
-            description = "A service's properties file: its bootstrap.servers, registry.url and kafka.* settings are "
-                    + "used (LOKU_* environment variables override them, and the options below override both).")
-    Path config;
-
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT,...", description = "Kafka brokers.")
-    String bootstrapServers;
-
-    @Option(names = "--registry-url", paramLabel = "URL", description = "Schema registry core API (Apicurio v3).")
-    String registryUrl;
+    @Mixin
+    StackOptions stack;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "30s",
             description = "Longest wait for the audit trail to be read to its end (default: ${DEFAULT-VALUE}).")
@@ -77,10 +62,6 @@ final class StatusCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "Print one JSON object instead of a table.")
     boolean json;
-
-    /** The two common fields status needs, read from a service's file like the services read them. */
-    private static final ConfigGroup CONNECTION = ConfigGroup.of("status", "Status", CommonConfig.BOOTSTRAP_SERVERS,
-            CommonConfig.REGISTRY_URL);
 
     @Override
     public Integer call() {
@@ -91,35 +72,7 @@ final class StatusCommand implements Callable<Integer> {
             throw new UserException("'" + requestId + "' is not a request id: request ids are UUIDs");
         }
         Duration wait = parseTimeout();
-        Map<String, Object> kafka = new HashMap<>();
-        String registry;
-        try {
-            LokuConfig c = loadQuietly();
-            kafka.putAll(c.kafkaOverrides());
-            kafka.put("bootstrap.servers", bootstrapServers != null ? bootstrapServers
-                    : String.join(",", c.get(CommonConfig.BOOTSTRAP_SERVERS)));
-            registry = registryUrl != null ? registryUrl : c.get(CommonConfig.REGISTRY_URL).toString();
-        } catch (InvalidConfigException e) {
-            throw new UserException(e.getMessage());
-        }
-        List<ConsumerRecord<String, AuditEvent>> events = new ArrayList<>();
-        byte[] key = id.toString().getBytes(StandardCharsets.UTF_8);
-        try (TopicCatchUp<String, AuditEvent> audit = new TopicCatchUp<>(kafka, Topics.AUDIT, new RegistrySerdes(registry))) {
-            audit.catchUp(k -> Arrays.equals(k, key), r -> {
-                if (id.equals(r.value().getRequestId())) {
-                    events.add(r);
-                }
-            }, wait);
-        } catch (org.apache.kafka.common.errors.TimeoutException e) {
-            throw new UserException("could not read " + Topics.AUDIT.name() + " from " + kafka.get("bootstrap.servers")
-                    + " within " + timeout + "; check --bootstrap-servers (or the config file) and that the cluster is up");
-        } catch (org.apache.kafka.common.KafkaException e) {
-            throw new UserException("could not read " + Topics.AUDIT.name() + ": " + e.getClass().getSimpleName()
-                    + ": " + e.getMessage());
-        }
-        events.sort(Comparator.<ConsumerRecord<String, AuditEvent>>comparingInt(ConsumerRecord::partition)
-                .thenComparingLong(ConsumerRecord::offset));
-        List<AuditEvent> life = events.stream().map(ConsumerRecord::value).toList();
+        List<AuditEvent> life = trail(stack.connect(), id, wait, timeout);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(CliJson.write(toJson(id, life)));
@@ -130,16 +83,30 @@ final class StatusCommand implements Callable<Integer> {
         return life.isEmpty() ? NOT_FOUND : 0;
     }
 
-    private LokuConfig loadQuietly() {
-        // A service's file has many keys status does not read; LokuConfig would warn about each.
-        ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(LokuConfig.class);
-        ch.qos.logback.classic.Level before = log.getLevel();
-        log.setLevel(ch.qos.logback.classic.Level.ERROR);
-        try {
-            return LokuConfig.load(config, System.getenv(), List.of(CONNECTION));
-        } finally {
-            log.setLevel(before);
+    /**
+     * The request's audit events in log order, read from {@code loku.audit} up to its end offsets as they are now.
+     *
+     * @throws UserException when the topic cannot be read within {@code wait}
+     */
+    static List<AuditEvent> trail(StackOptions.Connection stack, UUID id, Duration wait, String waitText) {
+        List<ConsumerRecord<String, AuditEvent>> events = new ArrayList<>();
+        byte[] key = id.toString().getBytes(StandardCharsets.UTF_8);
+        try (TopicCatchUp<String, AuditEvent> audit = new TopicCatchUp<>(stack.kafka(), Topics.AUDIT, stack.serdes())) {
+            audit.catchUp(k -> Arrays.equals(k, key), r -> {
+                if (id.equals(r.value().getRequestId())) {
+                    events.add(r);
+                }
+            }, wait);
+        } catch (org.apache.kafka.common.errors.TimeoutException e) {
+            throw new UserException("could not read " + Topics.AUDIT.name() + " from " + stack.bootstrapServers()
+                    + " within " + waitText + "; check --bootstrap-servers (or the config file) and that the cluster is up");
+        } catch (org.apache.kafka.common.KafkaException e) {
+            throw new UserException("could not read " + Topics.AUDIT.name() + ": " + e.getClass().getSimpleName()
+                    + ": " + e.getMessage());
         }
+        events.sort(Comparator.<ConsumerRecord<String, AuditEvent>>comparingInt(ConsumerRecord::partition)
+                .thenComparingLong(ConsumerRecord::offset));
+        return events.stream().map(ConsumerRecord::value).toList();
     }
 
     private Duration parseTimeout() {

@@ -57,8 +57,10 @@ final class UnlearnCommand implements Runnable {
     boolean fila;
 
     @Option(names = "--targets", split = ",", paramLabel = "KIND",
-            description = "Projections that get adapters: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj or"
-                    + " all, self_attn, mlp. Default: all.")
+            description = "Projections that get adapters: all (every projection of the model's family), self_attn,"
+                    + " mlp, peft (PEFT's default targets for the family) or projection names such as q_proj,v_proj"
+                    + " (Llama, Mistral, Qwen2: q/k/v/o_proj, gate/up/down_proj; GPT-Neo: q/k/v_proj, out_proj,"
+                    + " c_fc, c_proj; Phi: q/k/v_proj, dense, fc1, fc2). Default: all.")
     List<String> targets;
 
     @Option(names = "--importance", paramLabel = "FILE",

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.loku.core.model.LlamaModel;
+import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.ModelLoader;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -105,7 +105,7 @@ class LmCliTest {
         String prompt = "Max the puppy found a shiny stone by the river, and";
         JsonNode o = onlyJson(run("lm", "generate", "--model", stories.resolve("stories260K.bin").toString(),
                 "--prompt", prompt, "--max-new-tokens", "25", "--json"));
-        try (LlamaModel model = ModelLoader.load(stories, ai.djl.Device.cpu())) {
+        try (CausalLm model = ModelLoader.load(stories, ai.djl.Device.cpu())) {
             int[] promptIds = model.tokenizer().encode(prompt, true);
             int[] generated = model.generateGreedy(promptIds, 25);
             int[] ids = ints(o.get("ids"));
@@ -176,8 +176,13 @@ class LmCliTest {
     void benchPrintsATableForATinyModel() {
         Run r = run("bench", "lm", "--config", "tiny", "--batch", "1,2", "--seq", "8", "--iters", "1", "--warmup", "0");
         assertEquals(0, r.exitCode(), r.err());
-        assertTrue(r.out().contains("fwd tok/s") && r.out().contains("matmul"), r.out());
+        assertTrue(r.out().contains("fwd tok/s") && r.out().contains("LoRA tok/s") && r.out().contains("matmul"),
+                r.out());
         assertEquals(2, r.out().lines().filter(l -> l.matches("\\s+\\d+\\s+8\\s+\\d+ \\|.*")).count(), r.out());
+        Run neo = run("bench", "lm", "--config", "gpt-neo-125m", "--batch", "1", "--seq", "4", "--iters", "1",
+                "--warmup", "0", "--no-backward");
+        assertEquals(0, neo.exitCode(), neo.err());
+        assertTrue(neo.out().contains("GPTNeoForCausalLM") && neo.out().contains("125.2M parameters"), neo.out());
         Run bad = run("bench", "lm", "--config", "gpt-5");
         assertEquals(2, bad.exitCode());
         assertTrue(bad.err().contains("unknown model preset"), bad.err());

@@ -28,12 +28,15 @@ import dev.loku.ingest.IngestConfig;
 import dev.loku.ingest.IngestService;
 import dev.loku.runtime.PipelineIds;
 import dev.loku.runtime.embedded.StackEndpoints;
+import dev.loku.runtime.job.JobStage;
 import dev.loku.runtime.kafka.TopicCatchUp;
 import dev.loku.runtime.serde.RegistrySerdes;
 import dev.loku.runtime.service.Health;
 import dev.loku.runtime.service.Service;
 import dev.loku.runtime.service.ServiceHttpServer;
 import dev.loku.runtime.testing.PipelineFixtures;
+import dev.loku.runtime.testing.PrometheusText;
+import dev.loku.runtime.testing.RestProtocolReader;
 import dev.loku.runtime.testing.SampleEvents;
 import dev.loku.runtime.testing.TestClients;
 import dev.loku.runtime.testing.WithLokuStack;
@@ -61,6 +64,8 @@ import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -102,8 +107,8 @@ class PipelineServicesIT {
     private PipelineFixtures fx;
     private FakeEngines engines;
     private String run;
-    private WorkerService worker;
-    private EvalService eval;
+    private JobStage worker;
+    private JobStage eval;
     private KafkaProducer<String, ErasureRequest> requests;
 
     @BeforeAll
@@ -131,13 +136,13 @@ class PipelineServicesIT {
         Map<String, String> fisher = settings("fisher-1");
         fisher.put("fisher.group.id", "it-fisher-" + run);
         fisher.put("fisher.work.dir", dir.resolve("work").toString());
-        start(new FisherService(FisherConfig.of(fisher), engines.estimator()));
+        start(FisherService.create(FisherConfig.of(fisher), engines.estimator()));
         worker = start(newWorker("worker-1"));
         Map<String, String> evalSettings = settings("eval-1");
         evalSettings.put("eval.group.id", "it-eval-" + run);
         evalSettings.put("eval.purge.group.id", "it-eval-purge-" + run);
         evalSettings.put("eval.work.dir", dir.resolve("work").toString());
-        eval = start(new EvalService(EvalConfig.of(evalSettings), engines.evaluator()));
+        eval = start(EvalService.create(EvalConfig.of(evalSettings), engines.evaluator()));
         requests = TestClients.producer(stack, Topics.ERASURE_REQUESTS.keySerde().serializer(),
                 serdes.valueSerializer(Topics.ERASURE_REQUESTS));
         waitFor(() -> services.stream().allMatch(s -> s.health().isUp()), "every service up");
@@ -186,7 +191,7 @@ class PipelineServicesIT {
 
         UUID id = sent.get(0).getRequestId();
         LmCliTest.Run status = LmCliTest.run("status", id.toString(), "--bootstrap-servers", stack.bootstrapServers(),
-                "--registry-url", stack.registryUrl(), "--json");
+                "--registry-url", stack.ccompatUrl(), "--json");
         JsonNode life = LmCliTest.onlyJson(status);
         assertEquals("VERIFIED", life.path("terminal").asText());
         assertTrue(life.path("purged").asBoolean());
@@ -194,11 +199,11 @@ class PipelineServicesIT {
         assertEquals("VERIFICATION", life.path("events").get(6).path("stage").asText());
         assertEquals(version.getVersion(), life.path("events").get(6).path("modelVersion").asText());
         LmCliTest.Run table = LmCliTest.run("status", id.toString(), "--bootstrap-servers", stack.bootstrapServers(),
-                "--registry-url", stack.registryUrl());
+                "--registry-url", stack.ccompatUrl());
         assertEquals(0, table.exitCode(), table.err());
         assertTrue(table.out().contains("status: VERIFIED, data purged"), table.out());
         assertEquals(StatusCommand.NOT_FOUND, LmCliTest.run("status", UUID.randomUUID().toString(),
-                "--bootstrap-servers", stack.bootstrapServers(), "--registry-url", stack.registryUrl()).exitCode());
+                "--bootstrap-servers", stack.bootstrapServers(), "--registry-url", stack.ccompatUrl()).exitCode());
     }
 
     @Test
@@ -317,11 +322,17 @@ class PipelineServicesIT {
         for (Service s : services) {
             String scrape = s.metrics().scrape();
             places.add("metrics " + scrape);
-            assertTrue(scrape.contains("loku_up{service=\"" + s.name() + "\"} 1"), scrape);
+            assertEquals(1.0, PrometheusText.parse(scrape).value("loku_up", Map.of("service", s.name())), scrape);
         }
-        String evalScrape = eval.metrics().scrape();
-        assertTrue(evalScrape.contains("loku_requests_total{service=\"eval\",status=\"PURGED\"}"), evalScrape);
-        assertTrue(evalScrape.contains("loku_duplicates_total{service=\"eval\"} 1"), evalScrape);
+        PrometheusText evalScrape = PrometheusText.parse(eval.metrics().scrape());
+        assertTrue(evalScrape.value("loku_requests_total", Map.of("service", "eval", "status", "PURGED")) > 0);
+        assertEquals(1.0, evalScrape.value("loku_duplicates_total", Map.of("service", "eval")));
+        PrometheusText workerScrape = PrometheusText.parse(worker.metrics().scrape());
+        assertTrue(workerScrape.value("loku_unlearning_epochs_total", Map.of("service", "worker")) > 0,
+                "the worker counts the engine's epochs");
+        PrometheusText ingestScrape = PrometheusText.parse(services.get(0).metrics().scrape());
+        assertTrue(ingestScrape.samples().stream().anyMatch(x -> x.name().startsWith("kafka_stream_")),
+                "ingest publishes its Kafka Streams metrics");
         for (ILoggingEvent e : logs.list) {
             places.add("log " + e.getFormattedMessage() + throwableText(e.getThrowableProxy()));
         }
@@ -332,19 +343,48 @@ class PipelineServicesIT {
         assertNoForgetTextInTheStore();
     }
 
+    @Test
+    @Order(8)
+    void everyRecordOnEveryCatalogueTopicDecodesWithOnlyTheRestProtocol() {
+        // The services wrote through the Confluent-protocol serdes (the default registry.api); a consumer that knows
+        // only GET /schemas/ids/{id} and Avro's generic reader must read all of it.
+        RestProtocolReader plain = new RestProtocolReader(stack.ccompatUrl());
+        Map<String, Integer> decoded = new java.util.TreeMap<>();
+        // read_uncommitted: aborted records (the worker stopped mid-job) are the services' bytes too, and an open
+        // transaction does not hold the reader back from the end.
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers",
+                stack.bootstrapServers(), "isolation.level", "read_uncommitted", "enable.auto.commit", false),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            for (Topic<?, ?> topic : Topics.ALL) {
+                for (ConsumerRecord<byte[], byte[]> r : TestClients.readToEnd(consumer, topic.name(), WAIT)) {
+                    org.apache.avro.generic.GenericRecord g = plain.decode(r.value());
+                    assertEquals(topic.valueType().getSimpleName(), g.getSchema().getName(),
+                            topic.name() + " " + r.partition() + "@" + r.offset());
+                    decoded.merge(topic.name(), 1, Integer::sum);
+                }
+            }
+        }
+        for (Topic<?, ?> topic : List.of(Topics.ERASURE_REQUESTS, Topics.FORGET_SETS, Topics.IMPORTANCE,
+                Topics.CANDIDATES, Topics.VERIFICATIONS, Topics.MODEL_VERSIONS, Topics.AUDIT, Topics.PROGRESS,
+                Topics.DEAD_LETTERS)) {
+            assertTrue(decoded.getOrDefault(topic.name(), 0) > 0, "records decoded per topic: " + decoded);
+        }
+    }
+
     // --- helpers ---
 
-    private WorkerService newWorker(String instance) {
+    private JobStage newWorker(String instance) {
         Map<String, String> s = settings(instance);
         s.put("worker.group.id", "it-worker-" + run);
         s.put("worker.work.dir", fx.dir().resolve("work").toString());
-        return new WorkerService(WorkerConfig.of(s), engines.runner());
+        return WorkerService.create(WorkerConfig.of(s), engines.runner());
     }
 
     private Map<String, String> settings(String instance) {
         Map<String, String> s = fx.commonSettings(instance);
         s.put("bootstrap.servers", stack.bootstrapServers());
-        s.put("registry.url", stack.registryUrl());
+        s.put("registry.url", stack.ccompatUrl());
         return s;
     }
 

@@ -54,7 +54,7 @@ class IngestJarIT {
         int port = freePort();
         Map<String, String> env = Map.of(
                 "LOKU_BOOTSTRAP_SERVERS", stack.bootstrapServers(),
-                "LOKU_REGISTRY_URL", stack.registryUrl(),
+                "LOKU_REGISTRY_URL", stack.ccompatUrl(),
                 "LOKU_ARTIFACTS_ROOT", dir.resolve("artifacts").toString(),
                 "LOKU_MODELS_CATALOGUE", DeployFiles.projectRoot().resolve("deploy/compose/catalogue.json").toString(),
                 "LOKU_HTTP_PORT", Integer.toString(port),

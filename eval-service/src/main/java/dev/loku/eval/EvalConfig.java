@@ -20,11 +20,13 @@ import java.util.OptionalDouble;
  * @param purgeGroupId      consumer group of {@code loku.verifications} for the purge
  * @param device            where the engine evaluates: auto, cpu, gpu or gpu:N
  * @param retainTolerance   overrides every profile's retain tolerance when present
+ * @param generalTolerance  overrides every profile's general tolerance (NLL rise on the general-text set) when present
  * @param baselineCacheSize base-version evaluations kept in memory
  * @param workDir           scratch folder of the jobs
  */
 public record EvalConfig(CommonConfig common, String groupId, String purgeGroupId, String device,
-                         OptionalDouble retainTolerance, int baselineCacheSize, Path workDir) {
+                         OptionalDouble retainTolerance, OptionalDouble generalTolerance, int baselineCacheSize,
+                         Path workDir) {
 
     public static final ConfigField<String> GROUP_ID = ConfigField.of("eval.group.id", ConfigType.STRING)
             .defaultValue("loku-eval")
@@ -49,6 +51,15 @@ public record EvalConfig(CommonConfig common, String groupId, String purgeGroupI
                     + "for every model, instead of each profile's own retainTolerance. Leave unset normally.")
             .build();
 
+    public static final ConfigField<Double> GENERAL_TOLERANCE = ConfigField.of("eval.general.tolerance",
+                    ConfigType.DOUBLE)
+            .computedDefault(() -> null, "each model's profile generalTolerance")
+            .validator(Validator.between(0.0, 100.0))
+            .description("Largest allowed rise of the mean NLL (nats per token) on each model's held-out general-text "
+                    + "set (catalogue generalData) for a PASS, for every model, instead of each profile's own "
+                    + "generalTolerance: the general-ability guard. Leave unset normally.")
+            .build();
+
     public static final ConfigField<Integer> BASELINE_CACHE_SIZE = ConfigField.of("eval.baseline.cache.size",
                     ConfigType.INT)
             .defaultValue(32)
@@ -66,22 +77,20 @@ public record EvalConfig(CommonConfig common, String groupId, String purgeGroupI
 
     /** The {@code eval} group. */
     public static final ConfigGroup GROUP = ConfigGroup.of("eval", "Eval service", GROUP_ID, PURGE_GROUP_ID, DEVICE,
-            RETAIN_TOLERANCE, BASELINE_CACHE_SIZE, WORK_DIR);
+            RETAIN_TOLERANCE, GENERAL_TOLERANCE, BASELINE_CACHE_SIZE, WORK_DIR);
 
     /** Every group the eval service reads. */
     public static final List<ConfigGroup> GROUPS = List.of(CommonConfig.GROUP, GROUP);
 
     public static EvalConfig from(LokuConfig config) {
         Double tolerance = config.get(RETAIN_TOLERANCE);
+        Double general = config.get(GENERAL_TOLERANCE);
         return new EvalConfig(CommonConfig.from(config), config.get(GROUP_ID), config.get(PURGE_GROUP_ID),
                 config.get(DEVICE), tolerance == null ? OptionalDouble.empty() : OptionalDouble.of(tolerance),
+                general == null ? OptionalDouble.empty() : OptionalDouble.of(general),
                 config.get(BASELINE_CACHE_SIZE), config.get(WORK_DIR));
     }
 
-    /** Reads the file with environment overrides; see {@link LokuConfig#load}. */
-    public static EvalConfig load(Path file, Map<String, String> environment) {
-        return from(LokuConfig.load(file, environment, GROUPS));
-    }
 
     /** From in-memory settings (tests, the embedded demo). */
     public static EvalConfig of(Map<String, String> settings) {

@@ -7,6 +7,7 @@ import dev.loku.events.EvaluationMetrics;
 import dev.loku.events.ImportanceReady;
 import dev.loku.events.ModelVersionPromoted;
 import dev.loku.events.PipelineStage;
+import dev.loku.events.RetryDirection;
 import dev.loku.events.UnlearnCompleted;
 import dev.loku.events.Verdict;
 import dev.loku.events.VerificationResult;
@@ -52,12 +53,15 @@ import org.slf4j.LoggerFactory;
  *       their candidate; the candidate is scored from its published tree (verified). Both by the
  *       {@link CandidateEvaluator}, never from the worker's numbers.</li>
  *   <li>The verdict is the engine's rule ({@code dev.loku.core.metrics.Verdict}): PASS when the candidate's forget
- *       MA and EL_10 are below the base version's unseen-data MA and EL_10, and its retain MA fell by at most the
- *       tolerance (the profile's {@code retainTolerance}, or {@code eval.retain.tolerance}).</li>
+ *       MA and EL_10 are below the base version's unseen-data MA and EL_10, its retain MA fell by at most the
+ *       tolerance (the profile's {@code retainTolerance}, or {@code eval.retain.tolerance}), and its mean NLL on the
+ *       model's held-out general text rose by at most the general tolerance (the profile's {@code generalTolerance},
+ *       or {@code eval.general.tolerance}): the general-ability guard.</li>
  *   <li>PASS: VerificationResult, ModelVersionPromoted, VERIFIED per request. FAIL with attempts left
  *       ({@code UnlearningProfile.canRetryAfter}): VerificationResult(retrying), RETRYING per request, and
  *       ImportanceReady again with attempt + 1 and the same importance artifact, which the worker trains with a
- *       stronger profile. FAIL with none left: VerificationResult (final), FAILED per request.</li>
+ *       profile moved in the event's {@code retryDirection}: GENTLER when the retain or general guard failed (lower
+ *       learning rate, fewer epochs), STRONGER when only the forgetting failed. FAIL with none left: VerificationResult (final), FAILED per request.</li>
  * </ol>
  * The purge that follows a final verdict is the {@link PurgeJob}'s, on {@code loku.verifications}: only after the
  * verdict is committed are the data deleted, so a crash can never leave data deleted without a verdict (or a
@@ -117,20 +121,15 @@ public final class VerificationJob {
         ForgetSetLedger.SetRecord set = stores.ledger().set(job.forgetSetId()).orElseThrow(() -> JobFailure.because(
                 AuditReason.of("the forget set is not in the ledger (was it cut by this pipeline?)"), null));
         job = job.withMembers(set);
-        CatalogueModel model = stores.catalogue().find(job.modelId()).orElseThrow(() -> JobFailure.because(
-                AuditReason.of("model is not in the eval service's model catalogue"), null));
+        CatalogueModel model = stores.model(job);
         UnlearningProfile profile = model.profile();
         double tolerance = config.retainTolerance().orElse(profile.retainTolerance());
+        double generalTolerance = config.generalTolerance().orElse(profile.generalTolerance());
 
         EvaluationReport before;
         EvaluationReport after;
         try (JobWorkDir work = JobWorkDir.create(config.workDir().resolve(config.common().instanceId()), job.jobId())) {
-            Path forget = work.resolve("forget-set.jsonl");
-            try {
-                stores.artifacts().copyTo(set.forgetSet(), forget);
-            } catch (ArtifactNotFoundException | CorruptArtifactException e) {
-                throw JobFailure.because(AuditReason.of("the forget-set artifact is missing or corrupt"), e);
-            }
+            Path forget = stores.copyForgetSet(set.forgetSet(), work.resolve("forget-set.jsonl"));
             before = baseline(job, model, forget);
             Path candidate = materialiseCandidate(in);
             after = evaluator.evaluate(candidate, sets(model, forget));
@@ -144,10 +143,10 @@ public final class VerificationJob {
                     + "thresholds to verify against"), e);
         }
         dev.loku.core.metrics.Verdict rule = dev.loku.core.metrics.Verdict.judge(thresholds,
-                new RetainTolerance(tolerance), after.forget().ma(), after.forget().el10(), before.retain().ma(),
-                after.retain().ma());
+                new RetainTolerance(tolerance), generalTolerance, after.forget().ma(), after.forget().el10(),
+                before.retain().ma(), after.retain().ma(), before.generalNll(), after.generalNll());
         boolean retry = !rule.passed() && profile.canRetryAfter(job.attempt());
-        AuditReason reason = rule.passed() ? null : reasonFor(rule, tolerance);
+        AuditReason reason = rule.passed() ? null : reasonFor(rule, tolerance, generalTolerance);
         VerificationResult result = VerificationResult.newBuilder()
                 .setForgetSetId(job.forgetSetId())
                 .setModelId(job.modelId())
@@ -157,7 +156,8 @@ public final class VerificationJob {
                 .setReason(reason == null ? null : reason.text())
                 .setBefore(avro(before))
                 .setAfter(avro(after))
-                .setThresholds(new VerificationThresholds(thresholds.ma(), thresholds.el(), tolerance))
+                .setThresholds(new VerificationThresholds(thresholds.ma(), thresholds.el(), tolerance,
+                        generalTolerance))
                 .setRequestIds(job.requestIds())
                 .setAttempt(job.attempt())
                 .setRetrying(retry)
@@ -179,7 +179,8 @@ public final class VerificationJob {
             out.addAll(audit.forEachRequest(job, PipelineStage.VERIFICATION, AuditStatus.VERIFIED,
                     in.getCandidateVersion(), null));
         } else if (retry) {
-            out.add(TopicRecord.of(Topics.IMPORTANCE, job.modelId(), retryOf(job, set)));
+            out.add(TopicRecord.of(Topics.IMPORTANCE, job.modelId(), retryOf(job, set,
+                    rule.utilityLost() ? RetryDirection.GENTLER : RetryDirection.STRONGER)));
             out.addAll(audit.forEachRequest(job, PipelineStage.VERIFICATION, AuditStatus.RETRYING,
                     in.getCandidateVersion(), reason));
         } else {
@@ -189,9 +190,10 @@ public final class VerificationJob {
         verified.decidedHere(job.jobId(), position);
         LOG.info("event=verified forget_set_id={} job_id={} candidate_version={} attempt={} verdict={} retrying={} "
                         + "forget_ma={} forget_el10={} ma_threshold={} el10_threshold={} retain_ma_before={} "
-                        + "retain_ma_after={}", job.forgetSetId(), job.jobId(), in.getCandidateVersion(), job.attempt(),
-                result.getVerdict(), retry, after.forget().ma(), after.forget().el10(), thresholds.ma(),
-                thresholds.el(), before.retain().ma(), after.retain().ma());
+                        + "retain_ma_after={} general_nll_before={} general_nll_after={}", job.forgetSetId(), job.jobId(),
+                in.getCandidateVersion(), job.attempt(), result.getVerdict(), retry, after.forget().ma(),
+                after.forget().el10(), thresholds.ma(), thresholds.el(), before.retain().ma(), after.retain().ma(),
+                before.generalNll(), after.generalNll());
         return out;
     }
 
@@ -231,17 +233,7 @@ public final class VerificationJob {
         if (cached != null) {
             return cached;
         }
-        Path base;
-        try {
-            base = stores.versions().resolve(job.modelId(), job.baseModelVersion());
-        } catch (IllegalArgumentException e) {
-            throw JobFailure.because(AuditReason.format("base model version %s is not published",
-                    JobFailure.idOf(job.baseModelVersion())), e);
-        } catch (ArtifactNotFoundException | CorruptArtifactException e) {
-            throw JobFailure.because(AuditReason.format("base model version %s is missing or corrupt in the "
-                    + "artifact store", JobFailure.idOf(job.baseModelVersion())), e);
-        }
-        EvaluationReport m = evaluator.evaluate(base, sets(model, forget));
+        EvaluationReport m = evaluator.evaluate(stores.base(job), sets(model, forget));
         baselines.put(key, m);
         return m;
     }
@@ -257,8 +249,9 @@ public final class VerificationJob {
         }
     }
 
-    /** The same importance, for the next attempt. */
-    private ImportanceReady retryOf(ForgetSetJob job, ForgetSetLedger.SetRecord set) throws IOException, JobFailure {
+    /** The same importance, for the next attempt, moved in {@code direction}. */
+    private ImportanceReady retryOf(ForgetSetJob job, ForgetSetLedger.SetRecord set, RetryDirection direction)
+            throws IOException, JobFailure {
         Optional<Holding> importance = stores.ledger().holdings(job.forgetSetId(), Role.IMPORTANCE).stream()
                 .filter(h -> stores.artifacts().exists(h.ref())).findFirst();
         if (importance.isEmpty()) {
@@ -276,12 +269,13 @@ public final class VerificationJob {
                 .setForgetTokenCount(Long.parseLong(h.attribute("forgetTokens").orElse("0")))
                 .setRetainTokenCount(Long.parseLong(h.attribute("retainTokens").orElse("0")))
                 .setAttempt(job.attempt() + 1)
+                .setRetryDirection(direction)
                 .setCreatedAt(clock.instant())
                 .build();
     }
 
     /** Why a candidate failed, in numbers. */
-    static AuditReason reasonFor(dev.loku.core.metrics.Verdict rule, double tolerance) {
+    static AuditReason reasonFor(dev.loku.core.metrics.Verdict rule, double tolerance, double generalTolerance) {
         List<String> parts = new ArrayList<>();
         List<Object> args = new ArrayList<>();
         if (!(rule.forgetMa() < rule.thresholds().ma())) {
@@ -300,17 +294,23 @@ public final class VerificationJob {
             args.add(rule.retainMaAfter());
             args.add(tolerance);
         }
+        if (!rule.generalKept()) {
+            parts.add("general-text NLL rose from %.4f to %.4f, more than the tolerance %.4f");
+            args.add(rule.generalNllBefore());
+            args.add(rule.generalNllAfter());
+            args.add(generalTolerance);
+        }
         return AuditReason.format(String.join("; ", parts), args.toArray());
     }
 
     /** The scores as the event carries them. */
     static EvaluationMetrics avro(EvaluationReport m) {
         return new EvaluationMetrics(m.forget().ma(), m.forget().el10(), m.retain().ma(), m.retain().nll(),
-                m.unseen().ma(), m.unseen().el10());
+                m.unseen().ma(), m.unseen().el10(), Double.isNaN(m.generalNll()) ? null : m.generalNll());
     }
 
-    /** The job's forget set with the model's retain and unseen data. */
+    /** The job's forget set with the model's retain, unseen and general-text data. */
     private static RecordSets sets(CatalogueModel model, Path forget) {
-        return new RecordSets(forget, model.retainData(), model.unseenData());
+        return new RecordSets(forget, model.retainData(), model.unseenData(), model.generalData());
     }
 }

@@ -17,8 +17,13 @@ class EngineCandidateEvaluatorTest {
     void everyScoreLandsInTheEventFieldOfTheSameMeaning() {
         // Distinct values, so a swapped pair of fields cannot pass.
         EvaluationMetrics m = VerificationJob.avro(new EvaluationReport(new RecordSetScores(3, 0.11, 0.22, 7, 8, 9),
-                new RecordSetScores(4, 0.33, 0.5, 4.4, 8, 9), new RecordSetScores(5, 0.55, 0.66, 7, 8, 9)));
-        assertEquals(new EvaluationMetrics(0.11, 0.22, 0.33, 4.4, 0.55, 0.66), m);
+                new RecordSetScores(4, 0.33, 0.5, 4.4, 8, 9), new RecordSetScores(5, 0.55, 0.66, 7, 8, 9),
+                new RecordSetScores(6, 0.1, 0.2, 1.77, 8, 9)));
+        assertEquals(new EvaluationMetrics(0.11, 0.22, 0.33, 4.4, 0.55, 0.66, 1.77), m);
+        EvaluationMetrics withoutGeneral = VerificationJob.avro(new EvaluationReport(
+                new RecordSetScores(3, 0.11, 0.22, 7, 8, 9), new RecordSetScores(4, 0.33, 0.5, 4.4, 8, 9),
+                new RecordSetScores(5, 0.55, 0.66, 7, 8, 9)));
+        assertEquals(null, withoutGeneral.getGeneralNll(), "not measured is null, not NaN");
     }
 
     @Test

@@ -15,6 +15,7 @@ import dev.loku.events.ForgetSetReady;
 import dev.loku.events.ImportanceReady;
 import dev.loku.events.ModelVersionPromoted;
 import dev.loku.events.PipelineStage;
+import dev.loku.events.RetryDirection;
 import dev.loku.events.UnlearnCompleted;
 import dev.loku.events.UnlearningObjective;
 import dev.loku.events.Verdict;
@@ -57,12 +58,18 @@ class VerificationAndPurgeTest {
     static final Map<String, EvaluationReport> CANDIDATES = Map.of(
             "forgot", EvaluationReport.of(0.1, 0.01, 0.78, 2.05, 0.3, 0.05),
             "remembers", EvaluationReport.of(0.5, 0.01, 0.8, 2.0, 0.3, 0.05),
-            "damaged", EvaluationReport.of(0.1, 0.01, 0.6, 3.0, 0.2, 0.04));
+            "damaged", EvaluationReport.of(0.1, 0.01, 0.6, 3.0, 0.2, 0.04),
+            // Forgot and kept its retain MA, but its NLL on the general text rose by 0.7 nats (base: 1.8).
+            "blunt", EvaluationReport.of(0.1, 0.01, 0.79, 2.05, 0.3, 0.05).withGeneralNll(2.5),
+            "gentle", EvaluationReport.of(0.1, 0.01, 0.79, 2.05, 0.3, 0.05).withGeneralNll(1.85));
+    /** The base version with its general-text NLL, for the general-ability guard's tests. */
+    static final EvaluationReport BASE_WITH_GENERAL = BASE.withGeneralNll(1.8);
 
     @TempDir
     Path dir;
 
     private PipelineFixtures fx;
+    private boolean generalMeasured;
     private final ServiceMetrics metrics = new ServiceMetrics("eval");
     private final AtomicInteger baseEvaluations = new AtomicInteger();
     private final List<TopicRecord<?, ?>> none = List.of();
@@ -71,11 +78,14 @@ class VerificationAndPurgeTest {
     /** Scores the base checkpoint as {@link #BASE}, a candidate by the label its fake worker wrote into it. */
     private final CandidateEvaluator fake = (model, sets) -> {
         assertTrue(Files.readString(sets.forget()).contains(PipelineFixtures.SECRET), "the forget set is the set's");
+        assertEquals(fx.stores().catalogue().require("m").generalData(), sets.general(), "the model's general set");
         if (model.equals(fx.stores().catalogue().require("m").baseCheckpoint())) {
             baseEvaluations.incrementAndGet();
-            return BASE;
+            return generalMeasured ? BASE_WITH_GENERAL : BASE;
         }
-        return CANDIDATES.get(Files.readString(model.resolve("label.txt")));
+        EvaluationReport candidate = CANDIDATES.get(Files.readString(model.resolve("label.txt")));
+        // With the guard measured, a candidate scripted without a general NLL keeps the base version's.
+        return generalMeasured && Double.isNaN(candidate.generalNll()) ? candidate.withGeneralNll(1.8) : candidate;
     };
 
     @BeforeEach
@@ -171,6 +181,42 @@ class VerificationAndPurgeTest {
 
         // Stale repeats after the purge are ignored, even by a fresh instance that has not seen the verdict.
         assertEquals(none, verifier(VerifiedJobs.inMemory(), config(null)).run(at(second)));
+    }
+
+    @Test
+    void aCandidateThatKeepsRetainMaButLosesGeneralAbilityFailsAndIsRetriedGentler() throws Exception {
+        generalMeasured = true;
+        ForgetSetReady set = fisherDone(2);
+        VerificationJob verify = verifier(VerifiedJobs.inMemory(), config(null));
+        List<TopicRecord<?, ?>> out = verify.run(at(workerDone(set, 1, "blunt")));
+        VerificationResult v = only(out, VerificationResult.class);
+        assertEquals(Verdict.FAIL, v.getVerdict(), "forgotten and retain MA kept (0.80 -> 0.79), general NLL +0.7");
+        assertEquals("general-text NLL rose from 1.8000 to 2.5000, more than the tolerance 0.1000", v.getReason());
+        assertEquals(1.8, v.getBefore().getGeneralNll());
+        assertEquals(2.5, v.getAfter().getGeneralNll());
+        assertEquals(0.1, v.getThresholds().getGeneralTolerance(), "the profile's default general tolerance");
+        assertTrue(v.getRetrying());
+        assertEquals(List.of(AuditStatus.RETRYING, AuditStatus.RETRYING), statuses(out));
+        assertEquals(v.getReason(), all(out, AuditEvent.class).get(0).getReason(), "the reason is audited");
+        ImportanceReady retry = only(out, ImportanceReady.class);
+        assertEquals(RetryDirection.GENTLER, retry.getRetryDirection(), "a utility failure retries gentler");
+
+        // The gentler attempt drifts 0.05 nats: within the tolerance, promoted.
+        VerificationResult pass = only(verify.run(at(workerDone(set, 2, "gentle"))), VerificationResult.class);
+        assertEquals(Verdict.PASS, pass.getVerdict());
+
+        // A failure to forget alone retries stronger.
+        ForgetSetReady other = fisherDone(2);
+        ImportanceReady stronger = only(verify.run(at(workerDone(other, 1, "remembers"))), ImportanceReady.class);
+        assertEquals(RetryDirection.STRONGER, stronger.getRetryDirection());
+
+        // An operator's tolerance for every model lets the blunt candidate through.
+        Map<String, String> loose = fx.commonSettings("t1");
+        loose.put("eval.work.dir", dir.resolve("work").toString());
+        loose.put("eval.general.tolerance", "1.0");
+        ForgetSetReady third = fisherDone(1);
+        assertEquals(Verdict.PASS, only(verifier(VerifiedJobs.inMemory(), EvalConfig.of(loose))
+                .run(at(workerDone(third, 1, "blunt"))), VerificationResult.class).getVerdict());
     }
 
     @Test

@@ -56,10 +56,6 @@ public record FisherConfig(CommonConfig common, String groupId, long seed, Strin
                 config.get(WORK_DIR));
     }
 
-    /** Reads the file with environment overrides; see {@link LokuConfig#load}. */
-    public static FisherConfig load(Path file, Map<String, String> environment) {
-        return from(LokuConfig.load(file, environment, GROUPS));
-    }
 
     /** From in-memory settings (tests, the embedded demo). */
     public static FisherConfig of(Map<String, String> settings) {

@@ -5,8 +5,6 @@ import dev.loku.events.AuditStatus;
 import dev.loku.events.ForgetSetReady;
 import dev.loku.events.ImportanceReady;
 import dev.loku.events.PipelineStage;
-import dev.loku.runtime.artifact.ArtifactNotFoundException;
-import dev.loku.runtime.artifact.CorruptArtifactException;
 import dev.loku.runtime.artifact.ForgetSetLedger;
 import dev.loku.runtime.artifact.ForgetSetLedger.Holding;
 import dev.loku.runtime.artifact.ForgetSetLedger.Role;
@@ -23,15 +21,10 @@ import dev.loku.runtime.job.StageAudit;
 import dev.loku.runtime.kafka.TopicRecord;
 import dev.loku.runtime.metrics.ServiceMetrics;
 import dev.loku.schemas.Topics;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -88,13 +81,12 @@ public final class FisherJob {
         ledger.recordSet(ForgetSetLedger.SetRecord.of(in));
         ledger.hold(job.forgetSetId(), new Holding(Role.FORGET_SET, in.getForgetSet(), Map.of()));
 
-        CatalogueModel model = stores.catalogue().find(job.modelId()).orElseThrow(() -> JobFailure.because(
-                AuditReason.of("model is not in the Fisher service's model catalogue"), null));
-        UnlearningProfile profile = profileFor(model, job.attempt());
-        Path base = resolveBase(job);
+        CatalogueModel model = stores.model(job);
+        UnlearningProfile profile = job.profileIn(model);
+        Path base = stores.base(job);
         long started = System.nanoTime();
         try (JobWorkDir work = JobWorkDir.create(config.workDir().resolve(config.common().instanceId()), job.jobId())) {
-            byte[] forgetSet = readForgetSet(in.getForgetSet());
+            byte[] forgetSet = stores.readForgetSet(in.getForgetSet());
             List<ArtifactRef> contents = ForgetSetLedger.memberContentRefs(forgetSet,
                     ForgetSetLedger.SetRecord.of(in).members());
             if (contents.isEmpty()) {
@@ -107,8 +99,10 @@ public final class FisherJob {
             Path out = Files.createDirectories(work.resolve("estimator"));
             LOG.info("event=importance_started forget_set_id={} model={} base_version={} attempt={} requests={}",
                     job.forgetSetId(), job.modelId(), job.baseModelVersion(), job.attempt(), job.requestIds().size());
+            long passStart = System.nanoTime();
             ImportanceEstimator.ImportanceOutcome outcome = estimator.estimate(new ImportanceEstimator.ImportanceJob(
                     base, forgetFile, model.retainData(), config.seed(), profile, out));
+            metrics.fisherPass((System.nanoTime() - passStart) / 1e9, outcome.forgetTokens() + outcome.retainTokens());
             Path file = outcome.safetensorsFile().toAbsolutePath().normalize();
             if (!file.startsWith(out) || !Files.isRegularFile(file)) {
                 throw JobFailure.because(AuditReason.of("the importance estimator wrote no file in its work folder"),
@@ -116,7 +110,7 @@ public final class FisherJob {
             }
             // Held before it is stored: a crash in between leaves a ledger entry for a blob that may not exist
             // (harmless to delete), never a blob the purge cannot find.
-            ledger.hold(job.forgetSetId(), new Holding(Role.IMPORTANCE, refOf(file), Map.of(
+            ledger.hold(job.forgetSetId(), new Holding(Role.IMPORTANCE, Sha256.refOf(file), Map.of(
                     "forgetTokens", Long.toString(outcome.forgetTokens()),
                     "retainTokens", Long.toString(outcome.retainTokens()))));
             ArtifactRef importance = stores.artifacts().putFile(file);
@@ -153,46 +147,5 @@ public final class FisherJob {
         LOG.warn("event=forget_set_failed service=fisher forget_set_id={} model={} attempt={} reason=\"{}\"",
                 job.forgetSetId(), job.modelId(), job.attempt(), JobFailure.reasonOf(error).text());
         return finalFailure.outputs(job, PipelineStage.IMPORTANCE, error, raw);
-    }
-
-    static UnlearningProfile profileFor(CatalogueModel model, int attempt) throws JobFailure {
-        if (attempt < 1 || attempt > model.profile().maxAttempts()) {
-            throw JobFailure.because(AuditReason.format("attempt %d is outside 1..%d", attempt,
-                    model.profile().maxAttempts()), null);
-        }
-        return model.profile().forAttempt(attempt);
-    }
-
-    private Path resolveBase(ForgetSetJob job) throws JobFailure, IOException {
-        try {
-            return stores.versions().resolve(job.modelId(), job.baseModelVersion());
-        } catch (IllegalArgumentException e) {
-            throw JobFailure.because(AuditReason.format("base model version %s is not published",
-                    JobFailure.idOf(job.baseModelVersion())), e);
-        } catch (CorruptArtifactException | ArtifactNotFoundException e) {
-            throw JobFailure.because(AuditReason.format("base model version %s is missing or corrupt in the "
-                    + "artifact store", JobFailure.idOf(job.baseModelVersion())), e);
-        }
-    }
-
-    private byte[] readForgetSet(ArtifactRef ref) throws JobFailure, IOException {
-        try {
-            return stores.artifacts().read(ref);
-        } catch (ArtifactNotFoundException e) {
-            throw JobFailure.because(AuditReason.of("the forget-set artifact is missing"), e);
-        } catch (CorruptArtifactException e) {
-            throw JobFailure.because(AuditReason.of("the forget-set artifact is corrupt"), e);
-        }
-    }
-
-    /** The ref the store will give {@code file}, computed before storing it. */
-    static ArtifactRef refOf(Path file) throws IOException {
-        MessageDigest sha = Sha256.digest();
-        long size;
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
-            size = in.transferTo(java.io.OutputStream.nullOutputStream());
-        }
-        String hex = HexFormat.of().formatHex(sha.digest());
-        return new ArtifactRef("sha256:" + hex, hex, size);
     }
 }

@@ -165,10 +165,6 @@ public record IngestConfig(CommonConfig common, String applicationId, Path state
         return c;
     }
 
-    /** Reads the file with environment overrides; see {@link LokuConfig#load}. */
-    public static IngestConfig load(Path file, Map<String, String> environment) {
-        return from(LokuConfig.load(file, environment, GROUPS));
-    }
 
     /** From in-memory settings (tests, the embedded demo). */
     public static IngestConfig of(Map<String, String> settings) {

@@ -11,11 +11,9 @@ import dev.loku.runtime.metrics.ServiceMetrics;
 import dev.loku.runtime.serde.RegistrySerdes;
 import dev.loku.runtime.service.Health;
 import dev.loku.runtime.service.Service;
-import dev.loku.runtime.service.ServiceRunner;
 import dev.loku.schemas.Topics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
@@ -47,6 +45,7 @@ public final class IngestService implements Service {
     private final ForgetSetLedger ledger;
     private final ServiceMetrics metrics = new ServiceMetrics("ingest");
     private volatile KafkaStreams streams;
+    private volatile AutoCloseable streamsMetrics;
     private volatile boolean stopRequested;
 
     /**
@@ -54,7 +53,7 @@ public final class IngestService implements Service {
      */
     public IngestService(IngestConfig config) {
         this.config = config;
-        this.serdes = new RegistrySerdes(config.common().registryUrl().toString());
+        this.serdes = RegistrySerdes.forConfig(config.common().registry());
         this.catalogue = ModelCatalogue.load(config.common().modelsCatalogue());
         try {
             DirectoryArtifactStore store = new DirectoryArtifactStore(config.common().artifactsRoot());
@@ -63,15 +62,6 @@ public final class IngestService implements Service {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the artifact store at " + config.common().artifactsRoot(), e);
         }
-    }
-
-    /**
-     * The {@code loku serve ingest} entry: reads the config file (with environment overrides), runs the service
-     * with its HTTP endpoint until SIGTERM/Ctrl-C, and returns the exit code.
-     */
-    public static int run(Path configFile, Map<String, String> environment) throws Exception {
-        IngestConfig config = IngestConfig.load(configFile, environment);
-        return ServiceRunner.run(new IngestService(config), config.common().httpPort());
     }
 
     @Override
@@ -84,12 +74,14 @@ public final class IngestService implements Service {
         return metrics;
     }
 
-    /** The Streams settings: exactly-once v2, dead letters for undecodable verifications, config values. */
+    /**
+     * The Streams settings: the common client settings (bootstrap, security), exactly-once v2, dead letters for
+     * undecodable verifications, config values.
+     */
     public Properties streamsProperties() {
         Properties p = new Properties();
-        p.putAll(config.common().kafkaOverrides());
+        p.putAll(config.common().kafkaClientBase());
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
-        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, String.join(",", config.common().bootstrapServers()));
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, config.commitInterval().toMillis());
@@ -123,6 +115,7 @@ public final class IngestService implements Service {
         metrics.consumerLag(this::requestLag);
         metrics.up(() -> health().isUp() ? 1 : 0);
         streams = s;
+        streamsMetrics = metrics.kafkaStreams(s);
         s.start();
         LOG.info("event=ingest_started application_id={} catalogue_models={} batch_max_requests={} batch_max_wait={}",
                 config.applicationId(), catalogue.models().size(), config.batchMaxRequests(),
@@ -135,6 +128,15 @@ public final class IngestService implements Service {
         KafkaStreams s = streams;
         if (s != null) {
             s.close(Duration.ofSeconds(30));
+        }
+        AutoCloseable m = streamsMetrics;
+        streamsMetrics = null;
+        if (m != null) {
+            try {
+                m.close();
+            } catch (Exception e) {
+                LOG.warn("event=streams_metrics_close_failed service=ingest error={}", e.getClass().getSimpleName());
+            }
         }
     }
 

@@ -79,7 +79,7 @@ class IngestServiceIT {
                 "it-model-b", List.of("acme")));
         Map<String, String> settings = new HashMap<>();
         settings.put("bootstrap.servers", stack.bootstrapServers());
-        settings.put("registry.url", stack.registryUrl());
+        settings.put("registry.url", stack.ccompatUrl());
         settings.put("artifacts.root", dir.resolve("artifacts").toString());
         settings.put("models.catalogue", catalogue.toString());
         settings.put("http.port", "0");

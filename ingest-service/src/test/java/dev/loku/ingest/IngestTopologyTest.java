@@ -333,7 +333,7 @@ class IngestTopologyTest {
 
     static VerificationResult verdict(ForgetSetReady set, UUID forgetSetId, Verdict verdict, boolean retrying,
                                       String candidate) {
-        EvaluationMetrics m = new EvaluationMetrics(0.1, 0.1, 0.5, 2.0, 0.2, 0.2);
+        EvaluationMetrics m = new EvaluationMetrics(0.1, 0.1, 0.5, 2.0, 0.2, 0.2, null);
         return VerificationResult.newBuilder()
                 .setForgetSetId(forgetSetId)
                 .setModelId(set.getModelId())
@@ -343,7 +343,7 @@ class IngestTopologyTest {
                 .setReason(verdict == Verdict.PASS ? null : "forget EL_10 0.31 >= threshold 0.12")
                 .setBefore(m)
                 .setAfter(m)
-                .setThresholds(new VerificationThresholds(0.2, 0.2, 0.05))
+                .setThresholds(new VerificationThresholds(0.2, 0.2, 0.05, null))
                 .setRequestIds(set.getMembers().stream().map(ForgetSetMember::getRequestId).toList())
                 .setAttempt(1)
                 .setRetrying(retrying)

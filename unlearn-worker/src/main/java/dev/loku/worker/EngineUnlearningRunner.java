@@ -49,11 +49,22 @@ public final class EngineUnlearningRunner {
         };
     }
 
-    /** The engine's epoch listener: trained epochs (1, 2, ...) go to {@code progress}; epoch 0 is no training. */
+    /**
+     * The engine's epoch listener: trained epochs (1, 2, ...) go to {@code progress}; epoch 0 is no training. The
+     * adapter's initialisation time goes along.
+     */
     static EpochListener progressOf(UnlearningRunner.ProgressListener progress) {
-        return epoch -> {
-            if (epoch.epoch() > 0) {
-                progress.epochFinished(epochOutcome(epoch));
+        return new EpochListener() {
+            @Override
+            public void onEpoch(EpochRecord epoch) {
+                if (epoch.epoch() > 0) {
+                    progress.epochFinished(epochOutcome(epoch));
+                }
+            }
+
+            @Override
+            public void onAdapterInitialized(String initialization, double seconds) {
+                progress.adapterInitialized(initialization, seconds);
             }
         };
     }

@@ -96,6 +96,10 @@ public interface UnlearningRunner {
     interface ProgressListener {
         void epochFinished(EpochOutcome epoch);
 
+        /** The adapter was initialised ({@code FILA}, {@code RANDOM}, {@code NONE}) in {@code seconds}, before training. */
+        default void adapterInitialized(String initialization, double seconds) {
+        }
+
         /** A listener that ignores everything. */
         static ProgressListener none() {
             return epoch -> { };

@@ -65,10 +65,6 @@ public record WorkerConfig(CommonConfig common, String groupId, long seed, Strin
                 config.get(MAX_EPOCHS_CAP), config.get(WORK_DIR));
     }
 
-    /** Reads the file with environment overrides; see {@link LokuConfig#load}. */
-    public static WorkerConfig load(Path file, Map<String, String> environment) {
-        return from(LokuConfig.load(file, environment, GROUPS));
-    }
 
     /** From in-memory settings (tests, the embedded demo). */
     public static WorkerConfig of(Map<String, String> settings) {

@@ -5,6 +5,7 @@ import dev.loku.events.ArtifactRef;
 import dev.loku.events.AuditStatus;
 import dev.loku.events.EpochMetrics;
 import dev.loku.events.ImportanceReady;
+import dev.loku.events.RetryDirection;
 import dev.loku.events.JobPhase;
 import dev.loku.events.JobProgress;
 import dev.loku.events.PipelineStage;
@@ -14,6 +15,7 @@ import dev.loku.runtime.artifact.CorruptArtifactException;
 import dev.loku.runtime.artifact.ForgetSetLedger;
 import dev.loku.runtime.artifact.ForgetSetLedger.Holding;
 import dev.loku.runtime.artifact.ForgetSetLedger.Role;
+import dev.loku.runtime.artifact.Sha256;
 import dev.loku.runtime.artifact.TreeManifest;
 import dev.loku.runtime.audit.AuditEmitter;
 import dev.loku.runtime.audit.AuditReason;
@@ -100,9 +102,9 @@ public final class WorkerJob {
                     job.forgetSetId(), job.attempt());
             return List.of();
         }
-        CatalogueModel model = stores.catalogue().find(job.modelId()).orElseThrow(() -> JobFailure.because(
-                AuditReason.of("model is not in the worker's model catalogue"), null));
-        UnlearningProfile profile = profileFor(model, job.attempt());
+        CatalogueModel model = stores.model(job);
+        RetryDirection direction = in.getRetryDirection() == null ? RetryDirection.STRONGER : in.getRetryDirection();
+        UnlearningProfile profile = capped(job.profileIn(model, direction));
         String candidate = job.candidateVersion();
 
         Optional<ArtifactRef> published = stores.versions().ref(job.modelId(), candidate);
@@ -115,11 +117,11 @@ public final class WorkerJob {
         audit.events(job, PipelineStage.UNLEARNING, AuditStatus.UNLEARNING, null, null)
                 .forEach(e -> heartbeats.accept(AuditEmitter.topicRecord(e)));
         progress(job, JobPhase.TRAINING, 0, profile.maxEpochs(), null);
-        Path base = resolveBase(job);
+        Path base = stores.base(job);
         long started = System.nanoTime();
         try (JobWorkDir work = JobWorkDir.create(config.workDir().resolve(config.common().instanceId()), job.jobId())) {
-            Path forgetSet = copy(in.getForgetSet(), work.resolve("forget-set.jsonl"), "forget-set");
-            Path importance = copy(in.getImportance(), work.resolve("importance.safetensors"), "importance");
+            Path forgetSet = stores.copyForgetSet(in.getForgetSet(), work.resolve("forget-set.jsonl"));
+            Path importance = stores.copy(in.getImportance(), work.resolve("importance.safetensors"), "importance");
             Path out = Files.createDirectories(work.resolve("run"));
             LOG.info("event=unlearning_started forget_set_id={} job_id={} model={} base_version={} attempt={} "
                             + "objective={} lora_rank={} learning_rate={} max_epochs={}", job.forgetSetId(), job.jobId(),
@@ -128,7 +130,18 @@ public final class WorkerJob {
             UnlearningRunner.UnlearningOutcome outcome = runner.run(new UnlearningRunner.UnlearningJob(base,
                     new RecordSets(forgetSet, model.retainData(), model.unseenData()), importance, profile,
                     config.seed(), out),
-                    epoch -> progress(job, JobPhase.TRAINING, epoch.epoch(), profile.maxEpochs(), metrics(epoch)));
+                    new UnlearningRunner.ProgressListener() {
+                        @Override
+                        public void epochFinished(UnlearningRunner.EpochOutcome epoch) {
+                            metrics.unlearningEpoch(epoch.seconds());
+                            progress(job, JobPhase.TRAINING, epoch.epoch(), profile.maxEpochs(), metrics(epoch));
+                        }
+
+                        @Override
+                        public void adapterInitialized(String initialization, double seconds) {
+                            metrics.adapterInitialized(initialization, seconds);
+                        }
+                    });
             Path modelDir = inside(out, outcome.modelDir(), "model");
             Path adapterDir = inside(out, outcome.adapterDir(), "adapter");
 
@@ -138,6 +151,7 @@ public final class WorkerJob {
             hyperparameters.putAll(outcome.hyperparameters());
             hyperparameters.put("max_epochs_cap", Integer.toString(config.maxEpochsCap()));
             hyperparameters.put("attempt", Integer.toString(job.attempt()));
+            hyperparameters.put("retry_direction", direction.name());
             CandidateRunRecord record = new CandidateRunRecord(job.jobId(), outcome.objective(),
                     outcome.initialization(), hyperparameters, config.seed(),
                     outcome.epochs().stream().map(WorkerJob::metrics).toList(), outcome.stoppedAtEpoch(),
@@ -222,7 +236,7 @@ public final class WorkerJob {
                     .orElseThrow(() -> JobFailure.because(AuditReason.of("the published candidate has no run record"),
                             null));
             return CandidateRunRecord.parse(stores.artifacts().read(
-                    new ArtifactRef("sha256:" + entry.sha256(), entry.sha256(), entry.sizeBytes())));
+                    Sha256.ref(entry.sha256(), entry.sizeBytes())));
         } catch (ArtifactNotFoundException | CorruptArtifactException e) {
             throw JobFailure.because(AuditReason.of("the published candidate is missing or corrupt"), e);
         }
@@ -238,40 +252,13 @@ public final class WorkerJob {
         return stores.ledger().set(job.forgetSetId()).map(job::withMembers).orElse(job);
     }
 
-    private UnlearningProfile profileFor(CatalogueModel model, int attempt) throws JobFailure {
-        UnlearningProfile p = model.profile();
-        if (attempt < 1 || attempt > p.maxAttempts()) {
-            throw JobFailure.because(AuditReason.format("attempt %d is outside 1..%d", attempt, p.maxAttempts()), null);
-        }
-        UnlearningProfile a = p.forAttempt(attempt);
+    /** The attempt's profile with its epochs capped by {@code worker.max.epochs.cap}. */
+    private UnlearningProfile capped(UnlearningProfile a) {
         if (a.maxEpochs() <= config.maxEpochsCap()) {
             return a;
         }
         return new UnlearningProfile(a.method(), a.initialization(), a.loraRank(), a.learningRate(),
-                config.maxEpochsCap(), a.retainTolerance(), a.maxAttempts(), a.retry());
-    }
-
-    private Path resolveBase(ForgetSetJob job) throws JobFailure, IOException {
-        try {
-            return stores.versions().resolve(job.modelId(), job.baseModelVersion());
-        } catch (IllegalArgumentException e) {
-            throw JobFailure.because(AuditReason.format("base model version %s is not published",
-                    JobFailure.idOf(job.baseModelVersion())), e);
-        } catch (CorruptArtifactException | ArtifactNotFoundException e) {
-            throw JobFailure.because(AuditReason.format("base model version %s is missing or corrupt in the "
-                    + "artifact store", JobFailure.idOf(job.baseModelVersion())), e);
-        }
-    }
-
-    private Path copy(ArtifactRef ref, Path target, String what) throws IOException, JobFailure {
-        try {
-            stores.artifacts().copyTo(ref, target);
-            return target;
-        } catch (ArtifactNotFoundException e) {
-            throw JobFailure.because(AuditReason.format("the %s artifact is missing", AuditReason.id(what)), e);
-        } catch (CorruptArtifactException e) {
-            throw JobFailure.because(AuditReason.format("the %s artifact is corrupt", AuditReason.id(what)), e);
-        }
+                config.maxEpochsCap(), a.retainTolerance(), a.generalTolerance(), a.maxAttempts(), a.retry());
     }
 
     private static Path inside(Path out, Path dir, String what) throws JobFailure {

@@ -14,6 +14,8 @@ import dev.loku.events.AuditStatus;
 import dev.loku.events.DeadLetter;
 import dev.loku.events.ForgetSetReady;
 import dev.loku.events.ImportanceReady;
+import dev.loku.events.RetryDirection;
+import dev.loku.runtime.catalogue.UnlearningProfile;
 import dev.loku.events.JobPhase;
 import dev.loku.events.JobProgress;
 import dev.loku.events.PipelineStage;
@@ -119,6 +121,23 @@ class WorkerJobTest {
                 .setRequestIds(set.getMembers().stream().map(x -> x.getRequestId()).toList())
                 .setForgetTokenCount(10).setRetainTokenCount(10).setAttempt(attempt).setCreatedAt(CLOCK.instant())
                 .build();
+    }
+
+    @Test
+    void aGentlerRetryTrainsWithALowerRateAndFewerEpochsThanTheAttemptBeforeIt() throws Exception {
+        // Attempt 1 of the profile: lr 0.001, 3 epochs, rank 4. The eval service sends attempt 2 GENTLER after the
+        // retain or general guard failed.
+        ImportanceReady in = importance(2);
+        in.setRetryDirection(RetryDirection.GENTLER);
+        UnlearnCompleted done = only(job(fake("0.25")).run(in), UnlearnCompleted.class);
+        UnlearningProfile first = fx.stores().catalogue().require("m").profile().forAttempt(1);
+        assertTrue(seen.get().profile().learningRate() < first.learningRate(), "lower rate than attempt 1");
+        assertEquals(0.0005, seen.get().profile().learningRate(), 1e-12, "0.001 / 2.0");
+        assertEquals(2, seen.get().profile().maxEpochs(), "3 / 1.5 epochs");
+        assertEquals(first.loraRank(), seen.get().profile().loraRank(), "a gentler retry keeps the rank");
+        assertEquals("GENTLER", done.getHyperparameters().get("retry_direction"));
+        // An event without the field (written before it existed) reads STRONGER: the rate doubles as before.
+        assertEquals(RetryDirection.STRONGER, importance(2).getRetryDirection());
     }
 
     @Test

@@ -269,8 +269,7 @@ public final class ForgetSetLedger {
                 pos = nl + 1;
             }
             byte[] content = Arrays.copyOfRange(forgetSet, start, pos);
-            String sha = Sha256.hex(content);
-            refs.add(new ArtifactRef("sha256:" + sha, sha, (long) content.length));
+            refs.add(Sha256.refOf(content));
         }
         return pos == forgetSet.length ? refs : List.of();
     }

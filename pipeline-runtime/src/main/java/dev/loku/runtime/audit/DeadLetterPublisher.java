@@ -2,6 +2,7 @@ package dev.loku.runtime.audit;
 
 import dev.loku.events.DeadLetter;
 import dev.loku.events.DeadLetterCause;
+import dev.loku.runtime.kafka.DeadLetters;
 import dev.loku.runtime.kafka.TopicRecord;
 import dev.loku.runtime.kafka.UndecodableRecord;
 import dev.loku.runtime.metrics.ServiceMetrics;
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * Both keep the original key and value bytes (nothing is lost), log one data-free line, and count
  * {@code loku_dead_letters_total}. The records go out with the caller's producer, so within its transaction.
  */
-public final class DeadLetterPublisher {
+public final class DeadLetterPublisher implements DeadLetters {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterPublisher.class);
 
@@ -44,6 +45,7 @@ public final class DeadLetterPublisher {
     }
 
     /** The dead letter of a record that could not be decoded, keyed by its original key bytes. */
+    @Override
     public TopicRecord<byte[], DeadLetter> undecodable(UndecodableRecord record) {
         LOG.warn("{}; dead-lettered to {}", record.describe(), Topics.DEAD_LETTERS.name());
         count();
@@ -70,6 +72,12 @@ public final class DeadLetterPublisher {
                 .setAt(clock.instant())
                 .build();
         return TopicRecord.of(Topics.DEAD_LETTERS, raw.key(), letter);
+    }
+
+    /** The dead letter of a record whose job failed: {@link #unprocessable} with {@link AuditReason#failure}. */
+    @Override
+    public TopicRecord<byte[], DeadLetter> failed(ConsumerRecord<byte[], byte[]> raw, Throwable error) {
+        return unprocessable(raw, AuditReason.failure(error), error);
     }
 
     /** Sends a dead letter with a producer of the dead-letter topic's types. */

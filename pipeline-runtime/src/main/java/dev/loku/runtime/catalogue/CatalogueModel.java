@@ -12,10 +12,12 @@ import java.util.Set;
  * @param tenants        tenants allowed to file erasure requests against this model
  * @param retainData     JSONL of what the model must keep (retain set)
  * @param unseenData     JSONL of text of the same kind the model never saw (sets the forgetting thresholds)
+ * @param generalData    JSONL of held-out general text (neither forget nor retain data): the general-ability guard
+ *                       fails a candidate whose NLL on it rises more than the profile's general tolerance
  * @param profile        how it is unlearned
  */
 public record CatalogueModel(String id, Path baseCheckpoint, Set<String> tenants, Path retainData, Path unseenData,
-                             UnlearningProfile profile) {
+                             Path generalData, UnlearningProfile profile) {
 
     public CatalogueModel {
         Objects.requireNonNull(id, "id");
@@ -23,6 +25,7 @@ public record CatalogueModel(String id, Path baseCheckpoint, Set<String> tenants
         tenants = Set.copyOf(tenants);
         Objects.requireNonNull(retainData, "retainData");
         Objects.requireNonNull(unseenData, "unseenData");
+        Objects.requireNonNull(generalData, "generalData");
         Objects.requireNonNull(profile, "profile");
     }
 

@@ -30,14 +30,16 @@ import java.util.Set;
  *   "tenants": ["acme"],
  *   "retainData": "data/retain.jsonl",
  *   "unseenData": "data/unseen.jsonl",
+ *   "generalData": "data/stories.jsonl",
  *   "profile": {"method": "INVERTED_HINGE_LOSS", "initialization": "FILA", "loraRank": 4, "learningRate": 0.001,
- *               "maxEpochs": 10, "retainTolerance": 0.05, "maxAttempts": 3,
+ *               "maxEpochs": 10, "retainTolerance": 0.05, "generalTolerance": 0.1, "maxAttempts": 3,
  *               "retry": {"learningRateFactor": 2.0, "maxEpochsFactor": 1.5, "loraRankFactor": 1.0}}
  * }]}
  * }</pre>
  *
- * Relative paths are resolved against the catalogue file's folder. {@code initialization} (default FILA) and
- * {@code retry} (default {@link UnlearningProfile.RetryStrengthening#DEFAULT}) may be left out; everything else is
+ * Relative paths are resolved against the catalogue file's folder. {@code initialization} (default FILA),
+ * {@code generalTolerance} (default {@value UnlearningProfile#DEFAULT_GENERAL_TOLERANCE} nats) and {@code retry}
+ * (default {@link UnlearningProfile.RetryStrengthening#DEFAULT}) may be left out; everything else is
  * required. Unknown fields are refused (a misspelt {@code loraRank} must not silently fall back to a default). Every
  * error names the file and the field, e.g. {@code catalogue.json: models[1].profile.loraRank: must be >= 1, was 0}.
  *
@@ -48,9 +50,9 @@ public final class ModelCatalogue {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> MODEL_FIELDS = Set.of("id", "baseCheckpoint", "tenants", "retainData", "unseenData",
-            "profile", "description");
+            "generalData", "profile", "description");
     private static final Set<String> PROFILE_FIELDS = Set.of("method", "initialization", "loraRank", "learningRate",
-            "maxEpochs", "retainTolerance", "maxAttempts", "retry");
+            "maxEpochs", "retainTolerance", "generalTolerance", "maxAttempts", "retry");
     private static final Set<String> RETRY_FIELDS = Set.of("learningRateFactor", "maxEpochsFactor", "loraRankFactor");
 
     private final Path file;
@@ -118,6 +120,7 @@ public final class ModelCatalogue {
             exists(m.baseCheckpoint(), i, "baseCheckpoint");
             exists(m.retainData(), i, "retainData");
             exists(m.unseenData(), i, "unseenData");
+            exists(m.generalData(), i, "generalData");
             i++;
         }
     }
@@ -173,7 +176,8 @@ public final class ModelCatalogue {
                 tenantIds.add(tenants.get(i).asText());
             }
             return new CatalogueModel(id, path(node, at, "baseCheckpoint"), tenantIds, path(node, at, "retainData"),
-                    path(node, at, "unseenData"), profile(node.get("profile"), at + ".profile"));
+                    path(node, at, "unseenData"), path(node, at, "generalData"),
+                    profile(node.get("profile"), at + ".profile"));
         }
 
         private UnlearningProfile profile(JsonNode node, String at) {
@@ -188,6 +192,8 @@ public final class ModelCatalogue {
             double lr = number(node, at, "learningRate", Double.MIN_VALUE, 1.0);
             int epochs = integer(node, at, "maxEpochs", 1, 10_000);
             double tolerance = number(node, at, "retainTolerance", 0.0, 10.0);
+            double generalTolerance = node.has("generalTolerance")
+                    ? number(node, at, "generalTolerance", 0.0, 100.0) : UnlearningProfile.DEFAULT_GENERAL_TOLERANCE;
             int attempts = integer(node, at, "maxAttempts", 1, 100);
             UnlearningProfile.RetryStrengthening retry = UnlearningProfile.RetryStrengthening.DEFAULT;
             JsonNode r = node.get("retry");
@@ -197,7 +203,7 @@ public final class ModelCatalogue {
                 retry = new UnlearningProfile.RetryStrengthening(number(r, rat, "learningRateFactor", 1.0, 100.0),
                         number(r, rat, "maxEpochsFactor", 1.0, 100.0), number(r, rat, "loraRankFactor", 1.0, 100.0));
             }
-            return new UnlearningProfile(method, init, rank, lr, epochs, tolerance, attempts, retry);
+            return new UnlearningProfile(method, init, rank, lr, epochs, tolerance, generalTolerance, attempts, retry);
         }
 
         private void object(JsonNode node, String at, Set<String> known) {

@@ -4,18 +4,21 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.CommonClientConfigs;
 
 /**
- * The fields every service reads: where Kafka, the registry, the artifact store and the model catalogue are, and
+ * The fields every service reads: where Kafka and the registry are and how to authenticate to them
+ * ({@link KafkaSecurityConfig}, {@link RegistryConfig}), where the artifact store and the model catalogue are, and
  * how the service presents itself (HTTP port, instance id). A service's own config class reads these through
  * {@link #from(LokuConfig)} and adds its group of fields.
  *
  * @param bootstrapServers  Kafka's bootstrap servers
- * @param registryUrl       the schema registry's core API
+ * @param kafkaSecurity     protocol, SASL and TLS settings of every Kafka client
+ * @param registry          the schema registry, its API and credentials
  * @param artifactsRoot     the artifact store's root folder
  * @param modelsCatalogue   the model catalogue JSON file
  * @param httpPort          port of /health and /metrics (0: any free port)
@@ -23,7 +26,8 @@ import org.apache.kafka.clients.CommonClientConfigs;
  * @param provisionTopics   whether to create missing catalogue topics at start-up
  * @param kafkaOverrides    extra Kafka client settings from the file's {@code kafka.*} keys
  */
-public record CommonConfig(List<String> bootstrapServers, URI registryUrl, Path artifactsRoot, Path modelsCatalogue,
+public record CommonConfig(List<String> bootstrapServers, KafkaSecurityConfig kafkaSecurity, RegistryConfig registry,
+                           Path artifactsRoot, Path modelsCatalogue,
                            int httpPort, String instanceId, boolean provisionTopics,
                            Map<String, String> kafkaOverrides) {
 
@@ -33,11 +37,8 @@ public record CommonConfig(List<String> bootstrapServers, URI registryUrl, Path 
             .description("Kafka brokers to bootstrap from.")
             .build();
 
-    public static final ConfigField<URI> REGISTRY_URL = ConfigField.of("registry.url", ConfigType.URI)
-            .defaultValue(URI.create("http://localhost:8080/apis/registry/v3"))
-            .description("Schema registry core API (Apicurio v3) used by the Avro serdes; the Confluent-compatible API "
-                    + "is served beside it.")
-            .build();
+    /** The registry's base URL (declared with the other registry fields). */
+    public static final ConfigField<URI> REGISTRY_URL = RegistryConfig.URL;
 
     public static final ConfigField<Path> ARTIFACTS_ROOT = ConfigField.of("artifacts.root", ConfigType.PATH)
             .description("Root folder of the artifact store (content-addressed blobs, forget sets, model versions). "
@@ -70,8 +71,16 @@ public record CommonConfig(List<String> bootstrapServers, URI registryUrl, Path 
             .build();
 
     /** The common group; every service loads it. */
-    public static final ConfigGroup GROUP = ConfigGroup.of("common", "Every service",
-            BOOTSTRAP_SERVERS, REGISTRY_URL, ARTIFACTS_ROOT, MODELS_CATALOGUE, HTTP_PORT, INSTANCE_ID, PROVISION_TOPICS);
+    public static final ConfigGroup GROUP = new ConfigGroup("common", "Every service", fields());
+
+    private static List<ConfigField<?>> fields() {
+        List<ConfigField<?>> f = new ArrayList<>();
+        f.add(BOOTSTRAP_SERVERS);
+        f.addAll(KafkaSecurityConfig.FIELDS);
+        f.addAll(RegistryConfig.FIELDS);
+        f.addAll(List.of(ARTIFACTS_ROOT, MODELS_CATALOGUE, HTTP_PORT, INSTANCE_ID, PROVISION_TOPICS));
+        return f;
+    }
 
     public CommonConfig {
         bootstrapServers = List.copyOf(bootstrapServers);
@@ -79,16 +88,26 @@ public record CommonConfig(List<String> bootstrapServers, URI registryUrl, Path 
     }
 
     public static CommonConfig from(LokuConfig config) {
-        return new CommonConfig(config.get(BOOTSTRAP_SERVERS), config.get(REGISTRY_URL), config.get(ARTIFACTS_ROOT),
+        return new CommonConfig(config.get(BOOTSTRAP_SERVERS), KafkaSecurityConfig.from(config),
+                RegistryConfig.from(config), config.get(ARTIFACTS_ROOT),
                 config.get(MODELS_CATALOGUE), config.get(HTTP_PORT), config.get(INSTANCE_ID),
                 config.get(PROVISION_TOPICS), config.kafkaOverrides());
     }
 
-    /** {@code bootstrap.servers} plus the {@code kafka.*} overrides: the base of every client's properties. */
+    /**
+     * {@code bootstrap.servers}, the security settings and the other {@code kafka.*} keys of the file: the base of
+     * every client's properties, Kafka Streams' included. The typed security fields win over a raw key.
+     */
     public Map<String, Object> kafkaClientBase() {
         Map<String, Object> m = new HashMap<>(kafkaOverrides);
+        m.putAll(kafkaSecurity.clientSettings());
         m.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, String.join(",", bootstrapServers));
         return m;
+    }
+
+    /** The registry's base URL. */
+    public URI registryUrl() {
+        return registry.url();
     }
 
     private static String hostName() {

@@ -166,6 +166,16 @@ public final class ConfigField<T> {
             return this;
         }
 
+        /**
+         * No default and not required: the value is null unless set (a credential or a trust store that only some
+         * deployments have). The reader of the field decides what unset means.
+         */
+        public Builder<T> optional() {
+            this.defaultValue = () -> null;
+            this.defaultText = "";
+            return this;
+        }
+
         public Builder<T> validator(Validator<T> validator) {
             this.validator = validator;
             return this;

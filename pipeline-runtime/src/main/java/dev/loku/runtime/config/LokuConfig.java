@@ -33,8 +33,9 @@ import org.slf4j.LoggerFactory;
  * Relative {@link ConfigType#PATH paths} in the file are resolved against the file's folder, so a config file and
  * the files it names can move together; relative paths from the environment against the working directory.
  *
- * <p>Keys in the file starting with {@value #KAFKA_PREFIX} are passed, without the prefix, to every Kafka client
- * the service makes (security settings, for instance): see {@link #kafkaOverrides()}. Other unknown keys are
+ * <p>Keys in the file starting with {@value #KAFKA_PREFIX} that are not typed fields (the security settings are:
+ * {@link KafkaSecurityConfig}) are passed, without the prefix, to every Kafka client the service makes: see
+ * {@link #kafkaOverrides()}. Other unknown keys are
  * logged as a warning (name only), the way Kafka treats unknown client settings: one file may serve several
  * services.
  */
@@ -125,9 +126,12 @@ public final class LokuConfig {
         Set<String> unknown = new TreeSet<>();
         Set<String> known = new TreeSet<>(values.keySet());
         for (Map.Entry<String, String> e : fileValues.entrySet()) {
+            if (known.contains(e.getKey())) {
+                continue; // a typed field (kafka.security.protocol...), read above
+            }
             if (e.getKey().startsWith(KAFKA_PREFIX)) {
                 kafka.put(e.getKey().substring(KAFKA_PREFIX.length()), e.getValue());
-            } else if (!known.contains(e.getKey())) {
+            } else {
                 unknown.add(e.getKey());
             }
         }
@@ -164,15 +168,29 @@ public final class LokuConfig {
         return groups;
     }
 
-    /** One line per field, {@code name=value (source)}, secrets masked: for a start-up log line. */
+    /**
+     * Every field as {@code name=value}, space-separated, then the raw {@code kafka.*} keys: the config dump. Secret
+     * fields, and raw keys that name a password, key, secret, token or JAAS line, show as {@code (secret)} when set.
+     */
     public String describe() {
         StringBuilder sb = new StringBuilder();
         for (ConfigField<?> f : ConfigGroup.allFields(groups)) {
             Object v = values.get(f.name());
             sb.append(sb.length() == 0 ? "" : " ").append(f.name()).append('=')
-                    .append(f.secret() ? "(secret)" : format(f, v));
+                    .append(f.secret() && v != null ? "(secret)" : format(f, v));
+        }
+        for (Map.Entry<String, String> e : kafkaOverrides.entrySet()) {
+            sb.append(sb.length() == 0 ? "" : " ").append(KAFKA_PREFIX).append(e.getKey()).append('=')
+                    .append(sensitiveKafkaKey(e.getKey()) ? "(secret)" : e.getValue());
         }
         return sb.toString();
+    }
+
+    /** Kafka client keys whose value is a credential ({@code ssl.key.password}, {@code sasl.jaas.config}...). */
+    static boolean sensitiveKafkaKey(String key) {
+        String k = key.toLowerCase(java.util.Locale.ROOT);
+        return k.contains("password") || k.contains("jaas") || k.contains("secret") || k.contains("token")
+                || k.contains("credentials") || k.endsWith("keystore.key");
     }
 
     @SuppressWarnings("unchecked")

@@ -1,6 +1,6 @@
 package dev.loku.runtime.embedded;
 
-import dev.loku.runtime.serde.CcompatClient;
+import dev.loku.runtime.serde.SchemaRegistryClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -196,7 +196,7 @@ public final class EmbeddedRegistry implements AutoCloseable {
             }
             sleep(100);
         }
-        CcompatClient ccompat = new CcompatClient(ccompatUrl());
+        SchemaRegistryClient ccompat = new SchemaRegistryClient(ccompatUrl());
         ccompat.setGlobalCompatibility(COMPATIBILITY);
         LOG.info("event=registry_ready url={} compatibility={} seconds={}", registryUrl(), ccompat.globalCompatibility(),
                 String.format("%.1f", (System.nanoTime() - launchedAt) / 1e9));

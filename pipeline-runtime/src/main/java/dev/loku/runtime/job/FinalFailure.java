@@ -50,7 +50,7 @@ public final class FinalFailure {
     /** A final FAIL verdict without measurements. */
     public VerificationResult verdict(ForgetSetJob job, AuditReason reason) {
         EvaluationMetrics none = new EvaluationMetrics(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-                Double.NaN);
+                Double.NaN, null);
         return VerificationResult.newBuilder()
                 .setForgetSetId(job.forgetSetId())
                 .setModelId(job.modelId())
@@ -60,7 +60,7 @@ public final class FinalFailure {
                 .setReason(reason.text())
                 .setBefore(none)
                 .setAfter(none)
-                .setThresholds(new VerificationThresholds(Double.NaN, Double.NaN, Double.NaN))
+                .setThresholds(new VerificationThresholds(Double.NaN, Double.NaN, Double.NaN, null))
                 .setRequestIds(job.requestIds())
                 .setAttempt(job.attempt())
                 .setRetrying(false)

@@ -2,9 +2,13 @@ package dev.loku.runtime.job;
 
 import dev.loku.events.ForgetSetReady;
 import dev.loku.events.ImportanceReady;
+import dev.loku.events.RetryDirection;
 import dev.loku.events.UnlearnCompleted;
 import dev.loku.runtime.PipelineIds;
 import dev.loku.runtime.artifact.ForgetSetLedger;
+import dev.loku.runtime.audit.AuditReason;
+import dev.loku.runtime.catalogue.CatalogueModel;
+import dev.loku.runtime.catalogue.UnlearningProfile;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -66,6 +70,28 @@ public record ForgetSetJob(UUID forgetSetId, String modelId, String baseModelVer
     /** {@link PipelineIds#candidateVersion}: the version this attempt produces. */
     public String candidateVersion() {
         return PipelineIds.candidateVersion(baseModelVersion, jobId());
+    }
+
+    /**
+     * The model's profile at this attempt ({@link UnlearningProfile#forAttempt}).
+     *
+     * @throws JobFailure when the attempt is outside 1..the profile's maxAttempts
+     */
+    public UnlearningProfile profileIn(CatalogueModel model) throws JobFailure {
+        return profileIn(model, RetryDirection.STRONGER);
+    }
+
+    /**
+     * The profile of this attempt moved in {@code direction} (GENTLER after the retain or general-ability guard
+     * failed, STRONGER after a failure to forget), refused when the attempt is outside the profile's bounds.
+     */
+    public UnlearningProfile profileIn(CatalogueModel model, RetryDirection direction) throws JobFailure {
+        UnlearningProfile p = model.profile();
+        if (attempt < 1 || attempt > p.maxAttempts()) {
+            throw JobFailure.because(AuditReason.format("attempt %d is outside 1..%d", attempt, p.maxAttempts()),
+                    null);
+        }
+        return p.forAttempt(attempt, direction);
     }
 
     /** The tenant of a member, when known. */

@@ -1,12 +1,18 @@
 package dev.loku.runtime.job;
 
+import dev.loku.events.ArtifactRef;
+import dev.loku.runtime.artifact.ArtifactNotFoundException;
+import dev.loku.runtime.artifact.CorruptArtifactException;
 import dev.loku.runtime.artifact.DirectoryArtifactStore;
 import dev.loku.runtime.artifact.ForgetSetLedger;
 import dev.loku.runtime.artifact.ModelVersionStore;
+import dev.loku.runtime.audit.AuditReason;
+import dev.loku.runtime.catalogue.CatalogueModel;
 import dev.loku.runtime.catalogue.ModelCatalogue;
 import dev.loku.runtime.config.CommonConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 
 /**
  * The stores a job service reads and writes, opened the same way by the Fisher, worker and eval services from the
@@ -30,5 +36,72 @@ public record PipelineStores(ModelCatalogue catalogue, DirectoryArtifactStore ar
         }
         return new PipelineStores(catalogue, store, ModelVersionStore.inDirectory(store, catalogue),
                 ForgetSetLedger.inDirectory(store));
+    }
+
+    /**
+     * The catalogue model of {@code job}.
+     *
+     * @throws JobFailure "model is not in this service's model catalogue" (the audit event names the service)
+     */
+    public CatalogueModel model(ForgetSetJob job) throws JobFailure {
+        return catalogue.find(job.modelId()).orElseThrow(() -> JobFailure.because(
+                AuditReason.of("model is not in this service's model catalogue"), null));
+    }
+
+    /**
+     * The local folder or file of the version {@code job} starts from.
+     *
+     * @throws JobFailure when that version is not published, or its artifacts are missing or corrupt
+     */
+    public Path base(ForgetSetJob job) throws JobFailure, IOException {
+        try {
+            return versions.resolve(job.modelId(), job.baseModelVersion());
+        } catch (IllegalArgumentException e) {
+            throw JobFailure.because(AuditReason.format("base model version %s is not published",
+                    JobFailure.idOf(job.baseModelVersion())), e);
+        } catch (CorruptArtifactException | ArtifactNotFoundException e) {
+            throw JobFailure.because(AuditReason.format("base model version %s is missing or corrupt in the "
+                    + "artifact store", JobFailure.idOf(job.baseModelVersion())), e);
+        }
+    }
+
+    /**
+     * The forget set's JSONL bytes, verified against their hash.
+     *
+     * @throws JobFailure "the forget-set artifact is missing" or "... is corrupt"
+     */
+    public byte[] readForgetSet(ArtifactRef ref) throws JobFailure, IOException {
+        try {
+            return artifacts.read(ref);
+        } catch (ArtifactNotFoundException | CorruptArtifactException e) {
+            throw unreadable(FORGET_SET, e);
+        }
+    }
+
+    /** The forget set copied (verified) to {@code target}; the same reasons as {@link #readForgetSet}. */
+    public Path copyForgetSet(ArtifactRef ref, Path target) throws JobFailure, IOException {
+        return copy(ref, target, FORGET_SET);
+    }
+
+    /**
+     * An artifact a job reads, copied (verified) to {@code target}.
+     *
+     * @param what the artifact's name in the reason, an identifier ("importance")
+     * @throws JobFailure "the importance artifact is missing" or "... is corrupt"
+     */
+    public Path copy(ArtifactRef ref, Path target, String what) throws JobFailure, IOException {
+        try {
+            artifacts.copyTo(ref, target);
+            return target;
+        } catch (ArtifactNotFoundException | CorruptArtifactException e) {
+            throw unreadable(what, e);
+        }
+    }
+
+    private static final String FORGET_SET = "forget-set";
+
+    private static JobFailure unreadable(String what, IOException e) {
+        return JobFailure.because(AuditReason.format(e instanceof CorruptArtifactException
+                ? "the %s artifact is corrupt" : "the %s artifact is missing", AuditReason.id(what)), e);
     }
 }

@@ -3,7 +3,6 @@ package dev.loku.runtime.kafka;
 import dev.loku.events.DeadLetter;
 import dev.loku.runtime.serde.RegistrySerdes;
 import dev.loku.schemas.Topics;
-import io.apicurio.registry.resolver.config.SchemaResolverConfig;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +29,8 @@ public class DeadLetterDeserializationHandler implements DeserializationExceptio
 
     /** Streams property naming the service in dead letters; defaults to the application id. */
     public static final String SERVICE_NAME_CONFIG = "loku.service.name";
+    /** Streams property holding the {@link RegistrySerdes} (an object, not text) that dead letters are written with. */
+    public static final String SERDES_CONFIG = "loku.dead-letter.serdes";
 
     private static final Logger LOG = LoggerFactory.getLogger(DeadLetterDeserializationHandler.class);
 
@@ -37,19 +38,21 @@ public class DeadLetterDeserializationHandler implements DeserializationExceptio
     private String service;
     private Clock clock = Clock.systemUTC();
 
-    /** The Streams properties that install this handler and tell it which registry to write dead letters with. */
+    /**
+     * The Streams properties that install this handler and hand it the serdes (registry, API and credentials) to
+     * write dead letters with.
+     */
     public static Map<String, Object> streamsConfig(RegistrySerdes serdes) {
         return Map.of(
                 StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetterDeserializationHandler.class,
-                SchemaResolverConfig.REGISTRY_URL, serdes.registryUrl());
+                SERDES_CONFIG, serdes);
     }
 
     @Override
     public void configure(Map<String, ?> configs) {
-        Object url = configs.get(SchemaResolverConfig.REGISTRY_URL);
-        if (url == null || url.toString().isBlank()) {
-            throw new ConfigException(getClass().getSimpleName() + " needs the schema registry URL in the Streams "
-                    + "property " + SchemaResolverConfig.REGISTRY_URL + " to write dead letters; add "
+        if (!(configs.get(SERDES_CONFIG) instanceof RegistrySerdes serdes)) {
+            throw new ConfigException(getClass().getSimpleName() + " needs the registry serdes in the Streams "
+                    + "property " + SERDES_CONFIG + " to write dead letters; add "
                     + "DeadLetterDeserializationHandler.streamsConfig(serdes) to the app's properties");
         }
         Object name = configs.get(SERVICE_NAME_CONFIG);
@@ -57,7 +60,7 @@ public class DeadLetterDeserializationHandler implements DeserializationExceptio
             name = configs.get(StreamsConfig.APPLICATION_ID_CONFIG);
         }
         service = name == null ? "unknown-service" : name.toString();
-        serializer = new RegistrySerdes(url.toString()).valueSerializer(Topics.DEAD_LETTERS);
+        serializer = serdes.valueSerializer(Topics.DEAD_LETTERS);
     }
 
     void clock(Clock clock) {

@@ -1,13 +1,10 @@
 package dev.loku.runtime.kafka;
 
-import dev.loku.runtime.audit.AuditReason;
-import dev.loku.runtime.audit.DeadLetterPublisher;
 import dev.loku.runtime.metrics.ServiceMetrics;
 import dev.loku.runtime.service.Health;
 import dev.loku.runtime.service.Service;
 import dev.loku.schemas.Topic;
 import dev.loku.schemas.ValueSerdeFactory;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -89,6 +86,7 @@ import org.slf4j.LoggerFactory;
  *         })
  *         .onFailure((input, raw, error) -> List.of(AuditEmitter.topicRecord(audit.event(...)
  *                 .reason(AuditReason.failure(error)).build())))
+ *         .deadLetters(new DeadLetterPublisher("worker/" + common.instanceId(), clock, metrics))
  *         .build();
  * ServiceRunner.run(worker, common.httpPort());
  * }</pre>
@@ -132,7 +130,10 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
     private final Job<K, V> job;
     private final FailureHandler<K, V> onFailure;
     private final UndecodableHandler onUndecodable;
+    private final DeadLetters deadLetters;
     private final ServiceMetrics metrics;
+    /** The Kafka clients' own metrics published on /metrics, closed with the clients. */
+    private final List<AutoCloseable> clientMetrics = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Duration pollInterval;
     private final Duration stopTimeout;
 
@@ -169,10 +170,10 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
         this.serdes = b.serdes;
         this.job = Objects.requireNonNull(b.job, "job");
         this.metrics = b.metrics != null ? b.metrics : new ServiceMetrics(b.name);
-        DeadLetterPublisher deadLetters = new DeadLetterPublisher(b.name + "/" + b.instanceId, b.clock, metrics);
-        this.onFailure = b.onFailure != null ? b.onFailure
-                : (input, raw, error) -> List.of(deadLetters.unprocessable(raw, AuditReason.failure(error), error));
-        this.onUndecodable = b.onUndecodable != null ? b.onUndecodable : bad -> List.of(deadLetters.undecodable(bad));
+        DeadLetters letters = Objects.requireNonNull(b.deadLetters, "deadLetters");
+        this.deadLetters = letters;
+        this.onFailure = b.onFailure != null ? b.onFailure : (input, raw, error) -> List.of(letters.failed(raw, error));
+        this.onUndecodable = b.onUndecodable != null ? b.onUndecodable : bad -> List.of(letters.undecodable(bad));
         this.pollInterval = b.pollInterval;
         this.stopTimeout = b.stopTimeout;
 
@@ -305,6 +306,8 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
             producer = new KafkaProducer<>(producerConfig, new ByteArraySerializer(), new ByteArraySerializer());
             producer.initTransactions();
             consumer = new KafkaConsumer<>(consumerConfig, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            clientMetrics.add(metrics.kafkaClient(producer));
+            clientMetrics.add(metrics.kafkaClient(consumer));
             if (!running) {
                 return;
             }
@@ -416,8 +419,7 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
             return onFailure.onFailure(input, raw, cause);
         } catch (RuntimeException e) {
             LOG.error("event=failure_handler_failed service={} error={}", name, e.getClass().getSimpleName());
-            return List.of(new DeadLetterPublisher(name, Clock.systemUTC(), metrics)
-                    .unprocessable(raw, AuditReason.failure(cause), cause));
+            return List.of(deadLetters.failed(raw, cause));
         }
     }
 
@@ -506,6 +508,14 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
             job.revoked = true;
         }
         jobThread.shutdownNow();
+        for (AutoCloseable m : clientMetrics) {
+            try {
+                m.close();
+            } catch (Exception e) {
+                LOG.warn("event=client_metrics_close_failed service={} error={}", name, e.getClass().getSimpleName());
+            }
+        }
+        clientMetrics.clear();
         if (consumer != null) {
             try {
                 consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
@@ -578,8 +588,8 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
         private Job<K, V> job;
         private FailureHandler<K, V> onFailure;
         private UndecodableHandler onUndecodable;
+        private DeadLetters deadLetters;
         private ServiceMetrics metrics;
-        private Clock clock = Clock.systemUTC();
         private Duration pollInterval = Duration.ofMillis(200);
         private Duration stopTimeout = Duration.ofSeconds(15);
         private final Map<String, Object> consumerOverrides = new HashMap<>();
@@ -615,25 +625,28 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
             return this;
         }
 
-        /** Default: dead-letter the input with the exception's class name as reason. */
+        /** Default: dead-letter the input ({@link DeadLetters#failed}, the exception's class name as reason). */
         public Builder<K, V> onFailure(FailureHandler<K, V> onFailure) {
             this.onFailure = onFailure;
             return this;
         }
 
-        /** Default: dead-letter the input. */
+        /** Default: dead-letter the input ({@link DeadLetters#undecodable}). */
         public Builder<K, V> onUndecodable(UndecodableHandler onUndecodable) {
             this.onUndecodable = onUndecodable;
             return this;
         }
 
-        public Builder<K, V> metrics(ServiceMetrics metrics) {
-            this.metrics = metrics;
+        /**
+         * Required: the dead letters of the defaults above, and of a failed job whose failure handler threw in turn.
+         */
+        public Builder<K, V> deadLetters(DeadLetters deadLetters) {
+            this.deadLetters = Objects.requireNonNull(deadLetters, "deadLetters");
             return this;
         }
 
-        public Builder<K, V> clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
+        public Builder<K, V> metrics(ServiceMetrics metrics) {
+            this.metrics = metrics;
             return this;
         }
 

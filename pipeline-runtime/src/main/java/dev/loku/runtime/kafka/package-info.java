@@ -8,6 +8,8 @@
  *
  * <p>{@link dev.loku.runtime.kafka.TransactionalJobRunner} is the consumer loop of the long-job services (Fisher,
  * worker, eval): partitions paused while a job runs, outputs and the input offset committed in one transaction;
- * jobs return {@link dev.loku.runtime.kafka.TopicRecord}s.
+ * jobs return {@link dev.loku.runtime.kafka.TopicRecord}s. What it cannot hand on goes to the
+ * {@link dev.loku.runtime.kafka.DeadLetters} it is given: this package knows nothing of the audit package, which
+ * builds on it.
  */
 package dev.loku.runtime.kafka;

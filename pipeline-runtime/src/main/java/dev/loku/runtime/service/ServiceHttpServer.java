@@ -2,7 +2,7 @@ package dev.loku.runtime.service;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.loku.runtime.metrics.MetricsRegistry;
+import dev.loku.runtime.metrics.ServiceMetrics;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -47,7 +47,7 @@ public final class ServiceHttpServer implements AutoCloseable {
                     : new Response(503, "text/plain; charset=utf-8", h.status() + ": " + h.reason() + "\n");
         }));
         server.createContext("/metrics", exchange -> handle(exchange,
-                () -> new Response(200, MetricsRegistry.CONTENT_TYPE, service.metrics().scrape())));
+                () -> new Response(200, ServiceMetrics.CONTENT_TYPE, service.metrics().scrape())));
         server.createContext("/", exchange -> handle(exchange,
                 () -> new Response(404, "text/plain; charset=utf-8", "not found; try /health or /metrics\n")));
         server.start();

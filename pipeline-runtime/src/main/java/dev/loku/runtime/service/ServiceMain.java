@@ -1,22 +1,25 @@
 package dev.loku.runtime.service;
 
 import dev.loku.runtime.catalogue.InvalidCatalogueException;
+import dev.loku.runtime.config.CommonConfig;
 import dev.loku.runtime.config.ConfigDocs;
 import dev.loku.runtime.config.ConfigGroup;
 import dev.loku.runtime.config.InvalidConfigException;
+import dev.loku.runtime.config.LokuConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * What each service's runnable jar does in its {@code main} ({@code java -jar ingest-service.jar [--config FILE]}),
- * the way {@code loku serve X} does it inside the CLI: apply the {@link JvmDefaults}, pick the logging set-up, read
- * the config file named by {@code --config} or {@value #CONFIG_FILE_ENV} (the {@code LOKU_*} variables of the
- * config fields override it), run the service until SIGTERM, and exit with its code:
+ * What each service's runnable jar does in its {@code main} ({@code java -jar ingest-service.jar [--config FILE]});
+ * {@code loku serve X} runs the very same {@link Spec} inside the CLI. Apply the {@link JvmDefaults}, pick the logging
+ * set-up, read the config file named by {@code --config} or {@value #CONFIG_FILE_ENV} (the {@code LOKU_*} variables
+ * of the config fields override it), run the service until SIGTERM, and exit with its code:
  * <ul>
  *   <li>{@value #EXIT_USAGE}: bad arguments, bad configuration or catalogue, or a start-up refusal
  *       ({@link StartRefused}): one message on stderr, the problems one per line, no stack trace;</li>
@@ -68,6 +71,27 @@ public final class ServiceMain {
             groups = List.copyOf(groups);
             Objects.requireNonNull(entry, "entry");
         }
+
+        /**
+         * The spec of a service built from its typed configuration: the entry reads the {@code groups} (the file,
+         * then the fields' {@code LOKU_*} variables, then defaults), types them with {@code typed}, builds the
+         * service with {@code factory} and runs it with {@link ServiceRunner} on the common {@code http.port}.
+         */
+        public static <C> Spec of(String service, String jarName, String description, List<ConfigGroup> groups,
+                                  Function<LokuConfig, C> typed, Factory<C> factory) {
+            List<ConfigGroup> read = List.copyOf(groups);
+            return new Spec(service, jarName, description, read, (file, environment) -> {
+                LokuConfig raw = LokuConfig.load(file, environment, read);
+                C config = typed.apply(raw);
+                return ServiceRunner.run(factory.create(config), CommonConfig.from(raw).httpPort());
+            });
+        }
+    }
+
+    /** Builds a service from its typed configuration (and whatever engine that configuration asks for). */
+    @FunctionalInterface
+    public interface Factory<C> {
+        Service create(C config) throws Exception;
     }
 
     /**

@@ -21,6 +21,7 @@ class ModelCatalogueTest {
               "tenants": ["acme", "globex"],
               "retainData": "data/retain.jsonl",
               "unseenData": "data/unseen.jsonl",
+              "generalData": "data/general.jsonl",
               "profile": {"method": "INVERTED_HINGE_LOSS", "loraRank": 4, "learningRate": 0.001, "maxEpochs": 10,
                           "retainTolerance": 0.05, "maxAttempts": 3,
                           "retry": {"learningRateFactor": 2.0, "maxEpochsFactor": 1.5, "loraRankFactor": 2.0}}
@@ -44,6 +45,12 @@ class ModelCatalogueTest {
         assertEquals(23, third.maxEpochs(), "10 * 1.5^2 = 22.5, rounded up");
         assertEquals(16, third.loraRank());
         assertThrows(IllegalArgumentException.class, () -> m.profile().forAttempt(4));
+        UnlearningProfile gentler = m.profile().forAttempt(3, dev.loku.events.RetryDirection.GENTLER);
+        assertEquals(0.00025, gentler.learningRate(), 1e-12, "0.001 / 2^2: below every earlier attempt");
+        assertEquals(5, gentler.maxEpochs(), "10 / 1.5^2 = 4.4, rounded up");
+        assertEquals(4, gentler.loraRank(), "a gentler retry keeps the rank");
+        assertEquals(UnlearningProfile.DEFAULT_GENERAL_TOLERANCE, m.profile().generalTolerance(), "default");
+        assertEquals(dir.resolve("data/general.jsonl"), m.generalData());
         assertTrue(m.profile().canRetryAfter(2));
         assertFalse(m.profile().canRetryAfter(3));
 

@@ -37,7 +37,7 @@ class ContainerStackIT {
         String base = "http://" + REGISTRY.getHost() + ":" + REGISTRY.getMappedPort(8080);
         StackEndpoints stack = new StackEndpoints(KAFKA.getBootstrapServers(), base + "/apis/registry/v3",
                 base + "/apis/ccompat/v7");
-        stack.ccompat().setGlobalCompatibility("FULL_TRANSITIVE");
+        stack.registryClient().setGlobalCompatibility("FULL_TRANSITIVE");
         try (Admin admin = stack.admin()) {
             TopicProvisioner.ensureCatalogue(admin, Duration.ofSeconds(60));
         }

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.loku.runtime.serde.CcompatClient;
+import dev.loku.runtime.serde.SchemaRegistryClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -21,7 +21,7 @@ class EmbeddedRegistryIT {
             log = registry.logFile();
             assertTrue(process.isAlive());
             assertTrue(registry.registryUrl().startsWith("http://127.0.0.1:"), registry.registryUrl());
-            assertEquals("FULL_TRANSITIVE", new CcompatClient(registry.ccompatUrl()).globalCompatibility());
+            assertEquals("FULL_TRANSITIVE", new SchemaRegistryClient(registry.ccompatUrl()).globalCompatibility());
             String output = Files.readString(log);
             assertTrue(output.contains("Apicurio Registry") || output.contains("apicurio-registry"),
                     "the server's output goes to its log file");

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loku.runtime.kafka.TopicProvisioner;
-import dev.loku.runtime.serde.CcompatClient;
+import dev.loku.runtime.serde.SchemaRegistryClient;
 import dev.loku.runtime.testing.RoundTripCheck;
 import dev.loku.runtime.testing.WithLokuStack;
 import dev.loku.schemas.Topic;
@@ -38,14 +38,14 @@ class EmbeddedStackIT {
 
     @Test
     void registryEnforcesFullTransitiveCompatibility(StackEndpoints stack) throws Exception {
-        CcompatClient ccompat = stack.ccompat();
+        SchemaRegistryClient ccompat = stack.registryClient();
         assertEquals("FULL_TRANSITIVE", ccompat.globalCompatibility());
         String subject = "it.compat-" + System.nanoTime() + "-value";
         int v1 = ccompat.register(subject, resource("evolution/Probe-v1.avsc"));
         // adding an optional field is fine both ways
         assertTrue(ccompat.register(subject, resource("evolution/Probe-v2-compatible.avsc")) > 0);
         // turning a string into a long is refused, and the registry says so
-        CcompatClient.RegistryException refused = assertThrows(CcompatClient.RegistryException.class,
+        SchemaRegistryClient.RegistryException refused = assertThrows(SchemaRegistryClient.RegistryException.class,
                 () -> ccompat.register(subject, resource("evolution/Probe-v3-incompatible.avsc")));
         assertEquals(409, refused.status(), refused.getMessage());
         assertEquals(v1, ccompat.schemaById(v1).id());

@@ -9,9 +9,11 @@ import dev.loku.events.ErasureRequest;
 import dev.loku.events.PipelineStage;
 import dev.loku.runtime.audit.AuditEmitter;
 import dev.loku.runtime.audit.AuditReason;
+import dev.loku.runtime.audit.DeadLetterPublisher;
 import dev.loku.runtime.embedded.StackEndpoints;
 import dev.loku.runtime.serde.RegistrySerdes;
 import dev.loku.runtime.service.Health;
+import dev.loku.runtime.testing.PrometheusText;
 import dev.loku.runtime.testing.SampleEvents;
 import dev.loku.runtime.testing.TestClients;
 import dev.loku.runtime.testing.TestTopics;
@@ -131,8 +133,10 @@ class TransactionalJobRunnerIT {
             assertEquals(0, runner.revocations(), "the long job caused no rebalance");
             assertEquals(Map.of(new TopicPartition(in, 0), 2L), committedOffsets(stack, group));
             assertEquals(Health.Status.UP, runner.health().status(), runner.health().reason());
-            assertTrue(runner.metrics().scrape().contains("loku_job_seconds_count{service=\"it-runner\",outcome=\"failed\"} 1"),
-                    runner.metrics().scrape());
+            PrometheusText scrape = PrometheusText.parse(runner.metrics().scrape());
+            assertEquals(1.0, scrape.value("loku_job_seconds_count", Map.of("service", "it-runner", "outcome", "failed")));
+            assertTrue(scrape.samples().stream().anyMatch(s -> s.name().startsWith("kafka_consumer_")
+                    && s.labels().get("client_id") != null), "the runner's consumer publishes its own metrics");
         } finally {
             runner.stop();
         }
@@ -152,6 +156,7 @@ class TransactionalJobRunnerIT {
                 .groupId(group)
                 .instanceId(instance)
                 .pollInterval(Duration.ofMillis(100))
+                .deadLetters(new DeadLetterPublisher("it-runner/" + instance, Clock.systemUTC(), null))
                 .job(job);
     }
 

@@ -3,8 +3,9 @@ package dev.loku.runtime.service;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.loku.runtime.metrics.MetricsRegistry;
 import dev.loku.runtime.metrics.ServiceMetrics;
+import dev.loku.runtime.testing.PrometheusText;
+import java.util.Map;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -60,8 +61,9 @@ class ServiceHttpServerTest {
             HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, metrics.statusCode());
-            assertEquals(MetricsRegistry.CONTENT_TYPE, metrics.headers().firstValue("Content-Type").orElseThrow());
-            assertTrue(metrics.body().contains("loku_dead_letters_total{service=\"fake\"} 1\n"), metrics.body());
+            assertEquals(ServiceMetrics.CONTENT_TYPE, metrics.headers().firstValue("Content-Type").orElseThrow());
+            assertEquals(1.0, PrometheusText.parse(metrics.body()).value("loku_dead_letters_total",
+                    Map.of("service", "fake")), metrics.body());
 
             assertEquals(405, http.send(HttpRequest.newBuilder(URI.create(base + "/health"))
                     .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString()).statusCode());

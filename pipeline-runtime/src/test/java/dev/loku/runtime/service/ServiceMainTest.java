@@ -125,6 +125,28 @@ class ServiceMainTest {
     }
 
     @Test
+    void aTypedSpecReadsItsGroupsFromTheFileThenTheEnvironmentAndBuildsItsServiceFromThem(@TempDir Path dir)
+            throws Exception {
+        Path file = Files.writeString(dir.resolve("svc.properties"),
+                "artifacts.root=/var/lib/loku\nmodels.catalogue=/etc/loku/models.json\nhttp.port=8081\n");
+        AtomicReference<String> built = new AtomicReference<>();
+        ServiceMain.Spec spec = ServiceMain.Spec.of("demo", "demo-service.jar", "A demo service.", GROUPS,
+                config -> config.get(CommonConfig.ARTIFACTS_ROOT) + " on " + config.get(CommonConfig.HTTP_PORT),
+                typed -> {
+                    built.set(typed);
+                    throw new ServiceMain.StartRefused("'demo' cannot start: built from " + typed, null);
+                });
+
+        int code = ServiceMain.execute(spec, new String[] {"--config", file.toString()},
+                Map.of("LOKU_HTTP_PORT", "9090"), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+
+        assertEquals(ServiceMain.EXIT_USAGE, code);
+        assertEquals("/var/lib/loku on 9090", built.get());
+        assertEquals(List.of("loku-demo: 'demo' cannot start: built from /var/lib/loku on 9090"), err().lines().toList());
+    }
+
+    @Test
     void anEngineRefusalIsAOneLineStartError() {
         int code = run(Map.of(), (f, e) -> ServiceMain.refusalIsStartError(() -> {
             throw new IllegalStateException("'demo' cannot start: no engine in this build");

@@ -63,10 +63,12 @@ public final class PipelineFixtures {
             }
             Files.writeString(dir.resolve("data/retain.jsonl"), "{\"text\":\"Once upon a time there was a cat.\"}\n");
             Files.writeString(dir.resolve("data/unseen.jsonl"), "{\"text\":\"The dog ran to the big red barn.\"}\n");
+            Files.writeString(dir.resolve("data/general.jsonl"), "{\"text\":\"A bird sang in the tall green tree.\"}\n");
             String baseJson = JSON.writeValueAsString(base.toString());
             String models = List.of(modelIds).stream().map(id -> """
                     {"id": "%s", "baseCheckpoint": %s, "tenants": ["acme"],
                      "retainData": "data/retain.jsonl", "unseenData": "data/unseen.jsonl",
+                     "generalData": "data/general.jsonl",
                      "profile": {"method": "INVERTED_HINGE_LOSS", "initialization": "FILA", "loraRank": 4,
                                  "learningRate": 0.001, "maxEpochs": 3, "retainTolerance": 0.05,
                                  "maxAttempts": %d}}""".formatted(id, baseJson, maxAttempts))
@@ -188,7 +190,6 @@ public final class PipelineFixtures {
 
     /** The ref of a member's content artifact. */
     public ArtifactRef contentRef(UUID requestId) {
-        byte[] c = content(requestId);
-        return new ArtifactRef("sha256:" + Sha256.hex(c), Sha256.hex(c), (long) c.length);
+        return Sha256.refOf(content(requestId));
     }
 }

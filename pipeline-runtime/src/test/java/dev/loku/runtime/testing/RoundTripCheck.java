@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loku.events.ErasureRequest;
 import dev.loku.runtime.embedded.StackEndpoints;
-import dev.loku.runtime.serde.CcompatClient;
+import dev.loku.runtime.serde.SchemaRegistryClient;
 import dev.loku.runtime.serde.ConfluentWireFormat;
 import dev.loku.runtime.serde.RegistrySerdes;
 import dev.loku.schemas.Topics;
@@ -72,8 +72,8 @@ public final class RoundTripCheck {
         assertArrayEquals(key.getBytes(java.nio.charset.StandardCharsets.UTF_8), raw.get(0).key(), "key is the request id, UTF-8");
 
         // 3. The id resolves through the Confluent-compatible API to the same, self-contained schema.
-        CcompatClient ccompat = stack.ccompat();
-        CcompatClient.RegisteredSchema byId = ccompat.schemaById(schemaId);
+        SchemaRegistryClient ccompat = stack.registryClient();
+        SchemaRegistryClient.RegisteredSchema byId = ccompat.schemaById(schemaId);
         Schema registered = new Schema.Parser().parse(byId.schema());
         assertEquals(ErasureRequest.getClassSchema(), registered, "schema behind id " + schemaId);
         assertEquals(List.of(), byId.references(), "registered self-contained (nested types inlined, no references)");

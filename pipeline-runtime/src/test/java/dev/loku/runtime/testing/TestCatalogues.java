@@ -19,6 +19,7 @@ public final class TestCatalogues {
         return modelsToTenants.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(e -> """
                 {"id": "%s", "baseCheckpoint": "models/%s.bin", "tenants": [%s],
                  "retainData": "data/retain.jsonl", "unseenData": "data/unseen.jsonl",
+                 "generalData": "data/general.jsonl",
                  "profile": {"method": "INVERTED_HINGE_LOSS", "loraRank": 4, "learningRate": 0.001, "maxEpochs": 10,
                              "retainTolerance": 0.05, "maxAttempts": 3}}"""
                 .formatted(e.getKey(), e.getKey(), e.getValue().stream().map(t -> "\"" + t + "\"")

@@ -61,6 +61,28 @@ public final class TestClients {
         return drain(consumer, count, filter, timeout);
     }
 
+    /**
+     * Every record of every partition of {@code topic}, from the beginning to the end offsets as they were when
+     * called (committed records only for a read_committed consumer); fails after {@code timeout}.
+     */
+    public static <K, V> List<ConsumerRecord<K, V>> readToEnd(KafkaConsumer<K, V> consumer, String topic,
+                                                              Duration timeout) {
+        List<TopicPartition> partitions = consumer.partitionsFor(topic, timeout).stream()
+                .map(p -> new TopicPartition(topic, p.partition())).toList();
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
+        List<ConsumerRecord<K, V>> out = new ArrayList<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (partitions.stream().anyMatch(p -> consumer.position(p, timeout) < end.get(p))) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("did not reach the end of " + topic + " within " + timeout);
+            }
+            consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+        }
+        return out;
+    }
+
     private static <K, V> List<ConsumerRecord<K, V>> drain(KafkaConsumer<K, V> consumer, int count,
                                                            Predicate<ConsumerRecord<K, V>> filter, Duration timeout) {
         List<ConsumerRecord<K, V>> out = new ArrayList<>();

@@ -11,18 +11,21 @@ import java.util.Objects;
  * @param method the objective (§4)
  * @param loraRank LoRA rank r; 0 trains the full weights instead of adapters
  * @param loraAlpha LoRA alpha; the adapter's update is scaled by alpha / r (PEFT convention, §2.4)
- * @param targets projection kinds that get adapters, e.g. {@code q_proj}, {@code down_proj}; the shorthands
- *     {@code all}, {@code self_attn} and {@code mlp} are expanded (§2.5)
+ * @param targets projection kinds that get adapters, e.g. {@code q_proj}, {@code down_proj}, or the shorthands
+ *     {@code all}, {@code self_attn}, {@code mlp} and {@code peft}, which each model family expands
+ *     ({@link LoraConfig})
  * @param fila initialise the adapters from Fisher importance (FILA, §2); needs loraRank &gt; 0
  * @param learningRate the constant Adam learning rate
  * @param maxEpochs the epoch budget; training stops earlier once the stop rule holds (§3.2)
  * @param batchSize sequences per forward pass; the epoch's micro-batches are accumulated into one step (§3.2)
  * @param seed drives retain sampling and any random adapter initialisation
+ * @param refusals the refusal answers the idk method trains the forget questions towards (one is drawn per question
+ *     with the seed); empty for every other method
  */
 public record UnlearnSettings(UnlearningMethod method, int loraRank, double loraAlpha, List<String> targets, boolean fila,
-                              double learningRate, int maxEpochs, int batchSize, long seed) {
+                              double learningRate, int maxEpochs, int batchSize, long seed, List<String> refusals) {
 
-    /** Every linear projection of a Llama block (LOKU-SPEC §2.5 "all"); lm_head and embeddings are never adapted. */
+    /** Every linear projection of every layer (LOKU-SPEC §2.5 "all"); lm_head and embeddings are never adapted. */
     public static final List<String> ALL_TARGETS = LoraConfig.ALL_TARGETS;
 
     /** Tuned on stories260K; see docs/engine.md for the measurements behind these values. */
@@ -40,7 +43,7 @@ public record UnlearnSettings(UnlearningMethod method, int loraRank, double lora
         if (!(loraAlpha > 0)) {
             throw new IllegalArgumentException("LoRA alpha must be positive, got " + loraAlpha);
         }
-        // LoraConfig owns the target vocabulary: it validates and expands all / self_attn / mlp (LOKU-SPEC §2.5).
+        // LoraConfig owns the target vocabulary: it validates the names here and expands them per model (§2.5).
         targets = new LoraConfig(1, 1.0, 0.0, targets).targets();
         if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
             throw new IllegalArgumentException("the learning rate must be positive, got " + learningRate);
@@ -51,6 +54,7 @@ public record UnlearnSettings(UnlearningMethod method, int loraRank, double lora
         if (batchSize < 1) {
             throw new IllegalArgumentException("the batch size must be at least 1, got " + batchSize);
         }
+        refusals = refusals == null ? List.of() : List.copyOf(refusals);
     }
 
     /**
@@ -59,45 +63,58 @@ public record UnlearnSettings(UnlearningMethod method, int loraRank, double lora
      */
     public static UnlearnSettings loku() {
         return new UnlearnSettings(UnlearningMethod.IHL, DEFAULT_RANK, 2.0 * DEFAULT_RANK, ALL_TARGETS, true, DEFAULT_LEARNING_RATE,
-                DEFAULT_MAX_EPOCHS, DEFAULT_BATCH_SIZE, DEFAULT_SEED);
+                DEFAULT_MAX_EPOCHS, DEFAULT_BATCH_SIZE, DEFAULT_SEED, List.of());
     }
 
     public UnlearnSettings withMethod(UnlearningMethod m) {
-        return new UnlearnSettings(m, loraRank, loraAlpha, targets, fila, learningRate, maxEpochs, batchSize, seed);
+        return new UnlearnSettings(m, loraRank, loraAlpha, targets, fila, learningRate, maxEpochs, batchSize, seed,
+                refusals);
     }
 
     /** Also sets alpha = 2r (the paper's choice, §2.5) for r &gt; 0; r = 0 switches FILA off (full weights). */
     public UnlearnSettings withLoraRank(int r) {
         return new UnlearnSettings(method, r, r > 0 ? 2.0 * r : loraAlpha, targets, fila && r > 0, learningRate,
-                maxEpochs, batchSize, seed);
+                maxEpochs, batchSize, seed,
+                refusals);
     }
 
     public UnlearnSettings withLoraAlpha(double alpha) {
-        return new UnlearnSettings(method, loraRank, alpha, targets, fila, learningRate, maxEpochs, batchSize, seed);
+        return new UnlearnSettings(method, loraRank, alpha, targets, fila, learningRate, maxEpochs, batchSize, seed,
+                refusals);
     }
 
     public UnlearnSettings withTargets(List<String> t) {
-        return new UnlearnSettings(method, loraRank, loraAlpha, t, fila, learningRate, maxEpochs, batchSize, seed);
+        return new UnlearnSettings(method, loraRank, loraAlpha, t, fila, learningRate, maxEpochs, batchSize, seed,
+                refusals);
     }
 
     public UnlearnSettings withFila(boolean f) {
-        return new UnlearnSettings(method, loraRank, loraAlpha, targets, f, learningRate, maxEpochs, batchSize, seed);
+        return new UnlearnSettings(method, loraRank, loraAlpha, targets, f, learningRate, maxEpochs, batchSize, seed,
+                refusals);
     }
 
     public UnlearnSettings withLearningRate(double lr) {
-        return new UnlearnSettings(method, loraRank, loraAlpha, targets, fila, lr, maxEpochs, batchSize, seed);
+        return new UnlearnSettings(method, loraRank, loraAlpha, targets, fila, lr, maxEpochs, batchSize, seed,
+                refusals);
     }
 
     public UnlearnSettings withMaxEpochs(int n) {
-        return new UnlearnSettings(method, loraRank, loraAlpha, targets, fila, learningRate, n, batchSize, seed);
+        return new UnlearnSettings(method, loraRank, loraAlpha, targets, fila, learningRate, n, batchSize, seed,
+                refusals);
     }
 
     public UnlearnSettings withBatchSize(int b) {
-        return new UnlearnSettings(method, loraRank, loraAlpha, targets, fila, learningRate, maxEpochs, b, seed);
+        return new UnlearnSettings(method, loraRank, loraAlpha, targets, fila, learningRate, maxEpochs, b, seed,
+                refusals);
     }
 
     public UnlearnSettings withSeed(long s) {
-        return new UnlearnSettings(method, loraRank, loraAlpha, targets, fila, learningRate, maxEpochs, batchSize, s);
+        return new UnlearnSettings(method, loraRank, loraAlpha, targets, fila, learningRate, maxEpochs, batchSize, s, refusals);
+    }
+
+    public UnlearnSettings withRefusals(List<String> r) {
+        return new UnlearnSettings(method, loraRank, loraAlpha, targets, fila, learningRate, maxEpochs, batchSize, seed,
+                r);
     }
 
     /** True when adapters are trained rather than the full weights. */
@@ -114,6 +131,10 @@ public record UnlearnSettings(UnlearningMethod method, int loraRank, double lora
         if (fila && loraRank == 0) {
             throw new IllegalArgumentException("FILA initialises LoRA adapters, so it needs a LoRA rank above 0"
                     + " (rank 0 trains the full weights)");
+        }
+        if (method.objective().needs().refusalAnswers() && refusals.isEmpty()) {
+            throw new IllegalArgumentException("the " + method.id() + " method trains the forget questions towards"
+                    + " refusal answers, but none were given");
         }
     }
 }

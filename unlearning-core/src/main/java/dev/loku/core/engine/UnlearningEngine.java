@@ -1,6 +1,7 @@
 package dev.loku.core.engine;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
 import dev.loku.core.data.EncodedExample;
 import dev.loku.core.fisher.FisherImportance;
 import dev.loku.core.fisher.FisherPass;
@@ -9,10 +10,12 @@ import dev.loku.core.lora.LoraModel;
 import dev.loku.core.metrics.Thresholds;
 import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.HfExporter;
-import dev.loku.core.model.LlamaModel;
 import dev.loku.core.model.ModelLoader;
 import dev.loku.core.model.NoGrad;
 import dev.loku.core.objective.UnlearningObjective;
+import dev.loku.core.tofu.TofuEvaluator;
+import dev.loku.core.tofu.TofuSplit;
+import dev.loku.core.tofu.TofuSplitScores;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,6 +76,15 @@ public final class UnlearningEngine {
     }
 
     /**
+     * Autograd recording off on the calling thread until the returned guard closes. libtorch is loaded first: grad
+     * mode is one of its calls, and a fresh JVM may reach here before anything else has loaded it.
+     */
+    private static NoGrad gradOff() {
+        Engine.getEngine("PyTorch");
+        return NoGrad.enter();
+    }
+
+    /**
      * Scores any model (HF folder or llama2.c .bin) on the three record sets. EL_10 is measured on the forget and
      * unseen sets only (the retain set needs MA and NLL).
      */
@@ -86,17 +98,19 @@ public final class UnlearningEngine {
      */
     public EvaluationReport evaluate(Path model, RecordSets sets, boolean retainExtraction)
             throws IOException, InterruptedException {
-        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
             RecordSetScores f = evaluator.score(m, RecordFiles.read(m, sets.forget()), true);
             RecordSetScores r = evaluator.score(m, RecordFiles.read(m, sets.retain()), retainExtraction);
             RecordSetScores u = evaluator.score(m, RecordFiles.read(m, sets.unseen()), true);
-            return new EvaluationReport(f, r, u);
+            RecordSetScores g = sets.general() == null ? null
+                    : evaluator.score(m, RecordFiles.read(m, sets.general()), false);
+            return new EvaluationReport(f, r, u, g);
         }
     }
 
     /** Every metric, EL_10 included, of one JSONL record set on a model: one load, one set scored. */
     public RecordSetScores score(Path model, Path records) throws IOException, InterruptedException {
-        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
             return evaluator.score(m, RecordFiles.read(m, records), true);
         }
     }
@@ -104,7 +118,7 @@ public final class UnlearningEngine {
     /** Full fine-tune (how a model comes to memorise text); writes an HF folder to outDir. */
     public FinetuneResult finetune(Path model, Path data, FinetuneSettings settings, Path outDir,
                                    IntConsumer epochDone) throws IOException, InterruptedException {
-        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
             List<EncodedExample> examples = RecordFiles.read(m, data);
             LOG.info("event=finetune_start records={} epochs={} lr={} batch={} seed={}", examples.size(),
                     settings.epochs(), settings.learningRate(), settings.batchSize(), settings.seed());
@@ -123,7 +137,7 @@ public final class UnlearningEngine {
      */
     public ImportanceSummary estimateImportance(Path model, Path forget, Path retain, List<String> targets, long seed,
                                                 Path outFile) throws IOException, InterruptedException {
-        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
             List<EncodedExample> forgetSet = RecordFiles.read(m, forget);
             List<EncodedExample> retainSet = RecordFiles.read(m, retain);
             Map<String, String> metadata = new LinkedHashMap<>();
@@ -148,7 +162,7 @@ public final class UnlearningEngine {
      * with {@code seed} (the reference pairs each forget item with a random retain item), in micro-batches of
      * {@value #FISHER_BATCH_SIZE}, over the weights of the targeted projections.
      */
-    static FisherImportance fisherPass(LlamaModel m, List<EncodedExample> forgetSet, List<EncodedExample> retainSet,
+    static FisherImportance fisherPass(CausalLm m, List<EncodedExample> forgetSet, List<EncodedExample> retainSet,
                                        List<String> targets, long seed, Map<String, String> metadata)
             throws InterruptedException {
         Random random = new Random(seed);
@@ -156,8 +170,8 @@ public final class UnlearningEngine {
         for (int i = 0; i < forgetSet.size(); i++) {
             retainSample.add(retainSet.get(random.nextInt(retainSet.size())));
         }
-        List<String> kinds = targets == null || targets.isEmpty() ? LoraConfig.ALL_TARGETS
-                : new LoraConfig(1, 1, 0, targets).targets();
+        List<String> kinds = new LoraConfig(1, 1, 0, targets == null || targets.isEmpty() ? LoraConfig.ALL_TARGETS
+                : targets).kinds(m.family());
         return FisherPass.run(m, forgetSet, retainSample, FisherPass.projectionWeights(m, kinds),
                 FISHER_BATCH_SIZE, metadata);
     }
@@ -173,8 +187,9 @@ public final class UnlearningEngine {
         String baseSha = ContentHash.of(model);
         String forgetSha = ContentHash.of(sets.forget());
         EpochListener sink = listener == null ? EpochListener.none() : listener;
-        try (NoGrad ignored = NoGrad.enter(); LlamaModel m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
             List<EncodedExample> forgetSet = RecordFiles.read(m, sets.forget());
+            List<EncodedExample> trainForget = trainingForgetSet(m, sets.forget(), forgetSet, settings);
             List<EncodedExample> retainSet = RecordFiles.read(m, sets.retain());
             List<EncodedExample> unseenSet = RecordFiles.read(m, sets.unseen());
             RecordSetScores unseenScores = evaluator.score(m, unseenSet, true);
@@ -183,10 +198,13 @@ public final class UnlearningEngine {
                     + " threshold_ma={} threshold_el10={}", settings.method(), settings.loraRank(), settings.fila(),
                     forgetSet.size(), forgetSha, thresholds.ma(), thresholds.el());
             CausalLm reference = objective.needs().referenceModel() ? m.copy() : null;
+            long initStart = System.nanoTime();
             try (TrainableWeights weights =
                          trainableWeights(m, model, settings, importanceFile, forgetSet, retainSet)) {
-                UnlearningLoop loop = new UnlearningLoop(m, reference, weights, objective, forgetSet, retainSet,
-                        settings, evaluator);
+                sink.onAdapterInitialized(!settings.usesLora() ? "NONE" : settings.fila() ? "FILA" : "RANDOM",
+                        (System.nanoTime() - initStart) / 1e9);
+                UnlearningLoop loop = new UnlearningLoop(m, reference, weights, objective, forgetSet, trainForget,
+                        retainSet, settings, evaluator);
                 UnlearningLoop.Outcome outcome = loop.run(thresholds, e -> {
                     LOG.info(String.format(Locale.ROOT, "event=unlearn_epoch epoch=%d loss=%.6f forget_ma=%.4f"
                                     + " forget_el10=%.4f retain_ma=%.4f retain_nll=%.4f seconds=%.2f", e.epoch(),
@@ -211,7 +229,59 @@ public final class UnlearningEngine {
         }
     }
 
-    private static TrainableWeights trainableWeights(LlamaModel model, Path modelPath, UnlearnSettings settings,
+    /**
+     * Unlearning on TOFU's reference recipe (LOKU-SPEC §3.1): {@code epochs} epochs of one AdamW step per forget
+     * micro-batch, warm-up over the first epoch then linear decay, no stop rule; {@code probe} sees the model at
+     * epoch 0 and after every epoch (where TOFU evaluates). Nothing is written: the probe takes what it needs.
+     * importanceFile may be null: with FILA it is then computed here.
+     */
+    public void unlearnScheduled(Path model, Path forget, Path retain, Path importanceFile, UnlearnSettings settings,
+                                 int epochs, EpochProbe probe) throws IOException, InterruptedException {
+        settings.validate();
+        if (epochs < 1) {
+            throw new IllegalArgumentException("a scheduled run needs at least one epoch, got " + epochs);
+        }
+        UnlearningObjective objective = settings.method().objective();
+        try (NoGrad ignored = NoGrad.enter(); CausalLm m = ModelLoader.load(model, device)) {
+            List<EncodedExample> forgetSet = RecordFiles.read(m, forget);
+            List<EncodedExample> trainForget = trainingForgetSet(m, forget, forgetSet, settings);
+            List<EncodedExample> retainSet = RecordFiles.read(m, retain);
+            LOG.info("event=scheduled_unlearn_start method={} lora_rank={} fila={} forget_records={} epochs={}",
+                    settings.method(), settings.loraRank(), settings.fila(), forgetSet.size(), epochs);
+            CausalLm reference = objective.needs().referenceModel() ? m.copy() : null;
+            try (TrainableWeights weights = trainableWeights(m, model, settings, importanceFile, forgetSet, retainSet)) {
+                ScheduledUnlearning.run(m, reference, weights, objective, trainForget, retainSet, settings, epochs,
+                        probe);
+            } finally {
+                if (reference != null) {
+                    reference.close();
+                }
+            }
+        }
+    }
+
+    /**
+     * TOFU's per-item numbers (LOKU-SPEC §5.2) of a model on each split, in order: one load, every split scored.
+     */
+    public List<TofuSplitScores> evaluateTofu(Path model, List<TofuSplit> splits, TofuEvaluator tofu,
+                                              TofuEvaluator.Progress progress) throws IOException, InterruptedException {
+        try (NoGrad ignored = NoGrad.enter(); CausalLm m = ModelLoader.load(model, device)) {
+            List<TofuSplitScores> out = new ArrayList<>(splits.size());
+            for (TofuSplit split : splits) {
+                out.add(tofu.score(m, split, progress));
+            }
+            return out;
+        }
+    }
+
+    /** The forget records as trained on: as read, or with refusal answers for an objective that needs them (idk). */
+    private static List<EncodedExample> trainingForgetSet(CausalLm m, Path forget, List<EncodedExample> read,
+                                                          UnlearnSettings settings) throws IOException {
+        return settings.method().objective().needs().refusalAnswers()
+                ? RecordFiles.readWithRefusals(m, forget, settings.refusals(), settings.seed()) : read;
+    }
+
+    private static TrainableWeights trainableWeights(CausalLm model, Path modelPath, UnlearnSettings settings,
                                                      Path importanceFile, List<EncodedExample> forgetSet,
                                                      List<EncodedExample> retainSet)
             throws IOException, InterruptedException {

@@ -1,18 +1,12 @@
 package dev.loku.core.engine;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.GradientCollector;
 import dev.loku.core.data.EncodedExample;
 import dev.loku.core.data.ModelBatches;
 import dev.loku.core.metrics.Thresholds;
 import dev.loku.core.model.CausalLm;
-import dev.loku.core.model.NoGrad;
-import dev.loku.core.model.TokenBatch;
-import dev.loku.core.objective.ObjectiveInputs;
 import dev.loku.core.objective.ObjectiveNeeds;
-import dev.loku.core.objective.ScoredBatch;
 import dev.loku.core.objective.UnlearningObjective;
 import dev.loku.core.train.AdamW;
 import dev.loku.core.train.AdamWConfig;
@@ -43,35 +37,32 @@ final class UnlearningLoop {
     record Outcome(List<EpochRecord> epochs, int stoppedAtEpoch, boolean reachedThreshold) {}
 
     private final CausalLm model;
-    private final CausalLm reference;
     private final TrainableWeights weights;
-    private final UnlearningObjective objective;
+    private final ObjectiveStep step;
     private final ObjectiveNeeds needs;
     private final List<EncodedExample> forget;
+    private final List<EncodedExample> trainForget;
     private final List<EncodedExample> retain;
     private final UnlearnSettings settings;
     private final RecordSetEvaluator evaluator;
-    private final int padId;
 
     /**
      * @param reference the frozen starting model, when the objective needs reference logits (KL, NPO); else null
+     * @param forget the forget records as measured (MA, EL_10)
+     * @param trainForget the forget records as trained on: {@code forget} itself, or its refusal-labelled copy (idk)
      */
     UnlearningLoop(CausalLm model, CausalLm reference, TrainableWeights weights, UnlearningObjective objective,
-                   List<EncodedExample> forget, List<EncodedExample> retain, UnlearnSettings settings,
-                   RecordSetEvaluator evaluator) {
+                   List<EncodedExample> forget, List<EncodedExample> trainForget, List<EncodedExample> retain,
+                   UnlearnSettings settings, RecordSetEvaluator evaluator) {
         this.model = model;
-        this.reference = reference;
         this.weights = weights;
-        this.objective = objective;
+        this.step = new ObjectiveStep(model, reference, objective);
         this.needs = objective.needs();
         this.forget = forget;
+        this.trainForget = trainForget;
         this.retain = retain;
         this.settings = settings;
         this.evaluator = evaluator;
-        this.padId = model.tokenizer().padId();
-        if (needs.referenceModel() && reference == null) {
-            throw new IllegalArgumentException(objective.method().id() + " needs a frozen reference model");
-        }
         if (needs.retainBatch() && retain.isEmpty()) {
             throw new IllegalArgumentException(objective.method().id() + " needs retain records");
         }
@@ -131,10 +122,9 @@ final class UnlearningLoop {
      * The objective over the whole forget set in micro-batches, as the mean of the micro-batch losses. With an
      * accumulator the micro-batch gradients are added to it; without one this is a forward pass only (epoch 0).
      */
-    @SuppressWarnings("try") // NoGrad is a scope guard
     private double epochLoss(List<EncodedExample> partners, GradientAccumulator accumulator)
             throws InterruptedException {
-        List<List<EncodedExample>> forgetChunks = ModelBatches.chunks(forget, settings.batchSize());
+        List<List<EncodedExample>> forgetChunks = ModelBatches.chunks(trainForget, settings.batchSize());
         List<List<EncodedExample>> retainChunks = needs.retainBatch()
                 ? ModelBatches.chunks(partners, settings.batchSize()) : null;
         Map<String, NDArray> params = weights.parameters();
@@ -143,44 +133,20 @@ final class UnlearningLoop {
             RecordSetEvaluator.checkInterrupted();
             List<EncodedExample> f = forgetChunks.get(c);
             List<EncodedExample> r = retainChunks == null ? null : retainChunks.get(c);
-            try (NDManager step = model.manager().newSubManager()) {
-                TokenBatch forgetBatch = ModelBatches.of(f, padId);
-                TokenBatch retainBatch = r == null ? null : ModelBatches.of(r, padId);
-                NDArray forgetRef = null;
-                NDArray retainRef = null;
-                if (needs.referenceModel()) {
-                    try (NoGrad ignored = NoGrad.enter()) {
-                        forgetRef = needs.forgetReferenceLogits() ? reference.logits(step, forgetBatch) : null;
-                        retainRef = needs.retainReferenceLogits() ? reference.logits(step, retainBatch) : null;
-                    }
+            if (accumulator == null) {
+                sum += step.value(f, r);
+            } else {
+                sum += step.backward(f, r);
+                Map<String, NDArray> grads = Gradients.of(params);
+                try {
+                    accumulator.add(grads);
+                } finally {
+                    grads.values().forEach(NDArray::close);
                 }
-                if (accumulator == null) {
-                    try (NoGrad ignored = NoGrad.enter()) {
-                        sum += loss(step, forgetBatch, retainBatch, forgetRef, retainRef).getFloat();
-                    }
-                } else {
-                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        NDArray total = loss(step, forgetBatch, retainBatch, forgetRef, retainRef);
-                        sum += total.getFloat();
-                        gc.backward(total);
-                    }
-                    Map<String, NDArray> grads = Gradients.of(params);
-                    try {
-                        accumulator.add(grads);
-                    } finally {
-                        grads.values().forEach(NDArray::close);
-                    }
-                    Gradients.zero(params.values());
-                }
+                Gradients.zero(params.values());
             }
         }
         return sum / forgetChunks.size();
-    }
-
-    private NDArray loss(NDManager step, TokenBatch f, TokenBatch r, NDArray forgetRef, NDArray retainRef) {
-        ScoredBatch forgetScored = new ScoredBatch(model.logits(step, f), f.labelsArray(step));
-        ScoredBatch retainScored = r == null ? null : new ScoredBatch(model.logits(step, r), r.labelsArray(step));
-        return objective.compute(new ObjectiveInputs(forgetScored, retainScored, forgetRef, retainRef)).total();
     }
 
     private EpochRecord measure(int epoch, double loss, long startNanos) throws InterruptedException {

@@ -6,8 +6,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import dev.loku.core.data.EncodedExample;
 import dev.loku.core.data.ModelBatches;
+import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.LinearProjection;
-import dev.loku.core.model.LlamaModel;
 import dev.loku.core.model.TokenBatch;
 import dev.loku.core.train.Gradients;
 import java.util.ArrayList;
@@ -49,7 +49,7 @@ public final class FisherPass {
      * @throws InterruptedException when the thread is interrupted between two micro-batches
      * @throws IllegalArgumentException when a side has no example or no label token, or a name is unknown
      */
-    public static FisherImportance run(LlamaModel model, List<EncodedExample> forget, List<EncodedExample> retain,
+    public static FisherImportance run(CausalLm model, List<EncodedExample> forget, List<EncodedExample> retain,
                                        List<String> weightNames, int batchSize, Map<String, String> metadata)
             throws InterruptedException {
         if (forget.isEmpty() || retain.isEmpty()) {
@@ -91,17 +91,17 @@ public final class FisherPass {
                 });
             }
             Map<String, String> meta = new TreeMap<>(metadata == null ? Map.of() : metadata);
-            meta.put(KEY_ROTARY_LAYOUT, model.config().rotaryLayout().name());
+            meta.put(KEY_ROTARY_LAYOUT, model.rotaryLayout().name());
             meta.put(KEY_BATCH_SIZE, Integer.toString(batchSize));
             return acc.finish(meta);
         }
     }
 
     /**
-     * The weight names of the model's linear projections of the given kinds (all seven when {@code kinds} is null
-     * or empty), in the model's order.
+     * The weight names of the model's linear projections of the given kinds (every projection when {@code kinds} is
+     * null or empty), in the model's order.
      */
-    public static List<String> projectionWeights(LlamaModel model, List<String> kinds) {
+    public static List<String> projectionWeights(CausalLm model, List<String> kinds) {
         List<String> out = new ArrayList<>();
         for (LinearProjection p : model.linearProjections()) {
             if (kinds == null || kinds.isEmpty() || kinds.contains(p.kind())) {
@@ -118,7 +118,7 @@ public final class FisherPass {
     }
 
     /** One micro-batch of one side: its gradients into {@code sink}, then released for the next backward. */
-    private static void addBatch(LlamaModel model, Map<String, NDArray> params, List<EncodedExample> batch, int padId,
+    private static void addBatch(CausalLm model, Map<String, NDArray> params, List<EncodedExample> batch, int padId,
                                  GradientSink sink) throws InterruptedException {
         checkInterrupted();
         Map<String, NDArray> g = batchGradients(model, params, batch, padId);
@@ -130,7 +130,7 @@ public final class FisherPass {
     }
 
     /** Gradients of the batch's mean NLL for every named weight (fresh handles the accumulator closes). */
-    private static Map<String, NDArray> batchGradients(LlamaModel model, Map<String, NDArray> params,
+    private static Map<String, NDArray> batchGradients(CausalLm model, Map<String, NDArray> params,
                                                       List<EncodedExample> examples, int padId) {
         TokenBatch batch = ModelBatches.of(examples, padId);
         if (batch.targetCount() == 0) {
@@ -158,7 +158,7 @@ public final class FisherPass {
         return n;
     }
 
-    private static int padId(LlamaModel model) {
+    private static int padId(CausalLm model) {
         if (model.tokenizer() != null) {
             return model.tokenizer().padId();
         }

@@ -14,7 +14,7 @@ import dev.loku.core.fisher.FisherPass;
 import dev.loku.core.model.HfExporter;
 import dev.loku.core.model.LinearAdapter;
 import dev.loku.core.model.LinearProjection;
-import dev.loku.core.model.LlamaModel;
+import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.NoGrad;
 import dev.loku.core.model.RotaryLayout;
 import dev.loku.core.tensor.TensorScope;
@@ -28,7 +28,7 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * LoRA adapters installed on a {@link LlamaModel}'s linear projections (LOKU-SPEC §2.5): each targeted projection
+ * LoRA adapters installed on a {@link CausalLm}'s linear projections (LOKU-SPEC §2.5): each targeted projection
  * computes {@code x·Wᵀ + s · (dropout(x)·Aᵀ)·Bᵀ} with A {@code [r, in]}, B {@code [out, r]} and s = alpha / r, the
  * way PEFT's {@code lora.Linear} does. A and B are the only arrays that require gradients; the base weights are
  * frozen.
@@ -62,7 +62,7 @@ public final class LoraModel implements AutoCloseable {
 
     private static final String KEY_PREFIX = "base_model.model.";
 
-    private final LlamaModel model;
+    private final CausalLm model;
     private final LoraConfig config;
     private final NDManager manager;
     private final Map<String, Adapter> adapters;
@@ -101,7 +101,7 @@ public final class LoraModel implements AutoCloseable {
         }
     }
 
-    private LoraModel(LlamaModel model, LoraConfig config, NDManager manager) {
+    private LoraModel(CausalLm model, LoraConfig config, NDManager manager) {
         this.model = model;
         this.config = config;
         this.manager = manager;
@@ -120,7 +120,7 @@ public final class LoraModel implements AutoCloseable {
      * @throws IllegalArgumentException when the config targets nothing in the model or the rank exceeds a side
      * @throws IllegalStateException when the model already carries an adapter on a targeted projection
      */
-    public static LoraModel attach(LlamaModel model, LoraConfig config, long seed) {
+    public static LoraModel attach(CausalLm model, LoraConfig config, long seed) {
         List<LinearProjection> targets = checkedTargets(model, config);
         LoraModel lora = new LoraModel(model, config, newManager(model));
         try {
@@ -146,7 +146,7 @@ public final class LoraModel implements AutoCloseable {
     /**
      * FILA (LOKU-SPEC §2.3-2.4, §8.4-8.6): for every targeted weight W, F_rel = {@code importance.relative(name)},
      * then {@link FilaInitializer} gives A₀, B₀ and W_res = W − s·B₀A₀ in fp32. The base weight is overwritten
-     * with W_res ({@link LlamaModel#assignParameter}) and A₀, B₀ become the trainable factors, so the model's
+     * with W_res ({@link CausalLm#assignParameter}) and A₀, B₀ become the trainable factors, so the model's
      * function is unchanged at step 0 up to fp32 rounding. The SVD is exact (EJML, deterministic) when
      * min(out, in) ≤ {@value #EXACT_SVD_UP_TO}, else randomised with {@code seed} (libtorch products); should it not
      * converge, {@link FallbackSvd} retries on the transpose and then through the Gram matrix.
@@ -156,17 +156,17 @@ public final class LoraModel implements AutoCloseable {
      *
      * @throws IllegalArgumentException when the importance lacks a targeted weight or has the wrong shape for it
      */
-    public static LoraModel attachFila(LlamaModel model, LoraConfig config, FisherImportance importance,
+    public static LoraModel attachFila(CausalLm model, LoraConfig config, FisherImportance importance,
                                        long seed) {
         return attachFila(model, config, importance, TruncatedSvd.auto(EXACT_SVD_UP_TO, seed));
     }
 
     /**
-     * {@link #attachFila(LlamaModel, LoraConfig, FisherImportance, long)} with a chosen SVD (e.g.
+     * {@link #attachFila(CausalLm, LoraConfig, FisherImportance, long)} with a chosen SVD (e.g.
      * {@code TruncatedSvd.auto(512, seed)} to go randomised earlier on large models), wrapped in
      * {@link FallbackSvd}.
      */
-    public static LoraModel attachFila(LlamaModel model, LoraConfig config, FisherImportance importance,
+    public static LoraModel attachFila(CausalLm model, LoraConfig config, FisherImportance importance,
                                        TruncatedSvd svd) {
         List<LinearProjection> targets = checkedTargets(model, config);
         // Everything checkable is checked before the first base weight is rewritten.
@@ -186,7 +186,7 @@ public final class LoraModel implements AutoCloseable {
             }
         }
         RotaryLayout importanceLayout = layoutOf(importance);
-        boolean permute = importanceLayout != null && importanceLayout != model.config().rotaryLayout();
+        boolean permute = importanceLayout != null && importanceLayout != model.rotaryLayout();
         FilaInitializer fila = new FilaInitializer(new FallbackSvd(svd));
         LoraModel lora = new LoraModel(model, config, newManager(model));
         try (NoGrad ignored = NoGrad.enter()) {
@@ -197,7 +197,7 @@ public final class LoraModel implements AutoCloseable {
                     NDArray rel = importance.relative(p.weightName()).toDevice(model.device(), true);
                     rel.attach(step);
                     if (permute) {
-                        rel = permuteRows(rel, p, model, importanceLayout);
+                        rel = model.reorderRows(p, rel, importanceLayout, model.rotaryLayout());
                     }
                     try (FilaFactors f = fila.initialize(w, rel, config.rank(), config.alpha())) {
                         model.assignParameter(p.weightName(), f.residualWeight());
@@ -232,12 +232,12 @@ public final class LoraModel implements AutoCloseable {
      * @throws dev.loku.core.io.FileFormatException when a file is corrupt, truncated or not a LoRA adapter for this
      *     model; the message names the file and the problem
      */
-    public static LoraModel loadPeft(LlamaModel model, Path dir) throws IOException {
+    public static LoraModel loadPeft(CausalLm model, Path dir) throws IOException {
         return PeftFiles.load(model, dir);
     }
 
     /** Used by {@link PeftFiles}: wraps factors read from a file (A/B in the model's layout, this manager). */
-    static LoraModel fromFactors(LlamaModel model, LoraConfig config, Map<LinearProjection, NDArray[]> factors,
+    static LoraModel fromFactors(CausalLm model, LoraConfig config, Map<LinearProjection, NDArray[]> factors,
                                  NDManager manager) {
         LoraModel lora = new LoraModel(model, config, manager);
         try {
@@ -250,13 +250,13 @@ public final class LoraModel implements AutoCloseable {
         }
     }
 
-    static NDManager newManager(LlamaModel model) {
+    static NDManager newManager(CausalLm model) {
         NDManager m = model.manager().newSubManager();
         m.setName("lora");
         return m;
     }
 
-    private static List<LinearProjection> checkedTargets(LlamaModel model, LoraConfig config) {
+    private static List<LinearProjection> checkedTargets(CausalLm model, LoraConfig config) {
         List<LinearProjection> targets = config.select(model);
         if (targets.isEmpty()) {
             throw new IllegalArgumentException("no projection of the model matches the LoRA targets "
@@ -295,7 +295,7 @@ public final class LoraModel implements AutoCloseable {
 
     // ---- accessors --------------------------------------------------------------------------------------------
 
-    public LlamaModel model() {
+    public CausalLm model() {
         return model;
     }
 
@@ -386,7 +386,7 @@ public final class LoraModel implements AutoCloseable {
             exportBase(dir);
             return;
         }
-        try (NoGrad ignored = NoGrad.enter(); LlamaModel copy = (LlamaModel) model.copy()) {
+        try (NoGrad ignored = NoGrad.enter(); CausalLm copy = model.copy()) {
             for (Adapter a : adapters.values()) {
                 TensorScope.run(() -> copy.assignParameter(a.projection.weightName(),
                         a.deltaWeight().add(model.parameter(a.projection.weightName()))));
@@ -404,7 +404,7 @@ public final class LoraModel implements AutoCloseable {
         export(model, dir);
     }
 
-    private static void export(LlamaModel m, Path dir) throws IOException {
+    private static void export(CausalLm m, Path dir) throws IOException {
         try {
             HfExporter.export(m, dir);
         } catch (RuntimeException e) {
@@ -453,20 +453,6 @@ public final class LoraModel implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("the Fisher importance names an unknown rotary layout '" + v + "'");
         }
-    }
-
-    /** Rows of a q/k importance from {@code from} to the model's layout; other kinds are returned as they are. */
-    private static NDArray permuteRows(NDArray rows, LinearProjection p, LlamaModel model, RotaryLayout from) {
-        int heads;
-        if (p.kind().equals("q_proj")) {
-            heads = model.config().numHeads();
-        } else if (p.kind().equals("k_proj")) {
-            heads = model.config().numKvHeads();
-        } else {
-            return rows;
-        }
-        return from == RotaryLayout.INTERLEAVED ? RotaryLayout.interleavedToHalf(rows, heads)
-                : RotaryLayout.halfToInterleaved(rows, heads);
     }
 
     private void checkOpen() {

@@ -10,7 +10,7 @@ import dev.loku.core.io.FileFormatException;
 import dev.loku.core.io.SafetensorsFile;
 import dev.loku.core.io.SafetensorsWriter;
 import dev.loku.core.model.LinearProjection;
-import dev.loku.core.model.LlamaModel;
+import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.NoGrad;
 import dev.loku.core.model.RotaryLayout;
 import dev.loku.core.tensor.TensorScope;
@@ -48,7 +48,7 @@ final class PeftFiles {
 
     static void save(LoraModel lora, Path dir, String baseModelNameOrPath) throws IOException {
         Files.createDirectories(dir);
-        LlamaModel model = lora.model();
+        CausalLm model = lora.model();
         LoraConfig config = lora.config();
         try (NoGrad ignored = NoGrad.enter(); TensorScope scope = new TensorScope()) {
             Map<String, NDArray> tensors = new LinkedHashMap<>();
@@ -86,14 +86,15 @@ final class PeftFiles {
         c.put("r", config.rank());
         c.putObject("rank_pattern");
         c.putNull("revision");
-        config.targets().forEach(c.putArray("target_modules")::add);
+        // The kinds this model's adapters sit on, named explicitly: PEFT's own shorthands differ from ours.
+        config.kinds(model.family()).forEach(c.putArray("target_modules")::add);
         c.put("task_type", "CAUSAL_LM");
         c.put("use_dora", false);
         c.put("use_rslora", false);
         JSON.writeValue(dir.resolve(CONFIG_FILE).toFile(), c);
     }
 
-    static LoraModel load(LlamaModel model, Path dir) throws IOException {
+    static LoraModel load(CausalLm model, Path dir) throws IOException {
         Path configFile = dir.resolve(CONFIG_FILE);
         Path weightsFile = dir.resolve(WEIGHTS_FILE);
         if (!Files.isRegularFile(configFile)) {
@@ -107,7 +108,13 @@ final class PeftFiles {
         }
         LoraConfig config = readConfig(configFile);
         Map<String, LinearProjection> byModule = new LinkedHashMap<>();
-        for (LinearProjection p : config.select(model)) {
+        List<LinearProjection> targeted;
+        try {
+            targeted = config.select(model);
+        } catch (IllegalArgumentException e) {
+            throw new FileFormatException(configFile, e.getMessage() + "; the adapter was made for another model");
+        }
+        for (LinearProjection p : targeted) {
             byModule.put(p.module(), p);
         }
         NDManager manager = LoraModel.newManager(model);
@@ -216,35 +223,21 @@ final class PeftFiles {
         }
     }
 
-    /** B [out, r] in the Hugging Face row order: q/k rows of an interleaved model permuted, in the current scope. */
-    private static NDArray toHfRows(LlamaModel model, LinearProjection p, NDArray b) {
-        int heads = rotaryHeads(model, p);
-        return heads > 0 ? RotaryLayout.interleavedToHalf(b, heads) : b;
+    /** B [out, r] in the Hugging Face row order (q/k rows of an interleaved model permuted), in the current scope. */
+    private static NDArray toHfRows(CausalLm model, LinearProjection p, NDArray b) {
+        return model.reorderRows(p, b, model.rotaryLayout(), RotaryLayout.HALF);
     }
 
     /** The inverse of {@link #toHfRows}; the result replaces {@code b} in {@code b}'s manager. */
-    private static NDArray fromHfRows(LlamaModel model, LinearProjection p, NDArray b) {
-        int heads = rotaryHeads(model, p);
-        if (heads == 0) {
+    private static NDArray fromHfRows(CausalLm model, LinearProjection p, NDArray b) {
+        NDArray out = model.reorderRows(p, b, RotaryLayout.HALF, model.rotaryLayout());
+        if (out == b) {
             return b;
         }
-        NDArray out = RotaryLayout.halfToInterleaved(b, heads);
         NDArray copy = out.duplicate(); // a contiguous tensor that owns its storage
         copy.attach(b.getManager());
         out.close();
         b.close();
         return copy;
-    }
-
-    /** Heads whose rows are permuted between layouts for this projection; 0 when nothing is permuted. */
-    private static int rotaryHeads(LlamaModel model, LinearProjection p) {
-        if (model.config().rotaryLayout() != RotaryLayout.INTERLEAVED) {
-            return 0;
-        }
-        return switch (p.kind()) {
-            case "q_proj" -> model.config().numHeads();
-            case "k_proj" -> model.config().numKvHeads();
-            default -> 0;
-        };
     }
 }

@@ -27,10 +27,12 @@ import java.util.Map;
  */
 public interface CausalLm extends AutoCloseable {
 
-    /** Architecture family, e.g. {@code llama}. */
+    /** The family's {@code model_type}, e.g. {@code llama} or {@code gpt_neo}. */
     String architecture();
 
-    LlamaConfig config();
+    ModelFamily family();
+
+    ModelConfig config();
 
     /** The tokenizer loaded with the model; null for a randomly initialised model. */
     TextTokenizer tokenizer();
@@ -63,8 +65,25 @@ public interface CausalLm extends AutoCloseable {
 
     // ---- adapters ---------------------------------------------------------------------------------------------
 
-    /** Every linear projection an adapter can be installed on, layer by layer (q, k, v, o, gate, up, down). */
+    /**
+     * Every linear projection an adapter can be installed on, layer by layer in the family's order
+     * ({@link ModelFamily#projectionKinds()}); the head is not among them.
+     */
     List<LinearProjection> linearProjections();
+
+    /**
+     * The order in which this model holds the output rows of its projections: {@link RotaryLayout#HALF}
+     * (Hugging Face's) for every model loaded from a Hugging Face folder, {@link RotaryLayout#INTERLEAVED} for a
+     * llama2.c checkpoint, whose q/k rows pair rotary dimensions differently.
+     */
+    RotaryLayout rotaryLayout();
+
+    /**
+     * {@code rows}, indexed like {@code projection}'s output features (its weight, its bias, a LoRA B, a Fisher
+     * importance), reordered from layout {@code from} to layout {@code to}: a new array in {@code rows}' manager,
+     * or {@code rows} itself when the two orders are the same for this projection.
+     */
+    NDArray reorderRows(LinearProjection projection, NDArray rows, RotaryLayout from, RotaryLayout to);
 
     /** Installs (or with null, removes) the adapter on projection {@code module}, e.g. {@code model.layers.0.self_attn.q_proj}. */
     void setAdapter(String module, LinearAdapter adapter);

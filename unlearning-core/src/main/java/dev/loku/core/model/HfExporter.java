@@ -16,13 +16,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Writes a model as a Hugging Face {@code LlamaForCausalLM} folder: {@code config.json},
- * {@code generation_config.json}, float32 {@code model.safetensors} (or shards plus
+ * Writes a model as a Hugging Face folder of its family ({@code LlamaForCausalLM}, {@code GPTNeoForCausalLM}, ...):
+ * {@code config.json}, {@code generation_config.json}, float32 {@code model.safetensors} (or shards plus
  * {@code model.safetensors.index.json}) and the tokenizer files. Weights of an interleaved (Meta/llama2.c) model get
  * their q/k rows permuted to the {@code rotate_half} layout, as transformers' own converter does, so transformers
  * and {@link ModelLoader} both compute the same logits from the folder. A tied head is written once (as the
@@ -40,15 +41,11 @@ public final class HfExporter {
 
     /** Exports, splitting the weights into shards of at most {@code maxShardBytes} (one tensor never splits). */
     public static void export(CausalLm model, Path dir, long maxShardBytes) {
-        if (!(model instanceof LlamaModel)) {
-            throw new IllegalArgumentException("only Llama models can be exported, not " + model.architecture());
-        }
-        LlamaConfig config = model.config();
+        ModelConfig config = model.config();
         try (NoGrad ignored = NoGrad.enter(); NDManager scope = model.manager().newSubManager()) {
             Files.createDirectories(dir);
             removeOldWeights(dir);
-            JSON.writeValue(dir.resolve("config.json").toFile(), config.withRotaryLayout(RotaryLayout.HALF)
-                    .toHfJson());
+            JSON.writeValue(dir.resolve("config.json").toFile(), config.toHfJson());
             JSON.writeValue(dir.resolve("generation_config.json").toFile(), generationConfig(config));
 
             Map<String, NDArray> tensors = hfTensors(model, scope);
@@ -80,17 +77,21 @@ public final class HfExporter {
      * are when no permutation is needed; permuted copies are created in {@code scope}.
      */
     static Map<String, NDArray> hfTensors(CausalLm model, NDManager scope) {
-        LlamaConfig config = model.config();
-        boolean permute = config.rotaryLayout() == RotaryLayout.INTERLEAVED;
+        Map<String, LinearProjection> projectionOf = new HashMap<>();
+        for (LinearProjection p : model.linearProjections()) {
+            projectionOf.put(p.weightName(), p);
+            projectionOf.put(p.module() + ".bias", p);
+        }
         Map<String, NDArray> out = new LinkedHashMap<>();
         for (Map.Entry<String, NDArray> e : model.parameters().entrySet()) {
             NDArray w = e.getValue();
-            if (permute && e.getKey().endsWith("self_attn.q_proj.weight")) {
-                w = RotaryLayout.interleavedToHalf(w, config.numHeads());
-                w.attach(scope);
-            } else if (permute && e.getKey().endsWith("self_attn.k_proj.weight")) {
-                w = RotaryLayout.interleavedToHalf(w, config.numKvHeads());
-                w.attach(scope);
+            LinearProjection p = projectionOf.get(e.getKey());
+            if (p != null) {
+                NDArray rows = model.reorderRows(p, w, model.rotaryLayout(), RotaryLayout.HALF);
+                if (rows != w) {
+                    rows.attach(scope);
+                    w = rows;
+                }
             }
             out.put(e.getKey(), w);
         }
@@ -128,10 +129,14 @@ public final class HfExporter {
         }
     }
 
-    private static ObjectNode generationConfig(LlamaConfig config) {
+    private static ObjectNode generationConfig(ModelConfig config) {
         ObjectNode g = JSON.createObjectNode();
-        g.put("bos_token_id", config.bosTokenId());
-        if (config.eosTokenIds().size() == 1) {
+        if (config.bosTokenId() >= 0) {
+            g.put("bos_token_id", config.bosTokenId());
+        }
+        if (config.eosTokenIds().isEmpty()) {
+            g.putNull("eos_token_id");
+        } else if (config.eosTokenIds().size() == 1) {
             g.put("eos_token_id", config.eosTokenId());
         } else {
             config.eosTokenIds().forEach(g.putArray("eos_token_id")::add);
@@ -142,7 +147,7 @@ public final class HfExporter {
         return g;
     }
 
-    private static void writeTokenizer(TextTokenizer tokenizer, Path dir, LlamaConfig config) throws IOException {
+    private static void writeTokenizer(TextTokenizer tokenizer, Path dir, ModelConfig config) throws IOException {
         if (tokenizer instanceof Llama2cTokenizer) {
             HfTokenizerJsonWriter.write((Llama2cTokenizer) tokenizer, dir, config.maxPositionEmbeddings());
         } else if (tokenizer instanceof HfTokenizer) {

@@ -1,22 +1,36 @@
 package dev.loku.core.model;
 
+import static dev.loku.core.model.HfConfigFields.doubleOr;
+import static dev.loku.core.model.HfConfigFields.intOr;
+import static dev.loku.core.model.HfConfigFields.require;
+import static dev.loku.core.model.HfConfigFields.requiredInt;
+
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * The shape of a Llama-family decoder: everything the forward pass needs besides the weights. Field names follow
- * Hugging Face's {@code LlamaConfig}; {@link #rotaryLayout} records how the loaded q/k rows pair dimensions.
+ * The shape of a Llama-block decoder: Llama itself and the two families transformers derives from it, Mistral
+ * (a sliding window on every layer) and Qwen2 (q/k/v biases, sliding windows on the upper layers when enabled).
+ * Field names follow Hugging Face's {@code LlamaConfig}; {@link #rotaryLayout} records how the loaded q/k rows pair
+ * dimensions.
  *
+ * @param family {@link ModelFamily#LLAMA}, {@link ModelFamily#MISTRAL} or {@link ModelFamily#QWEN2}
  * @param padTokenId -1 when the model defines none
  * @param ropeScaling null when frequencies are not scaled
+ * @param qkvBias q, k and v projections carry a bias (Llama's {@code attention_bias}, always on for Qwen2)
+ * @param outputBias o_proj carries a bias (Llama's {@code attention_bias})
+ * @param mlpBias gate, up and down projections carry a bias (Llama's {@code mlp_bias})
+ * @param windows per layer, the sliding window (0 for global attention); empty when every layer is global
  */
 public record LlamaConfig(
+        ModelFamily family,
         int hiddenSize,
         int intermediateSize,
         int numLayers,
@@ -32,9 +46,15 @@ public record LlamaConfig(
         RotaryLayout rotaryLayout,
         int bosTokenId,
         List<Integer> eosTokenIds,
-        int padTokenId) {
+        int padTokenId,
+        boolean qkvBias,
+        boolean outputBias,
+        boolean mlpBias,
+        List<Integer> windows) implements ModelConfig {
 
     public LlamaConfig {
+        require(family == ModelFamily.LLAMA || family == ModelFamily.MISTRAL || family == ModelFamily.QWEN2,
+                "a Llama-block config cannot describe " + family);
         require(hiddenSize > 0, "hidden_size must be positive, got " + hiddenSize);
         require(intermediateSize > 0, "intermediate_size must be positive, got " + intermediateSize);
         require(numLayers > 0, "num_hidden_layers must be positive, got " + numLayers);
@@ -48,12 +68,33 @@ public record LlamaConfig(
         require(ropeTheta > 0, "rope_theta must be positive");
         require(rotaryLayout != null, "rotary layout missing");
         eosTokenIds = List.copyOf(eosTokenIds);
+        windows = windows.stream().allMatch(w -> w == 0) ? List.of() : List.copyOf(windows);
+        require(windows.isEmpty() || windows.size() == numLayers,
+                "one sliding window per layer: " + windows.size() + " for " + numLayers + " layers");
+        for (int w : windows) {
+            require(w >= 0, "sliding_window must be positive, got " + w);
+        }
+        switch (family) {
+            case LLAMA -> require(windows.isEmpty() && qkvBias == outputBias,
+                    "a Llama config has no sliding window and one attention_bias for q, k, v and o");
+            case MISTRAL -> require(!qkvBias && !outputBias && !mlpBias
+                            && (windows.isEmpty() || windows.stream().distinct().count() == 1),
+                    "a Mistral config has no biases and one sliding window for every layer");
+            case QWEN2 -> require(qkvBias && !outputBias && !mlpBias
+                            && windows.stream().filter(w -> w > 0).distinct().count() <= 1,
+                    "a Qwen2 config has q/k/v biases only and one sliding window size");
+            default -> throw new IllegalStateException();
+        }
     }
 
-    private static void require(boolean ok, String message) {
-        if (!ok) {
-            throw new IllegalArgumentException(message);
-        }
+    /** A plain Llama (no biases, global attention everywhere). */
+    public LlamaConfig(int hiddenSize, int intermediateSize, int numLayers, int numHeads, int numKvHeads, int headDim,
+                       int vocabSize, int maxPositionEmbeddings, double rmsNormEps, double ropeTheta,
+                       RopeScaling ropeScaling, boolean tieWordEmbeddings, RotaryLayout rotaryLayout, int bosTokenId,
+                       List<Integer> eosTokenIds, int padTokenId) {
+        this(ModelFamily.LLAMA, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim, vocabSize,
+                maxPositionEmbeddings, rmsNormEps, ropeTheta, ropeScaling, tieWordEmbeddings, rotaryLayout,
+                bosTokenId, eosTokenIds, padTokenId, false, false, false, List.of());
     }
 
     /**
@@ -79,10 +120,6 @@ public record LlamaConfig(
         }
     }
 
-    public int eosTokenId() {
-        return eosTokenIds.isEmpty() ? -1 : eosTokenIds.get(0);
-    }
-
     public int qDim() {
         return numHeads * headDim;
     }
@@ -91,27 +128,37 @@ public record LlamaConfig(
         return numKvHeads * headDim;
     }
 
-    public LlamaConfig withRotaryLayout(RotaryLayout layout) {
-        return new LlamaConfig(hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim, vocabSize,
-                maxPositionEmbeddings, rmsNormEps, ropeTheta, ropeScaling, tieWordEmbeddings, layout, bosTokenId,
-                eosTokenIds, padTokenId);
+    @Override
+    public int attentionWindow(int layer) {
+        return windows.isEmpty() ? 0 : windows.get(layer);
     }
 
-    /** Every parameter's Hugging Face name and shape, in a stable order (embedding, layers, final norm, head). */
+    @Override
+    public String embeddingName() {
+        return "model.embed_tokens.weight";
+    }
+
+    public LlamaConfig withRotaryLayout(RotaryLayout layout) {
+        return new LlamaConfig(family, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim,
+                vocabSize, maxPositionEmbeddings, rmsNormEps, ropeTheta, ropeScaling, tieWordEmbeddings, layout,
+                bosTokenId, eosTokenIds, padTokenId, qkvBias, outputBias, mlpBias, windows);
+    }
+
+    @Override
     public Map<String, long[]> parameterShapes() {
         Map<String, long[]> shapes = new LinkedHashMap<>();
-        shapes.put("model.embed_tokens.weight", new long[] {vocabSize, hiddenSize});
+        shapes.put(embeddingName(), new long[] {vocabSize, hiddenSize});
         for (int i = 0; i < numLayers; i++) {
             String p = "model.layers." + i + ".";
             shapes.put(p + "input_layernorm.weight", new long[] {hiddenSize});
-            shapes.put(p + "self_attn.q_proj.weight", new long[] {qDim(), hiddenSize});
-            shapes.put(p + "self_attn.k_proj.weight", new long[] {kvDim(), hiddenSize});
-            shapes.put(p + "self_attn.v_proj.weight", new long[] {kvDim(), hiddenSize});
-            shapes.put(p + "self_attn.o_proj.weight", new long[] {hiddenSize, qDim()});
+            ParameterShapes.linear(shapes, p + "self_attn.q_proj", qDim(), hiddenSize, qkvBias);
+            ParameterShapes.linear(shapes, p + "self_attn.k_proj", kvDim(), hiddenSize, qkvBias);
+            ParameterShapes.linear(shapes, p + "self_attn.v_proj", kvDim(), hiddenSize, qkvBias);
+            ParameterShapes.linear(shapes, p + "self_attn.o_proj", hiddenSize, qDim(), outputBias);
             shapes.put(p + "post_attention_layernorm.weight", new long[] {hiddenSize});
-            shapes.put(p + "mlp.gate_proj.weight", new long[] {intermediateSize, hiddenSize});
-            shapes.put(p + "mlp.up_proj.weight", new long[] {intermediateSize, hiddenSize});
-            shapes.put(p + "mlp.down_proj.weight", new long[] {hiddenSize, intermediateSize});
+            ParameterShapes.linear(shapes, p + "mlp.gate_proj", intermediateSize, hiddenSize, mlpBias);
+            ParameterShapes.linear(shapes, p + "mlp.up_proj", intermediateSize, hiddenSize, mlpBias);
+            ParameterShapes.linear(shapes, p + "mlp.down_proj", hiddenSize, intermediateSize, mlpBias);
         }
         shapes.put("model.norm.weight", new long[] {hiddenSize});
         if (!tieWordEmbeddings) {
@@ -120,111 +167,95 @@ public record LlamaConfig(
         return shapes;
     }
 
-    /** Number of parameters (a tied head counted once). */
-    public long parameterCount() {
-        long n = 0;
-        for (long[] s : parameterShapes().values()) {
-            long k = 1;
-            for (long d : s) {
-                k *= d;
-            }
-            n += k;
-        }
-        return n;
-    }
 
     /**
-     * Estimated floating-point operations of one forward pass over {@code batch × seq} tokens: two per
-     * multiply-add of every projection and of the head, plus the two attention products (scores and weighted
-     * values) over the full {@code seq × seq} square, which this implementation computes before masking. A backward
-     * pass costs about twice this.
-     */
-    public double forwardFlops(long batch, long seq) {
-        double perLayer = 2.0 * hiddenSize * qDim() + 2.0 * hiddenSize * kvDim() + 3.0 * hiddenSize * intermediateSize;
-        double perToken = 2.0 * (numLayers * perLayer + (double) hiddenSize * vocabSize);
-        double attention = 4.0 * numLayers * batch * seq * seq * qDim();
-        return perToken * batch * seq + attention;
-    }
-
-    /**
-     * Reads a Hugging Face {@code config.json}. Throws {@link IllegalArgumentException} with a message naming the
-     * offending field for anything this runtime cannot run (another architecture, biases, another activation).
+     * Reads the {@code config.json} of a Llama, Mistral or Qwen2 checkpoint. Throws {@link IllegalArgumentException}
+     * with a message naming the offending field for anything this runtime cannot run (another activation, a rope
+     * scaling other than linear and llama3, a partial rotary factor).
      */
     public static LlamaConfig fromHfJson(JsonNode c) {
-        String modelType = c.path("model_type").asText("");
-        boolean llama = "llama".equals(modelType);
-        StringBuilder archs = new StringBuilder();
-        for (JsonNode a : c.path("architectures")) {
-            archs.append(archs.length() == 0 ? "" : ", ").append(a.asText());
-            llama |= "LlamaForCausalLM".equals(a.asText());
-        }
-        if (!llama) {
-            throw new IllegalArgumentException("architecture " + (archs.length() > 0 ? archs : "(none)")
-                    + " with model_type '" + modelType + "' is not supported; supported: LlamaForCausalLM (llama)");
-        }
+        ModelFamily family = ModelFamily.of(c);
+        require(family == ModelFamily.LLAMA || family == ModelFamily.MISTRAL || family == ModelFamily.QWEN2,
+                family.architecture() + " is not a Llama-block model");
         String act = c.path("hidden_act").asText("silu");
         require("silu".equals(act), "hidden_act '" + act + "' is not supported (silu only)");
-        require(!c.path("attention_bias").asBoolean(false), "attention_bias=true is not supported");
-        require(!c.path("mlp_bias").asBoolean(false), "mlp_bias=true is not supported");
+        double partial = HfConfigFields.partialRotaryFactor(c);
+        require(partial == 1.0, "partial_rotary_factor " + partial + " is not supported for " + family.modelType()
+                + " (1.0 only)");
         int hidden = requiredInt(c, "hidden_size");
         int heads = requiredInt(c, "num_attention_heads");
-        int kvHeads = c.path("num_key_value_heads").isNumber() ? c.get("num_key_value_heads").asInt() : heads;
-        int headDim = c.path("head_dim").isNumber() ? c.get("head_dim").asInt() : hidden / Math.max(heads, 1);
-        RopeScaling scaling = null;
-        JsonNode rs = c.get("rope_scaling");
-        if (rs != null && !rs.isNull()) {
-            String type = rs.has("rope_type") ? rs.get("rope_type").asText() : rs.path("type").asText("");
-            if (!"default".equals(type)) {
-                scaling = new RopeScaling(type, rs.path("factor").asDouble(1.0), rs.path("low_freq_factor").asDouble(0),
-                        rs.path("high_freq_factor").asDouble(0), rs.path("original_max_position_embeddings").asInt(0));
-            }
+        int layers = requiredInt(c, "num_hidden_layers");
+        int kvHeads = intOr(c, "num_key_value_heads", heads);
+        int headDim = intOr(c, "head_dim", hidden / Math.max(heads, 1));
+        int maxPos = intOr(c, "max_position_embeddings", 2048);
+        boolean attentionBias = c.path("attention_bias").asBoolean(false);
+        boolean mlpBias = c.path("mlp_bias").asBoolean(false);
+        boolean qkvBias = family == ModelFamily.QWEN2 || attentionBias;
+        boolean outputBias = family == ModelFamily.LLAMA && attentionBias;
+        if (family != ModelFamily.LLAMA) {
+            require(!attentionBias && !mlpBias, family.modelType() + " has no attention_bias/mlp_bias options");
         }
-        List<Integer> eos;
-        JsonNode eosNode = c.get("eos_token_id");
-        if (eosNode == null || eosNode.isNull()) {
-            eos = List.of(2);
-        } else if (eosNode.isArray()) {
-            Integer[] ids = new Integer[eosNode.size()];
-            for (int i = 0; i < ids.length; i++) {
-                ids[i] = eosNode.get(i).asInt();
-            }
-            eos = List.of(ids);
-        } else {
-            eos = List.of(eosNode.asInt());
-        }
+        boolean llamaIds = family != ModelFamily.QWEN2; // Llama and Mistral configs default to BOS 1, EOS 2
         JsonNode pad = c.get("pad_token_id");
         return new LlamaConfig(
+                family,
                 hidden,
                 requiredInt(c, "intermediate_size"),
-                requiredInt(c, "num_hidden_layers"),
+                layers,
                 heads,
                 kvHeads,
                 headDim,
                 requiredInt(c, "vocab_size"),
-                c.path("max_position_embeddings").asInt(2048),
-                c.path("rms_norm_eps").asDouble(1e-6),
-                c.path("rope_theta").asDouble(10000.0),
-                scaling,
+                maxPos,
+                doubleOr(c, "rms_norm_eps", 1e-6),
+                HfConfigFields.ropeTheta(c, 10000.0),
+                HfConfigFields.ropeScaling(c, maxPos),
                 c.path("tie_word_embeddings").asBoolean(false),
                 RotaryLayout.HALF,
-                c.path("bos_token_id").isNumber() ? c.get("bos_token_id").asInt() : 1,
-                eos,
-                pad == null || !pad.isNumber() ? -1 : pad.asInt());
+                intOr(c, "bos_token_id", llamaIds ? 1 : -1),
+                HfConfigFields.eosIds(c, llamaIds ? List.of(2) : List.of()),
+                pad == null || !pad.isNumber() ? -1 : pad.asInt(),
+                qkvBias,
+                outputBias,
+                mlpBias,
+                windows(family, c, layers));
     }
 
-    private static int requiredInt(JsonNode c, String key) {
-        JsonNode v = c.get(key);
-        if (v == null || !v.isNumber()) {
-            throw new IllegalArgumentException("'" + key + "' is missing or not a number");
+    /** Mistral: {@code sliding_window} on every layer. Qwen2: {@code layer_types}, else its older switches. */
+    private static List<Integer> windows(ModelFamily family, JsonNode c, int layers) {
+        JsonNode sw = c.get("sliding_window");
+        int window = sw != null && sw.isNumber() ? sw.asInt() : 0;
+        if (family == ModelFamily.LLAMA || window <= 0) {
+            return List.of();
         }
-        return v.asInt();
+        if (family == ModelFamily.MISTRAL) {
+            return Collections.nCopies(layers, window);
+        }
+        List<Integer> out = new ArrayList<>();
+        JsonNode types = c.get("layer_types");
+        if (types != null && types.isArray()) {
+            require(types.size() == layers, "layer_types has " + types.size() + " entries for " + layers
+                    + " layers");
+            for (JsonNode t : types) {
+                String type = t.asText();
+                require(type.equals("full_attention") || type.equals("sliding_attention"),
+                        "layer_types entry '" + type + "' is not supported (full_attention, sliding_attention)");
+                out.add(type.equals("sliding_attention") ? window : 0);
+            }
+            return out;
+        }
+        boolean enabled = c.path("use_sliding_window").asBoolean(false);
+        int firstSliding = intOr(c, "max_window_layers", layers);
+        for (int i = 0; i < layers; i++) {
+            out.add(enabled && i >= firstSliding ? window : 0);
+        }
+        return out;
     }
 
-    /** A {@code config.json} for transformers' {@code LlamaForCausalLM} (always the half rotary layout). */
+    /** A {@code config.json} transformers loads as this family (always the half rotary layout). */
+    @Override
     public ObjectNode toHfJson() {
-        ObjectNode c = new ObjectMapper().createObjectNode();
-        c.putArray("architectures").add("LlamaForCausalLM");
-        c.put("model_type", "llama");
+        ObjectNode c = HfConfigFields.start(family);
         c.put("hidden_size", hiddenSize);
         c.put("intermediate_size", intermediateSize);
         c.put("num_hidden_layers", numLayers);
@@ -234,38 +265,42 @@ public record LlamaConfig(
         c.put("vocab_size", vocabSize);
         c.put("max_position_embeddings", maxPositionEmbeddings);
         c.put("rms_norm_eps", rmsNormEps);
-        c.put("rope_theta", ropeTheta);
-        if (ropeScaling == null) {
-            c.putNull("rope_scaling");
-        } else {
-            ObjectNode rs = c.putObject("rope_scaling");
-            rs.put("rope_type", ropeScaling.type());
-            rs.put("factor", ropeScaling.factor());
-            if ("llama3".equals(ropeScaling.type())) {
-                rs.put("low_freq_factor", ropeScaling.lowFreqFactor());
-                rs.put("high_freq_factor", ropeScaling.highFreqFactor());
-                rs.put("original_max_position_embeddings", ropeScaling.originalMaxPositionEmbeddings());
-            }
-        }
-        c.put("tie_word_embeddings", tieWordEmbeddings);
+        HfConfigFields.putRope(c, ropeTheta, ropeScaling);
         c.put("hidden_act", "silu");
-        c.put("attention_bias", false);
         c.put("attention_dropout", 0.0);
-        c.put("mlp_bias", false);
-        c.put("initializer_range", 0.02);
-        c.put("pretraining_tp", 1);
-        c.put("bos_token_id", bosTokenId);
-        if (eosTokenIds.size() == 1) {
-            c.put("eos_token_id", eosTokenIds.get(0));
-        } else {
-            ArrayNode a = c.putArray("eos_token_id");
-            eosTokenIds.forEach(a::add);
+        int window = windows.stream().filter(w -> w > 0).findFirst().orElse(0);
+        switch (family) {
+            case LLAMA -> {
+                c.put("attention_bias", qkvBias);
+                c.put("mlp_bias", mlpBias);
+                c.put("pretraining_tp", 1);
+            }
+            case MISTRAL -> {
+                if (window > 0) {
+                    c.put("sliding_window", window);
+                } else {
+                    c.putNull("sliding_window");
+                }
+            }
+            case QWEN2 -> {
+                c.put("use_sliding_window", window > 0);
+                if (window > 0) {
+                    c.put("sliding_window", window);
+                } else {
+                    c.putNull("sliding_window");
+                }
+                int first = 0;
+                while (first < numLayers && attentionWindow(first) == 0) {
+                    first++;
+                }
+                c.put("max_window_layers", first);
+                ArrayNode types = c.putArray("layer_types");
+                for (int i = 0; i < numLayers; i++) {
+                    types.add(attentionWindow(i) > 0 ? "sliding_attention" : "full_attention");
+                }
+            }
+            default -> throw new IllegalStateException();
         }
-        if (padTokenId >= 0) {
-            c.put("pad_token_id", padTokenId);
-        }
-        c.put("torch_dtype", "float32");
-        c.put("use_cache", true);
-        return c;
+        return HfConfigFields.finish(c, this);
     }
 }

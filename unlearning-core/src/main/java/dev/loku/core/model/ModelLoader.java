@@ -50,11 +50,15 @@ public final class ModelLoader {
     private ModelLoader() {}
 
     /** Loads onto the default device ({@link Devices#parse} "auto"). */
-    public static LlamaModel load(Path path) {
+    public static DecoderModel load(Path path) {
         return load(path, Devices.parse("auto"));
     }
 
-    public static LlamaModel load(Path path, Device device) {
+    /**
+     * Loads the model at {@code path} onto {@code device}: a Hugging Face folder of any {@link ModelFamily} (chosen
+     * from its config.json) or a llama2.c checkpoint.
+     */
+    public static DecoderModel load(Path path, Device device) {
         if (!Files.exists(path)) {
             throw new ModelLoadException(path + ": no such file or folder");
         }
@@ -119,7 +123,7 @@ public final class ModelLoader {
     private static final int VERSIONED_MAGIC = 0x616b3432;
 
     static LlamaModel loadLlama2c(Path bin, Device device) {
-        NDManager manager = LlamaModel.newModelManager(device, "llama2c:" + bin.getFileName());
+        NDManager manager = DecoderModel.newModelManager(device, "llama2c:" + bin.getFileName());
         try (FileChannel ch = FileChannel.open(bin, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < LEGACY_HEADER_BYTES) {
@@ -268,11 +272,11 @@ public final class ModelLoader {
 
     // ---- Hugging Face -----------------------------------------------------------------------------------------
 
-    static LlamaModel loadHf(Path dir, Device device) {
+    static DecoderModel loadHf(Path dir, Device device) {
         Path configFile = dir.resolve("config.json");
-        LlamaConfig config;
+        ModelConfig config;
         try {
-            config = LlamaConfig.fromHfJson(JSON.readTree(configFile.toFile()));
+            config = ModelConfig.fromHfJson(JSON.readTree(configFile.toFile()));
         } catch (IllegalArgumentException e) {
             throw new ModelLoadException(configFile + ": " + e.getMessage(), e);
         } catch (IOException e) {
@@ -281,7 +285,7 @@ public final class ModelLoader {
 
         Map<String, Path> fileOf = weightFiles(dir);
         Map<Path, SafetensorsFile> open = new LinkedHashMap<>();
-        NDManager manager = LlamaModel.newModelManager(device, "hf:" + dir.getFileName());
+        NDManager manager = DecoderModel.newModelManager(device, "hf:" + dir.getFileName());
         TextTokenizer tok = null;
         try {
             for (Path f : new java.util.LinkedHashSet<>(fileOf.values())) {
@@ -308,13 +312,13 @@ public final class ModelLoader {
                 weights.put(name, st.readFloat32(manager, name));
             }
             for (Map.Entry<String, Path> e : fileOf.entrySet()) {
-                if (!weights.containsKey(e.getKey()) && !e.getKey().endsWith("rotary_emb.inv_freq")
+                if (!weights.containsKey(e.getKey()) && !isBuffer(e.getKey())
                         && !(config.tieWordEmbeddings() && e.getKey().equals("lm_head.weight"))) {
                     LOG.warn("event=unused_tensor file={} tensor={}", e.getValue().getFileName(), e.getKey());
                 }
             }
             tok = loadHfTokenizer(dir, config);
-            return LlamaModel.of(config, tok, weights, manager);
+            return DecoderModel.of(config, tok, weights, manager);
         } catch (IOException e) {
             manager.close();
             closeQuietly(tok);
@@ -332,6 +336,15 @@ public final class ModelLoader {
                 }
             }
         }
+    }
+
+    /**
+     * Tensors that older checkpoints saved although they are computed, not trained: rotary frequencies and
+     * GPT-Neo's causal-mask buffers.
+     */
+    private static boolean isBuffer(String name) {
+        return name.endsWith("rotary_emb.inv_freq") || name.endsWith(".attn.attention.bias")
+                || name.endsWith(".attn.attention.masked_bias");
     }
 
     /** Tensor name to the safetensors file holding it. */
@@ -373,7 +386,7 @@ public final class ModelLoader {
         throw new ModelLoadException(single + ": file not found (nor model.safetensors.index.json)");
     }
 
-    private static TextTokenizer loadHfTokenizer(Path dir, LlamaConfig config) throws IOException {
+    private static TextTokenizer loadHfTokenizer(Path dir, ModelConfig config) throws IOException {
         Path json = dir.resolve("tokenizer.json");
         if (!Files.isRegularFile(json)) {
             String hint = Files.isRegularFile(dir.resolve("tokenizer.model"))

@@ -1,5 +1,6 @@
 package dev.loku.core.model;
 
+import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 
 /**
@@ -16,6 +17,8 @@ public final class NoGrad implements AutoCloseable {
     }
 
     public static NoGrad enter() {
+        // The JNI call needs libtorch loaded: in a fresh JVM nothing may have loaded the engine yet (cheap after).
+        Engine.getEngine("PyTorch");
         boolean previous = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
         return new NoGrad(previous);

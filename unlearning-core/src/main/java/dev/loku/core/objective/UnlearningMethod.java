@@ -19,7 +19,9 @@ public enum UnlearningMethod {
     /** Gradient ascent on forget plus KL to the frozen model on retain (§4). */
     KL("kl", RetainKlDivergence::new),
     /** NPO on forget plus retain NLL (§4). */
-    NPO("npo", NpoGradientDifference::new);
+    NPO("npo", NpoGradientDifference::new),
+    /** Fine-tuning on refusal answers to the forget questions plus retain NLL ("I don't know", §4). */
+    IDK("idk", RefusalTuning::new);
 
     private final String id;
     private final Supplier<UnlearningObjective> objective;
@@ -29,7 +31,7 @@ public enum UnlearningMethod {
         this.objective = objective;
     }
 
-    /** The short id: ihl, ga, gd, kl or npo. */
+    /** The short id: ihl, ga, gd, kl, npo or idk. */
     public String id() {
         return id;
     }

@@ -32,7 +32,7 @@ public final class EngineTuningBench {
         Files.createDirectories(work);
         UnlearningEngine engine = new UnlearningEngine(Device.cpu());
         if (args[1].equals("time")) {
-            try (dev.loku.core.model.LlamaModel m = dev.loku.core.model.ModelLoader.load(work.resolve("finetuned"),
+            try (dev.loku.core.model.CausalLm m = dev.loku.core.model.ModelLoader.load(work.resolve("finetuned"),
                     Device.cpu())) {
                 var forget = RecordFiles.read(m, work.resolve("forget.jsonl"));
                 var retain = RecordFiles.read(m, work.resolve("retain.jsonl"));

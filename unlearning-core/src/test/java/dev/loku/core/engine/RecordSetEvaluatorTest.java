@@ -13,7 +13,7 @@ import dev.loku.core.data.TrainingRecord;
 import dev.loku.core.metrics.ContinuationGenerator;
 import dev.loku.core.metrics.ExtractionLikelihood;
 import dev.loku.core.metrics.ExtractionTarget;
-import dev.loku.core.model.LlamaModel;
+import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.ModelLoader;
 import dev.loku.core.model.NoGrad;
 import dev.loku.core.model.TokenBatch;
@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
 @SuppressWarnings("try")
 class RecordSetEvaluatorTest {
 
-    private static LlamaModel model;
+    private static CausalLm model;
     private static List<EncodedExample> examples;
 
     @BeforeAll

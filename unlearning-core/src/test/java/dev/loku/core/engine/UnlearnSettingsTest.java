@@ -36,7 +36,7 @@ class UnlearnSettingsTest {
         assertEquals(0.5, s.learningRate());
         assertEquals(7, s.maxEpochs());
         assertEquals(9, s.seed());
-        assertEquals(List.of("gate_proj", "up_proj", "down_proj"), s.targets());
+        assertEquals(List.of("mlp"), s.targets()); // expanded per model family when the adapters are made
         UnlearnSettings full = UnlearnSettings.loku().withLoraRank(0);
         assertFalse(full.fila());
         full.validate();

@@ -14,7 +14,7 @@ import dev.loku.core.data.EncodedExample;
 import dev.loku.core.data.SyntheticPersons;
 import dev.loku.core.fisher.FisherImportance;
 import dev.loku.core.model.LiveArrays;
-import dev.loku.core.model.LlamaModel;
+import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.ModelLoader;
 import dev.loku.core.objective.UnlearningMethod;
 import dev.loku.core.testing.ProjectFiles;
@@ -173,7 +173,7 @@ class UnlearningEngineTest {
         // Native memory stays flat once the optimiser state exists (epochs 2..4).
         assertEquals(liveArrays.get(2), liveArrays.get(4), "arrays per epoch: " + liveArrays);
         double forgetNll;
-        try (LlamaModel m = ModelLoader.load(base, Device.cpu())) {
+        try (CausalLm m = ModelLoader.load(base, Device.cpu())) {
             List<EncodedExample> f = RecordFiles.read(m, forget);
             forgetNll = new RecordSetEvaluator().score(m, f, false).nll();
         }
@@ -234,7 +234,7 @@ class UnlearningEngineTest {
         ImportanceSummary summary = engine.estimateImportance(base, forget, retain, List.of("q_proj", "down_proj"),
                 5, out);
         long forgetTokens;
-        try (LlamaModel m = ModelLoader.load(base, Device.cpu())) {
+        try (CausalLm m = ModelLoader.load(base, Device.cpu())) {
             forgetTokens = RecordFiles.read(m, forget).stream().mapToLong(EncodedExample::labelCount).sum();
             try (FisherImportance fisher = FisherImportance.load(out, m.manager())) {
                 assertEquals(summary.forgetTokens(), fisher.forgetCount());

@@ -15,7 +15,7 @@ import dev.loku.core.data.ExampleEncoder;
 import dev.loku.core.data.JsonlRecords;
 import dev.loku.core.data.ModelBatches;
 import dev.loku.core.io.FileFormatException;
-import dev.loku.core.model.LlamaModel;
+import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.ModelLoader;
 import dev.loku.core.objective.CausalLmLoss;
 import dev.loku.core.objective.ScoredBatch;
@@ -45,7 +45,7 @@ class FisherPassTest {
     @TempDir
     static Path tmp;
 
-    private static LlamaModel model;
+    private static CausalLm model;
     private static List<EncodedExample> forget;
     private static List<EncodedExample> retain;
     private static FisherImportance importance;

@@ -13,7 +13,7 @@ import dev.loku.core.fisher.FisherImportance;
 import dev.loku.core.fisher.FisherPass;
 import dev.loku.core.model.HfExporter;
 import dev.loku.core.model.LinearProjection;
-import dev.loku.core.model.LlamaModel;
+import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.ModelLoader;
 import dev.loku.core.model.TokenBatch;
 import java.nio.file.Path;
@@ -31,7 +31,7 @@ class FilaAttachTest {
 
     @Test
     void filaRewritesTheBaseAndKeepsTheFunctionAtStepZero() throws Exception {
-        try (LlamaModel model = Stories.model()) {
+        try (CausalLm model = Stories.model()) {
             List<EncodedExample> forget = Stories.examples(model, 0, 5);
             List<EncodedExample> retain = Stories.examples(model, 10, 15);
             TokenBatch batch = Stories.batch(model, Stories.examples(model, 0, 8));
@@ -80,7 +80,7 @@ class FilaAttachTest {
     void importanceFromTheOtherRotaryLayoutIsPermutedToTheModel(@TempDir Path tmp) throws Exception {
         Path hf = tmp.resolve("hf");
         Path residualFromBin = tmp.resolve("residual-bin");
-        try (LlamaModel bin = Stories.model()) {
+        try (CausalLm bin = Stories.model()) {
             HfExporter.export(bin, hf);
             try (FisherImportance importance = FisherPass.run(bin, Stories.examples(bin, 0, 4),
                     Stories.examples(bin, 10, 14), null, 2, Map.of())) {
@@ -90,8 +90,8 @@ class FilaAttachTest {
                 }
             }
         }
-        try (LlamaModel half = ModelLoader.load(hf, Device.cpu());
-                LlamaModel expected = ModelLoader.load(residualFromBin, Device.cpu());
+        try (CausalLm half = ModelLoader.load(hf, Device.cpu());
+                CausalLm expected = ModelLoader.load(residualFromBin, Device.cpu());
                 NDManager m = NDManager.newBaseManager()) {
             TokenBatch batch = Stories.batch(half, Stories.examples(half, 0, 4));
             float[] before = Stories.logits(half, batch);
@@ -110,7 +110,7 @@ class FilaAttachTest {
 
     @Test
     void filaNeedsImportanceForEveryTarget() throws Exception {
-        try (LlamaModel model = Stories.model()) {
+        try (CausalLm model = Stories.model()) {
             List<EncodedExample> forget = Stories.examples(model, 0, 2);
             List<EncodedExample> retain = Stories.examples(model, 10, 12);
             List<String> qOnly = FisherPass.projectionWeights(model, List.of("q_proj"));

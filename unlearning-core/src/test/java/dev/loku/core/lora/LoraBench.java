@@ -12,6 +12,7 @@ import dev.loku.core.fila.TruncatedSvd;
 import dev.loku.core.fisher.FisherImportance;
 import dev.loku.core.fisher.FisherPass;
 import dev.loku.core.model.LlamaConfig;
+import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.LlamaModel;
 import dev.loku.core.model.ModelLoader;
 import dev.loku.core.model.TokenBatch;
@@ -43,7 +44,7 @@ public final class LoraBench {
         int seqLen = Integer.parseInt(args[3]);
         int exactUpTo = Integer.parseInt(args[4]);
         long t0 = System.nanoTime();
-        LlamaModel model = modelArg.startsWith("preset:")
+        CausalLm model = modelArg.startsWith("preset:")
                 ? LlamaModel.randomInit(LlamaConfig.preset(modelArg.substring(7)), null, 1, Device.cpu())
                 : ModelLoader.load(Path.of(modelArg), Device.cpu());
         print("load", t0, String.format(Locale.ROOT, "params=%d", model.parameterCount()));
@@ -106,7 +107,7 @@ public final class LoraBench {
         model.close();
     }
 
-    private static List<EncodedExample> examples(LlamaModel model, int count, int seqLen) throws Exception {
+    private static List<EncodedExample> examples(CausalLm model, int count, int seqLen) throws Exception {
         if (model.tokenizer() != null) {
             var records = JsonlRecords.read(ProjectFiles.data("stories/stories.jsonl"));
             List<EncodedExample> out = new ArrayList<>();

@@ -14,7 +14,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.loku.core.model.LinearProjection;
-import dev.loku.core.model.LlamaModel;
+import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.NoGrad;
 import dev.loku.core.model.TokenBatch;
 import dev.loku.core.train.Gradients;
@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
  */
 @SuppressWarnings("try")
 class LoraModelTest {
-    private static LlamaModel model;
+    private static CausalLm model;
     private static TokenBatch batch;
     private static float[] baseLogits;
 
@@ -61,7 +61,12 @@ class LoraModelTest {
         assertEquals(List.of("q_proj", "v_proj"), attn.targets());
         assertEquals(8.0, attn.scaling());
         assertTrue(attn.select(model).stream().allMatch(p -> p.kind().equals("q_proj") || p.kind().equals("v_proj")));
-        assertEquals(LoraConfig.MLP_TARGETS, new LoraConfig(1, 2, 0, List.of("mlp")).targets());
+        assertEquals(List.of("mlp"), new LoraConfig(1, 2, 0, List.of("mlp")).targets());
+        assertEquals(List.of("gate_proj", "up_proj", "down_proj"),
+                new LoraConfig(1, 2, 0, List.of("mlp")).kinds(model.family()));
+        assertEquals(List.of("q_proj", "v_proj"), new LoraConfig(1, 2, 0, List.of("peft")).kinds(model.family()));
+        assertThrows(IllegalArgumentException.class,
+                () -> new LoraConfig(1, 2, 0, List.of("c_fc")).select(model)); // a GPT-Neo projection
         assertThrows(IllegalArgumentException.class, () -> new LoraConfig(4, 8, 0, List.of("lm_head")));
         assertThrows(IllegalArgumentException.class, () -> new LoraConfig(0, 8, 0, List.of("all")));
     }
@@ -90,7 +95,7 @@ class LoraModelTest {
             assertTrue(Stories.maxAbsDiff(adapted, baseLogits) > 0.1, "the adapters should change the logits: "
                     + Stories.maxAbsDiff(adapted, baseLogits));
 
-            try (LlamaModel merged = (LlamaModel) model.copy()) {
+            try (CausalLm merged = model.copy()) {
                 for (LinearProjection p : config.select(model)) {
                     NDArray a = lora.trainableParameters().get(LoraModel.peftKey(p.module(), "A"));
                     NDArray b = lora.trainableParameters().get(LoraModel.peftKey(p.module(), "B"));

@@ -8,7 +8,6 @@ import dev.loku.core.data.ExampleEncoder;
 import dev.loku.core.data.JsonlRecords;
 import dev.loku.core.data.ModelBatches;
 import dev.loku.core.model.CausalLm;
-import dev.loku.core.model.LlamaModel;
 import dev.loku.core.model.ModelLoader;
 import dev.loku.core.model.NoGrad;
 import dev.loku.core.model.TokenBatch;
@@ -23,7 +22,7 @@ final class Stories {
     private Stories() {
     }
 
-    static LlamaModel model() {
+    static CausalLm model() {
         return ModelLoader.load(ProjectFiles.stories260K(), Device.cpu());
     }
 

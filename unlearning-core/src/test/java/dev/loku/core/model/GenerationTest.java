@@ -27,7 +27,7 @@ class GenerationTest {
 
     @BeforeAll
     static void load() {
-        stories = ModelLoader.load(ProjectFiles.stories260K(), Device.cpu());
+        stories = (LlamaModel) ModelLoader.load(ProjectFiles.stories260K(), Device.cpu());
     }
 
     @AfterAll

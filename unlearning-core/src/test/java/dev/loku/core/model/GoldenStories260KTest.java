@@ -26,7 +26,7 @@ class GoldenStories260KTest {
 
     @BeforeAll
     static void load() throws Exception {
-        model = ModelLoader.load(ProjectFiles.stories260K(), Device.cpu());
+        model = (LlamaModel) ModelLoader.load(ProjectFiles.stories260K(), Device.cpu());
         golden = new ObjectMapper().readTree(ProjectFiles.stories260K().resolve("reference_outputs.json").toFile());
     }
 

@@ -47,10 +47,10 @@ class HfRoundTripTest {
 
     @BeforeAll
     static void exportAndReload() throws Exception {
-        original = ModelLoader.load(ProjectFiles.stories260K(), Device.cpu());
+        original = (LlamaModel) ModelLoader.load(ProjectFiles.stories260K(), Device.cpu());
         exported = tmp.resolve("stories260K-hf");
         HfExporter.export(original, exported);
-        reloaded = ModelLoader.load(exported, Device.cpu());
+        reloaded = (LlamaModel) ModelLoader.load(exported, Device.cpu());
         golden = new ObjectMapper().readTree(ProjectFiles.stories260K().resolve("reference_outputs.json").toFile());
     }
 
@@ -175,7 +175,7 @@ class HfRoundTripTest {
             assertTrue(shards >= 3, "expected several shards, got " + shards);
         }
         assertFalse(Files.exists(sharded.resolve("model.safetensors")));
-        try (LlamaModel m = ModelLoader.load(sharded, Device.cpu())) {
+        try (LlamaModel m = (LlamaModel) ModelLoader.load(sharded, Device.cpu())) {
             assertSameLogits(reloaded, m);
         }
     }
@@ -205,7 +205,7 @@ class HfRoundTripTest {
             SafetensorsWriter.write(dir.resolve("part-b.safetensors"), second, Map.of());
         }
         new ObjectMapper().writeValue(dir.resolve("model.safetensors.index.json").toFile(), index);
-        try (LlamaModel m = ModelLoader.load(dir, Device.cpu())) {
+        try (LlamaModel m = (LlamaModel) ModelLoader.load(dir, Device.cpu())) {
             assertSameLogits(reloaded, m);
         }
     }
@@ -227,7 +227,7 @@ class HfRoundTripTest {
         try (SafetensorsFile st = SafetensorsFile.open(dir.resolve("model.safetensors"))) {
             assertEquals("BF16", st.entries().get(0).dtype());
         }
-        try (LlamaModel m = ModelLoader.load(dir, Device.cpu())) {
+        try (LlamaModel m = (LlamaModel) ModelLoader.load(dir, Device.cpu())) {
             String name = "model.layers.1.mlp.up_proj.weight";
             float[] exact = reloaded.parameter(name).toFloatArray();
             float[] rounded = m.parameter(name).toFloatArray();
@@ -258,7 +258,7 @@ class HfRoundTripTest {
             try (SafetensorsFile st = SafetensorsFile.open(dir.resolve("model.safetensors"))) {
                 assertTrue(st.contains("lm_head.weight"));
             }
-            try (LlamaModel back = ModelLoader.load(dir, Device.cpu())) {
+            try (LlamaModel back = (LlamaModel) ModelLoader.load(dir, Device.cpu())) {
                 assertFalse(back.config().tieWordEmbeddings());
                 assertEquals(500000.0, back.config().ropeTheta());
                 assertEquals(1e-6, back.config().rmsNormEps());

@@ -71,15 +71,12 @@ class LlamaConfigTest {
 
     @Test
     void rejectsWhatTheRuntimeCannotRun() throws Exception {
-        for (String[] change : new String[][] {{"hidden_act", "gelu"}, {"attention_bias", "true"},
-            {"model_type", "mistral"}}) {
+        for (String[] change : new String[][] {{"hidden_act", "\"gelu\""}, {"partial_rotary_factor", "0.5"},
+            {"architectures", "[\"GPT2LMHeadModel\"]"}}) {
             ObjectNode c = (ObjectNode) JSON.readTree(TINYLLAMA);
-            if (change[0].equals("model_type")) {
-                c.putArray("architectures").add("MistralForCausalLM");
-            }
-            c.set(change[0], JSON.readTree(change[1].equals("true") ? "true" : "\"" + change[1] + "\""));
+            c.set(change[0], JSON.readTree(change[1]));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LlamaConfig.fromHfJson(c));
-            assertTrue(e.getMessage().contains(change[0].equals("model_type") ? "Mistral" : change[0]),
+            assertTrue(e.getMessage().contains(change[0].equals("architectures") ? "GPT2LMHeadModel" : change[0]),
                     e.getMessage());
         }
         ObjectNode c = (ObjectNode) JSON.readTree(TINYLLAMA);
@@ -90,6 +87,25 @@ class LlamaConfigTest {
         dyn.set("rope_scaling", JSON.readTree("{\"type\":\"dynamic\",\"factor\":2.0}"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> LlamaConfig.fromHfJson(dyn)).getMessage()
                 .contains("dynamic"));
+    }
+
+    @Test
+    void readsTheLlamaVariants() throws Exception {
+        ObjectNode biased = (ObjectNode) JSON.readTree(TINYLLAMA);
+        biased.put("attention_bias", true);
+        biased.put("mlp_bias", true);
+        LlamaConfig b = LlamaConfig.fromHfJson(biased);
+        assertTrue(b.qkvBias() && b.outputBias() && b.mlpBias());
+        assertTrue(b.parameterShapes().containsKey("model.layers.0.self_attn.o_proj.bias"));
+        assertTrue(b.parameterShapes().containsKey("model.layers.21.mlp.down_proj.bias"));
+        assertEquals(b, LlamaConfig.fromHfJson(b.toHfJson()));
+
+        // transformers 5 writes the rope settings into rope_parameters.
+        ObjectNode v5 = (ObjectNode) JSON.readTree(LLAMA32_1B);
+        ObjectNode rp = (ObjectNode) v5.remove("rope_scaling");
+        rp.set("rope_theta", v5.remove("rope_theta"));
+        v5.set("rope_parameters", rp);
+        assertEquals(LlamaConfig.fromHfJson(JSON.readTree(LLAMA32_1B)), LlamaConfig.fromHfJson(v5));
     }
 
     @Test

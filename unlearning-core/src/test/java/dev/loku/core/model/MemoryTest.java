@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class MemoryTest {
     @Test
     void repeatedCallsDoNotGrowTheNumberOfLiveArrays() {
-        try (LlamaModel model = ModelLoader.load(ProjectFiles.stories260K(), Device.cpu());
+        try (CausalLm model = ModelLoader.load(ProjectFiles.stories260K(), Device.cpu());
              NDManager caller = NDManager.newBaseManager(Device.cpu())) {
             TextTokenizer tok = model.tokenizer();
             List<int[]> texts = List.of(tok.encode("Once upon a time there was a cat.", true),

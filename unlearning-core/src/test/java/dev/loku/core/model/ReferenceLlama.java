@@ -13,7 +13,7 @@ final class ReferenceLlama {
     private final double[] invFreq;
 
     ReferenceLlama(CausalLm model, double[] invFreq) {
-        this.c = model.config();
+        this.c = (LlamaConfig) model.config();
         model.parameters().forEach((name, array) -> w.put(name, array.toFloatArray()));
         this.invFreq = invFreq;
     }

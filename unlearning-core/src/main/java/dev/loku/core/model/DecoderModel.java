@@ -1,0 +1,896 @@
+package dev.loku.core.model;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import dev.loku.core.tensor.Tensors;
+import dev.loku.core.tokenizer.TextTokenizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * A decoder-only transformer written as plain NDArray operations over named weight tensors: what every family
+ * shares. A family's class says how its embeddings, layers and head compute ({@link #trunk}, {@link #head}); this
+ * class owns the weights, the adapters on linear projections, attention (masks, grouped-query heads, sliding
+ * windows, the KV cache), scoring and batched greedy generation.
+ *
+ * <p>Why not DJL's Block classes: the unlearning engine must address every weight by its Hugging Face name, add
+ * LoRA deltas to any projection, take gradients of chosen tensors, overwrite weights in place (FILA) and run a frozen
+ * copy beside a trained one. A map of named tensors and one forward function per family make each of those a line of
+ * code; blocks would hide the tensors behind parameter objects and an initialisation protocol.
+ */
+@SuppressWarnings("try") // NoGrad is a scope guard: entering it is the point, its variable is unused
+public abstract sealed class DecoderModel implements CausalLm permits LlamaModel, GptNeoModel, PhiModel {
+    /** Added to masked attention scores. Finite, so a row with every key masked (left padding) stays NaN-free. */
+    private static final float MASKED = -1e9f;
+
+    private final ModelConfig config;
+    private final TextTokenizer tokenizer;
+    private final boolean ownsTokenizer;
+    private final NDManager manager;
+    private final Map<String, NDArray> params;
+    private final List<LinearProjection> projections;
+    private final Set<String> projectionModules;
+    private final Map<String, LinearAdapter> adapters = new ConcurrentHashMap<>();
+    private final int[] eosIds;
+
+    /**
+     * Takes ownership of {@code weights} (created in {@code manager}, which the model then closes). Every name of
+     * {@link ModelConfig#parameterShapes()} must be present with that shape, in float32.
+     */
+    DecoderModel(ModelConfig config, TextTokenizer tokenizer, boolean ownsTokenizer, Map<String, NDArray> weights,
+                 NDManager manager, List<LinearProjection> projections) {
+        this.config = config;
+        this.tokenizer = tokenizer;
+        this.ownsTokenizer = ownsTokenizer;
+        this.manager = manager;
+        Map<String, NDArray> ordered = new LinkedHashMap<>();
+        for (Map.Entry<String, long[]> e : config.parameterShapes().entrySet()) {
+            NDArray w = weights.get(e.getKey());
+            if (w == null) {
+                throw new IllegalArgumentException("weight '" + e.getKey() + "' is missing");
+            }
+            if (!Arrays.equals(w.getShape().getShape(), e.getValue())) {
+                throw new IllegalArgumentException("weight '" + e.getKey() + "' has shape " + w.getShape()
+                        + ", expected " + new Shape(e.getValue()));
+            }
+            if (w.getDataType() != DataType.FLOAT32) {
+                throw new IllegalArgumentException("weight '" + e.getKey() + "' is " + w.getDataType()
+                        + ", expected float32");
+            }
+            w.setName(e.getKey());
+            ordered.put(e.getKey(), w);
+        }
+        this.params = Collections.unmodifiableMap(ordered);
+        this.projections = List.copyOf(projections);
+        Set<String> names = new HashSet<>();
+        projections.forEach(p -> names.add(p.module()));
+        this.projectionModules = Collections.unmodifiableSet(names);
+        Set<Integer> eos = new LinkedHashSet<>(config.eosTokenIds());
+        if (tokenizer != null && tokenizer.eosId() >= 0) {
+            eos.add(tokenizer.eosId());
+        }
+        this.eosIds = eos.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * A model of {@code config}'s family over weights already created in {@code manager} (which the model then owns
+     * and closes).
+     */
+    public static DecoderModel of(ModelConfig config, TextTokenizer tokenizer, Map<String, NDArray> weights,
+                                  NDManager manager) {
+        return create(config, tokenizer, true, weights, manager);
+    }
+
+    static DecoderModel create(ModelConfig config, TextTokenizer tokenizer, boolean ownsTokenizer,
+                               Map<String, NDArray> weights, NDManager manager) {
+        if (config instanceof LlamaConfig c) {
+            return new LlamaModel(c, tokenizer, ownsTokenizer, weights, manager);
+        }
+        if (config instanceof GptNeoConfig c) {
+            return new GptNeoModel(c, tokenizer, ownsTokenizer, weights, manager);
+        }
+        return new PhiModel((PhiConfig) config, tokenizer, ownsTokenizer, weights, manager);
+    }
+
+    /**
+     * A model with random weights (normal, std 0.02; norm weights 1, biases 0, as transformers initialises), for
+     * benchmarks and tests. Seeds libtorch's global generator, so the same seed on the same device gives the same
+     * weights.
+     */
+    public static DecoderModel randomInit(ModelConfig config, TextTokenizer tokenizer, long seed, Device device) {
+        NDManager manager = newModelManager(device, config.family().modelType() + "-random");
+        try {
+            Engine.getEngine("PyTorch").setRandomSeed((int) seed);
+            Map<String, NDArray> weights = new LinkedHashMap<>();
+            for (Map.Entry<String, long[]> e : config.parameterShapes().entrySet()) {
+                Shape shape = new Shape(e.getValue());
+                NDArray w;
+                if (e.getKey().endsWith(".bias")) {
+                    w = manager.zeros(shape, DataType.FLOAT32);
+                } else if (shape.dimension() == 1) {
+                    w = manager.ones(shape, DataType.FLOAT32); // the only 1-D weights are norm scales
+                } else {
+                    w = manager.randomNormal(0f, 0.02f, shape, DataType.FLOAT32);
+                }
+                weights.put(e.getKey(), w);
+            }
+            return create(config, tokenizer, true, weights, manager);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** A root manager for one model's weights, named for debug dumps. */
+    static NDManager newModelManager(Device device, String name) {
+        NDManager m = NDManager.newBaseManager(device);
+        m.setName(name);
+        return m;
+    }
+
+    /**
+     * The projections of every layer, layer by layer: {@code <layerPrefix><i>.<kind>} for each of {@code kinds}
+     * (e.g. {@code model.layers.} and {@code self_attn.q_proj}), shaped by the config.
+     */
+    static List<LinearProjection> projections(ModelConfig config, String layerPrefix, String[] kinds) {
+        Map<String, long[]> shapes = config.parameterShapes();
+        List<LinearProjection> out = new ArrayList<>();
+        for (int i = 0; i < config.numLayers(); i++) {
+            for (String kind : kinds) {
+                String module = layerPrefix + i + "." + kind;
+                long[] s = shapes.get(module + ".weight");
+                out.add(new LinearProjection(module, module + ".weight", kind.substring(kind.lastIndexOf('.') + 1),
+                        i, (int) s[0], (int) s[1]));
+            }
+        }
+        return out;
+    }
+
+    /** One layer's projections: module names, weights, and biases (null where the config has none), by kind. */
+    record LayerProjections(String[] modules, NDArray[] weights, NDArray[] biases) {}
+
+    /** The projections {@code <layerPrefix>.<kind>} of one layer, in {@code kinds}' order. */
+    final LayerProjections layerProjections(String layerPrefix, String[] kinds) {
+        String[] modules = new String[kinds.length];
+        NDArray[] w = new NDArray[kinds.length];
+        NDArray[] b = new NDArray[kinds.length];
+        for (int k = 0; k < kinds.length; k++) {
+            modules[k] = layerPrefix + kinds[k];
+            w[k] = parameter(modules[k] + ".weight");
+            b[k] = optionalParameter(modules[k] + ".bias");
+        }
+        return new LayerProjections(modules, w, b);
+    }
+
+    // ---- what a family defines ----------------------------------------------------------------------------------
+
+    /** The residual stream after the last layer, {@code [B, T, D]}, before the final norm. */
+    abstract NDArray trunk(Step step);
+
+    /** Final norm and language-model head: {@code [B, T, D]} to logits {@code [B, T, V]}. */
+    abstract NDArray head(NDArray hidden);
+
+    /** The same family's model over other weights (for {@link #copy}); the tokenizer is shared, not owned. */
+    abstract DecoderModel withWeights(Map<String, NDArray> weights, NDManager manager);
+
+    /** Positions at or beyond this cannot be embedded (learned position tables); {@code Long.MAX_VALUE} for rotary. */
+    long positionLimit() {
+        return Long.MAX_VALUE;
+    }
+
+    // ---- accessors ------------------------------------------------------------------------------------------
+
+    @Override
+    public String architecture() {
+        return config.family().modelType();
+    }
+
+    @Override
+    public ModelFamily family() {
+        return config.family();
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public TextTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    @Override
+    public Device device() {
+        return manager.getDevice();
+    }
+
+    @Override
+    public NDManager manager() {
+        return manager;
+    }
+
+    @Override
+    public List<String> parameterNames() {
+        return List.copyOf(params.keySet());
+    }
+
+    @Override
+    public NDArray parameter(String name) {
+        NDArray p = params.get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("no parameter named '" + name + "'");
+        }
+        return p;
+    }
+
+    /** The parameter called {@code name}, or null when the config has none (an absent bias). */
+    final NDArray optionalParameter(String name) {
+        return params.get(name);
+    }
+
+    @Override
+    public Map<String, NDArray> parameters() {
+        return params;
+    }
+
+    @Override
+    public void assignParameter(String name, NDArray values) {
+        NDArray p = parameter(name);
+        if (!p.getShape().equals(values.getShape())) {
+            throw new IllegalArgumentException("cannot assign shape " + values.getShape() + " to '" + name
+                    + "' of shape " + p.getShape());
+        }
+        try (NoGrad ignored = NoGrad.enter(); NDManager tmp = manager.newSubManager()) {
+            NDArray v = values.getDataType() == DataType.FLOAT32 ? values : values.toType(DataType.FLOAT32, false);
+            if (v != values) {
+                v.attach(tmp);
+            }
+            // A leaf that requires grad refuses in-place ops under autograd; NoGrad makes this a plain copy.
+            p.set(new NDIndex("..."), v.toDevice(p.getDevice(), false));
+        }
+    }
+
+    @Override
+    public long parameterCount() {
+        return config.parameterCount();
+    }
+
+    @Override
+    public List<LinearProjection> linearProjections() {
+        return projections;
+    }
+
+    @Override
+    public RotaryLayout rotaryLayout() {
+        return RotaryLayout.HALF;
+    }
+
+    @Override
+    public NDArray reorderRows(LinearProjection projection, NDArray rows, RotaryLayout from, RotaryLayout to) {
+        return rows;
+    }
+
+    @Override
+    public void setAdapter(String module, LinearAdapter adapter) {
+        if (!projectionModules.contains(module)) {
+            throw new IllegalArgumentException("no linear projection named '" + module + "'");
+        }
+        if (adapter == null) {
+            adapters.remove(module);
+        } else {
+            adapters.put(module, adapter);
+        }
+    }
+
+    @Override
+    public LinearAdapter adapter(String module) {
+        return adapters.get(module);
+    }
+
+    @Override
+    public void clearAdapters() {
+        adapters.clear();
+    }
+
+    // ---- public computation -----------------------------------------------------------------------------------
+
+    @Override
+    public NDArray logits(NDManager caller, TokenBatch batch) {
+        try (NDManager scope = caller.newSubManager(device())) {
+            NDArray out = forward(scope, batch);
+            out.attach(caller);
+            return out;
+        }
+    }
+
+    @Override
+    public NDArray tokenLogProbs(NDManager caller, TokenBatch batch) {
+        try (NDManager scope = caller.newSubManager(device())) {
+            NDArray out = logProbs(scope, batch);
+            out.attach(caller);
+            return out;
+        }
+    }
+
+    @Override
+    public NDArray meanNll(NDManager caller, TokenBatch batch) {
+        int count = batch.targetCount();
+        if (count == 0) {
+            throw new IllegalArgumentException("the batch has no target tokens (every sequence has one token?)");
+        }
+        try (NDManager scope = caller.newSubManager(device())) {
+            NDArray lp = logProbs(scope, batch);
+            NDArray mask = batch.labelMaskArray(scope);
+            NDArray out = Tensors.dividedBy(lp.mul(mask).sum().neg(), count);
+            out.attach(caller);
+            return out;
+        }
+    }
+
+    @Override
+    public int[][] greedyPredictions(TokenBatch batch) {
+        try (NoGrad ignored = NoGrad.enter(); NDManager scope = manager.newSubManager()) {
+            long[] flat = forward(scope, batch).argMax(2).toLongArray();
+            int t = batch.length();
+            int[][] out = new int[batch.size()][t];
+            for (int r = 0; r < out.length; r++) {
+                for (int c = 0; c < t; c++) {
+                    out[r][c] = (int) flat[r * t + c];
+                }
+            }
+            return out;
+        }
+    }
+
+    /** log p of each actual token, aligned with ids (column 0 = 0). */
+    private NDArray logProbs(NDManager scope, TokenBatch batch) {
+        int t = batch.length();
+        if (t == 1) {
+            return scope.zeros(new Shape(batch.size(), 1), DataType.FLOAT32);
+        }
+        NDArray ids = batch.idsArray(scope);
+        NDArray logits = forward(scope, batch);
+        NDArray logp = logits.get(new NDIndex(":, 0:{}, :", t - 1)).logSoftmax(2);
+        NDArray targets = ids.get(new NDIndex(":, 1:")).expandDims(2);
+        NDArray picked = logp.gather(targets, 2).squeeze(2);
+        return scope.zeros(new Shape(batch.size(), 1), DataType.FLOAT32).concat(picked, 1);
+    }
+
+    private NDArray forward(NDManager scope, TokenBatch batch) {
+        int b = batch.size();
+        int t = batch.length();
+        int[][] ids = batch.ids();
+        long[][] pos = batch.positions();
+        int[][] att = batch.attentionMask();
+        long[] flatIds = new long[b * t];
+        long[] flatPos = new long[b * t];
+        boolean[][] keyOk = new boolean[b][t];
+        for (int r = 0; r < b; r++) {
+            for (int c = 0; c < t; c++) {
+                flatIds[r * t + c] = ids[r][c];
+                flatPos[r * t + c] = pos[r][c];
+                keyOk[r][c] = att[r][c] != 0;
+            }
+        }
+        return decode(new Step(scope, flatIds, flatPos, b, t, keyOk, null, 0), false);
+    }
+
+    // ---- generation -------------------------------------------------------------------------------------------
+
+    @Override
+    public List<int[]> generateGreedy(List<int[]> prompts, int[] maxNewTokens, boolean stopAtEos) {
+        if (prompts.size() != maxNewTokens.length) {
+            throw new IllegalArgumentException(prompts.size() + " prompts but " + maxNewTokens.length + " limits");
+        }
+        int[] lengths = new int[prompts.size()];
+        for (int r = 0; r < lengths.length; r++) {
+            if (prompts.get(r).length == 0) {
+                throw new IllegalArgumentException("prompt " + r + " is empty; start it with the BOS id");
+            }
+            lengths[r] = prompts.get(r).length;
+        }
+        return generate(lengths, maxNewTokens, stopAtEos, g -> g.prefillPrompts(prompts));
+    }
+
+    @Override
+    public List<int[]> generateGreedyFromPrefixes(List<int[]> sequences, int[] sequenceOfRow, int[] prefixLengths,
+                                                  int[] maxNewTokens, boolean stopAtEos) {
+        int rows = sequenceOfRow.length;
+        if (prefixLengths.length != rows || maxNewTokens.length != rows) {
+            throw new IllegalArgumentException("sequenceOfRow, prefixLengths and maxNewTokens must have one entry"
+                    + " per row");
+        }
+        for (int r = 0; r < rows; r++) {
+            if (sequenceOfRow[r] < 0 || sequenceOfRow[r] >= sequences.size()) {
+                throw new IllegalArgumentException("row " + r + " names sequence " + sequenceOfRow[r] + " of "
+                        + sequences.size());
+            }
+            int len = sequences.get(sequenceOfRow[r]).length;
+            if (prefixLengths[r] < 1 || prefixLengths[r] > len) {
+                throw new IllegalArgumentException("row " + r + ": prefix length " + prefixLengths[r]
+                        + " outside 1.." + len);
+            }
+        }
+        return generate(prefixLengths.clone(), maxNewTokens, stopAtEos,
+                g -> g.prefillFromSequences(sequences, sequenceOfRow));
+    }
+
+    private List<int[]> generate(int[] promptLengths, int[] maxNewTokens, boolean stopAtEos,
+                                 Consumer<Generation> prefill) {
+        int rows = promptLengths.length;
+        int promptLen = 0;
+        int maxNew = 0;
+        for (int r = 0; r < rows; r++) {
+            if (maxNewTokens[r] < 0) {
+                throw new IllegalArgumentException("maxNewTokens[" + r + "] is negative");
+            }
+            promptLen = Math.max(promptLen, promptLengths[r]);
+            maxNew = Math.max(maxNew, maxNewTokens[r]);
+        }
+        int[][] produced = new int[rows][];
+        int[] count = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            produced[r] = new int[maxNewTokens[r]];
+        }
+        if (rows > 0 && maxNew > 0) {
+            try (NoGrad ignored = NoGrad.enter(); NDManager scope = manager.newSubManager()) {
+                Generation g = new Generation(scope, promptLengths, maxNewTokens, stopAtEos, promptLen, maxNew,
+                        produced, count);
+                prefill.accept(g);
+                g.decodeLoop();
+            }
+        }
+        List<int[]> results = new ArrayList<>(rows);
+        for (int r = 0; r < rows; r++) {
+            results.add(Arrays.copyOf(produced[r], count[r]));
+        }
+        return results;
+    }
+
+    /**
+     * One batched greedy decode. Prompts sit left-padded in a preallocated cache of {@code promptLen + maxNew}
+     * columns; a prefill fills the prompt columns and yields each row's first token; then every step feeds one token
+     * per row. Finished rows are dropped from the batch (and the cache) once a quarter of the rows are done, so rows
+     * with short budgets stop costing work. A row's tokens occupy consecutive columns, so column distance is
+     * position distance, which is what sliding windows measure.
+     */
+    private final class Generation {
+        private final NDManager scope;
+        private final int[] promptLength;
+        private final int[] budget;
+        private final boolean stopAtEos;
+        private final int promptLen;
+        private final int[][] produced;
+        private final int[] count;
+        private final int capacity;
+        private int[] rowOf;            // batch row -> original row
+        private boolean[][] keyOk;      // batch row -> cache column -> real token
+        private final NDArray[] keys;
+        private final NDArray[] values;
+        private long[] next;            // batch row -> greedy token to emit next
+
+        Generation(NDManager scope, int[] promptLength, int[] budget, boolean stopAtEos, int promptLen, int maxNew,
+                   int[][] produced, int[] count) {
+            this.scope = scope;
+            this.promptLength = promptLength;
+            this.budget = budget;
+            this.stopAtEos = stopAtEos;
+            this.promptLen = promptLen;
+            this.produced = produced;
+            this.count = count;
+            this.capacity = promptLen + maxNew;
+            this.keys = new NDArray[config.numLayers()];
+            this.values = new NDArray[config.numLayers()];
+            int rows = promptLength.length;
+            rowOf = new int[rows];
+            keyOk = new boolean[rows][capacity];
+            for (int r = 0; r < rows; r++) {
+                rowOf[r] = r;
+                for (int c = promptLen - promptLength[r]; c < promptLen; c++) {
+                    keyOk[r][c] = true;
+                }
+            }
+            Shape cacheShape = new Shape(rows, config.numKvHeads(), capacity, config.headDim());
+            for (int l = 0; l < keys.length; l++) {
+                keys[l] = scope.zeros(cacheShape, DataType.FLOAT32);
+                values[l] = scope.zeros(cacheShape, DataType.FLOAT32);
+            }
+        }
+
+        /** Runs the left-padded prompts through the model, filling the cache's prompt columns. */
+        void prefillPrompts(List<int[]> prompts) {
+            int rows = prompts.size();
+            long[] ids = new long[rows * promptLen];
+            long[] pos = new long[rows * promptLen];
+            for (int r = 0; r < rows; r++) {
+                int[] p = prompts.get(r);
+                int off = promptLen - p.length;
+                for (int c = 0; c < promptLen; c++) {
+                    boolean real = c >= off;
+                    ids[r * promptLen + c] = real ? p[c - off] : padId();
+                    pos[r * promptLen + c] = real ? c - off : 0;
+                }
+            }
+            try (NDManager step = scope.newSubManager()) {
+                next = decode(new Step(step, ids, pos, rows, promptLen, keyOk, new Cache(keys, values), 0), true)
+                        .argMax(2).toLongArray();
+            }
+        }
+
+        /**
+         * Prefills rows that are prefixes of known sequences. Under causal attention the keys and values at position
+         * p depend only on tokens 0..p, so one pass over each whole sequence yields every prefix's cache entries and,
+         * from its logits at position p - 1, every prefix's first greedy token.
+         */
+        void prefillFromSequences(List<int[]> sequences, int[] sequenceOfRow) {
+            int n = sequences.size();
+            int len = promptLen; // no row needs keys beyond its own prefix
+            int kv = config.numKvHeads() * config.headDim();
+            long[] firstTokens = new long[n * len];
+            NDArray[] seqKeys = new NDArray[keys.length];
+            NDArray[] seqValues = new NDArray[keys.length];
+            try (NDManager pass = scope.newSubManager()) {
+                // Sequences in chunks, so that the chunk's logits stay near 32M floats.
+                int chunk = (int) Math.max(1, Math.min(n, (32L << 20) / ((long) len * config.vocabSize())));
+                List<List<NDArray>> keyParts = new ArrayList<>();
+                List<List<NDArray>> valueParts = new ArrayList<>();
+                for (int l = 0; l < keys.length; l++) {
+                    keyParts.add(new ArrayList<>());
+                    valueParts.add(new ArrayList<>());
+                }
+                for (int from = 0; from < n; from += chunk) {
+                    int to = Math.min(n, from + chunk);
+                    int b = to - from;
+                    long[] ids = new long[b * len];
+                    long[] pos = new long[b * len];
+                    boolean[][] ok = new boolean[b][len];
+                    for (int i = 0; i < b; i++) {
+                        int[] s = sequences.get(from + i);
+                        for (int c = 0; c < len; c++) {
+                            boolean real = c < s.length;
+                            ids[i * len + c] = real ? s[c] : padId();
+                            pos[i * len + c] = c;
+                            ok[i][c] = real;
+                        }
+                    }
+                    NDArray[] ck = new NDArray[keys.length];
+                    NDArray[] cv = new NDArray[keys.length];
+                    Shape shape = new Shape(b, config.numKvHeads(), len, config.headDim());
+                    for (int l = 0; l < keys.length; l++) {
+                        ck[l] = pass.zeros(shape, DataType.FLOAT32);
+                        cv[l] = pass.zeros(shape, DataType.FLOAT32);
+                        keyParts.get(l).add(ck[l]);
+                        valueParts.get(l).add(cv[l]);
+                    }
+                    try (NDManager step = pass.newSubManager()) {
+                        NDArray logits = decode(new Step(step, ids, pos, b, len, ok, new Cache(ck, cv), 0), false);
+                        System.arraycopy(logits.argMax(2).toLongArray(), 0, firstTokens, from * len, b * len);
+                    }
+                }
+                for (int l = 0; l < keys.length; l++) {
+                    seqKeys[l] = concat(keyParts.get(l));
+                    seqValues[l] = concat(valueParts.get(l));
+                }
+                // Row r's prompt occupies columns [promptLen - p_r, promptLen): gather those positions of its sequence.
+                int rows = sequenceOfRow.length;
+                long[] index = new long[rows * promptLen];
+                next = new long[rows];
+                for (int r = 0; r < rows; r++) {
+                    int off = promptLen - promptLength[r];
+                    for (int c = off; c < promptLen; c++) {
+                        index[r * promptLen + c] = (long) sequenceOfRow[r] * len + (c - off);
+                    }
+                    next[r] = firstTokens[sequenceOfRow[r] * len + promptLength[r] - 1];
+                }
+                NDArray idx = Tensors.of(pass, index, new Shape(rows, promptLen));
+                NDIndex promptColumns = new NDIndex(":, :, 0:{}", promptLen);
+                for (int l = 0; l < keys.length; l++) {
+                    keys[l].set(promptColumns, gatherPositions(seqKeys[l], idx, kv));
+                    values[l].set(promptColumns, gatherPositions(seqValues[l], idx, kv));
+                }
+            }
+        }
+
+        private NDArray concat(List<NDArray> parts) {
+            NDArray out = parts.get(0);
+            for (int i = 1; i < parts.size(); i++) {
+                out = out.concat(parts.get(i), 0);
+            }
+            return out;
+        }
+
+        /** {@code src [n, Hkv, L, hd]}, {@code index [rows, P]} into the flattened (sequence, position) axis. */
+        private NDArray gatherPositions(NDArray src, NDArray index, int kv) {
+            long n = src.getShape().get(0);
+            long len = src.getShape().get(2);
+            NDArray flat = src.transpose(0, 2, 1, 3).reshape(n * len, kv);
+            // An embedding lookup is a row gather: row (sequence * L + position) for every cache cell.
+            NDArray rows = Embedding.embedding(index, flat, SparseFormat.DENSE).singletonOrThrow();
+            Shape is = index.getShape();
+            return rows.reshape(is.get(0), is.get(1), config.numKvHeads(), config.headDim()).transpose(0, 2, 1, 3);
+        }
+
+        void decodeLoop() {
+            int filled = promptLen;
+            while (true) {
+                boolean anyActive = false;
+                int done = 0;
+                for (int i = 0; i < rowOf.length; i++) {
+                    int r = rowOf[i];
+                    if (isDone(r)) {
+                        done++;
+                        continue;
+                    }
+                    produced[r][count[r]++] = (int) next[i];
+                    if (isDone(r)) {
+                        done++;
+                    } else {
+                        anyActive = true;
+                    }
+                }
+                if (!anyActive) {
+                    return;
+                }
+                if (done > 0 && done * 4 >= rowOf.length) {
+                    compact();
+                }
+                int n = rowOf.length;
+                long[] tokIds = new long[n];
+                long[] tokPos = new long[n];
+                for (int i = 0; i < n; i++) {
+                    int r = rowOf[i];
+                    boolean active = !isDone(r);
+                    tokIds[i] = active ? produced[r][count[r] - 1] : padId();
+                    tokPos[i] = promptLength[r] + count[r] - 1;
+                    keyOk[i][filled] = active;
+                }
+                try (NDManager step = scope.newSubManager()) {
+                    next = decode(new Step(step, tokIds, tokPos, n, 1, keyOk, new Cache(keys, values), filled), true)
+                            .argMax(2).toLongArray();
+                }
+                filled++;
+            }
+        }
+
+        private boolean isDone(int r) {
+            if (count[r] >= budget[r]) {
+                return true;
+            }
+            return stopAtEos && count[r] > 0 && isEos(produced[r][count[r] - 1]);
+        }
+
+        /** Keeps only unfinished rows in the batch and the cache. */
+        private void compact() {
+            List<Integer> keep = new ArrayList<>();
+            for (int i = 0; i < rowOf.length; i++) {
+                if (!isDone(rowOf[i])) {
+                    keep.add(i);
+                }
+            }
+            long[] idx = keep.stream().mapToLong(Integer::longValue).toArray();
+            try (NDManager tmp = scope.newSubManager()) {
+                NDArray index = Tensors.of(tmp, idx);
+                for (int l = 0; l < keys.length; l++) {
+                    NDArray k = keys[l].get(scope, new NDIndex("{}", index));
+                    NDArray v = values[l].get(scope, new NDIndex("{}", index));
+                    keys[l].close();
+                    values[l].close();
+                    keys[l] = k;
+                    values[l] = v;
+                }
+            }
+            int[] newRowOf = new int[idx.length];
+            boolean[][] newKeyOk = new boolean[idx.length][];
+            for (int i = 0; i < idx.length; i++) {
+                newRowOf[i] = rowOf[(int) idx[i]];
+                newKeyOk[i] = keyOk[(int) idx[i]];
+            }
+            rowOf = newRowOf;
+            keyOk = newKeyOk;
+        }
+    }
+
+    /** The generation cache: per layer, keys and values {@code [rows, Hkv, columns, hd]}. */
+    private record Cache(NDArray[] keys, NDArray[] values) {}
+
+    private boolean isEos(int id) {
+        for (int e : eosIds) {
+            if (e == id) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private int padId() {
+        if (tokenizer != null) {
+            return tokenizer.padId();
+        }
+        return config.padTokenId() >= 0 ? config.padTokenId() : 0;
+    }
+
+    // ---- the decoder ------------------------------------------------------------------------------------------
+
+    /** The family's trunk, then (for the last column only, when asked) its head. */
+    private NDArray decode(Step step, boolean lastOnly) {
+        NDArray x = trunk(step);
+        if (lastOnly && step.t > 1) {
+            x = x.get(new NDIndex(":, {}:, :", step.t - 1));
+        }
+        return head(x);
+    }
+
+    /**
+     * One forward pass's inputs, shared by every layer: ids and positions int64 {@code [B, T]} in the pass's scope
+     * (every intermediate is created from them, so it lands in that scope: DJL attaches results to the first
+     * operand's manager), which key columns hold real tokens, and the cache. With a cache, keys and values are
+     * written at columns {@code [start, start + T)} and attention runs over columns {@code [0, start + T)}.
+     */
+    final class Step {
+        final NDArray ids;
+        final NDArray positions;
+        /** The largest position in {@link #positions}. */
+        final long maxPosition;
+        final long b;
+        final int t;
+        private final NDManager scope;
+        private final boolean[][] keyOk;
+        private final Cache cache;
+        private final int start;
+        private final Map<Integer, NDArray> biasByWindow = new HashMap<>();
+
+        Step(NDManager scope, long[] ids, long[] positions, int b, int t, boolean[][] keyOk, Cache cache,
+             int start) {
+            long max = 0;
+            for (long p : positions) {
+                max = Math.max(max, p);
+            }
+            if (max >= positionLimit()) {
+                throw new IllegalArgumentException("position " + max + " is beyond the model's "
+                        + positionLimit() + " position embeddings (max_position_embeddings)");
+            }
+            this.scope = scope;
+            this.ids = Tensors.of(scope, ids, new Shape(b, t));
+            this.positions = Tensors.of(scope, positions, new Shape(b, t));
+            this.maxPosition = max;
+            this.b = b;
+            this.t = t;
+            this.keyOk = keyOk;
+            this.cache = cache;
+            this.start = start;
+        }
+
+        /**
+         * Attention of layer {@code layer}: {@code q [B, H, T, hd]}, {@code k, v [B, Hkv, T, hd]} (positions already
+         * encoded) to the heads' outputs {@code [B, T, H·hd]}, scores multiplied by {@code scale}, softmax over the
+         * keys each query may see: earlier or equal columns holding real tokens, and within the layer's sliding
+         * window when it has one.
+         */
+        NDArray attend(int layer, NDArray q, NDArray k, NDArray v, double scale) {
+            int heads = config.numHeads();
+            int kvHeads = config.numKvHeads();
+            int hd = config.headDim();
+            int group = heads / kvHeads;
+            int s = start + t;
+            if (cache != null) {
+                NDIndex written = new NDIndex(":, :, {}:{}", start, s);
+                cache.keys()[layer].set(written, k);
+                cache.values()[layer].set(written, v);
+                NDIndex visible = new NDIndex(":, :, 0:{}", s);
+                k = cache.keys()[layer].get(scope, visible);
+                v = cache.values()[layer].get(scope, visible);
+            }
+            // Query heads g*group .. g*group+group-1 share KV head g: fold them into the row axis of one matmul.
+            NDArray qg = scale == 1.0 ? q : Tensors.times(q, scale);
+            NDArray scores = qg.reshape(b, kvHeads, (long) group * t, hd).matMul(k.transpose(0, 1, 3, 2))
+                    .reshape(b, kvHeads, group, t, s).add(bias(config.attentionWindow(layer)));
+            NDArray probs = scores.softmax(4).reshape(b, kvHeads, (long) group * t, s);
+            return probs.matMul(v).reshape(b, heads, t, hd).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * hd);
+        }
+
+        /**
+         * Additive attention bias {@code [B, 1, 1, T, S]}: 0 where query i (at column {@code start + i}) may see key
+         * column j (j &le; start + i, within {@code window} columns when it is positive, and j holds a real token),
+         * {@link #MASKED} elsewhere. One per window size and pass.
+         */
+        private NDArray bias(int window) {
+            return biasByWindow.computeIfAbsent(window, w -> {
+                int s = start + t;
+                float[] key = new float[(int) b * s];
+                for (int r = 0; r < b; r++) {
+                    for (int j = 0; j < s; j++) {
+                        key[r * s + j] = keyOk[r][j] ? 0f : MASKED;
+                    }
+                }
+                NDArray keyBias = Tensors.of(scope, key, new Shape(b, 1, 1, 1, s));
+                if (t == 1 && start == s - 1 && (w == 0 || s <= w)) {
+                    return keyBias; // a single newest query may see every earlier column
+                }
+                float[] causal = new float[t * s];
+                for (int i = 0; i < t; i++) {
+                    for (int j = 0; j < s; j++) {
+                        int distance = start + i - j;
+                        causal[i * s + j] = distance >= 0 && (w == 0 || distance < w) ? 0f : MASKED;
+                    }
+                }
+                return keyBias.add(Tensors.of(scope, causal, new Shape(1, 1, 1, t, s)));
+            });
+        }
+    }
+
+    /** Projection {@code k} of a layer applied to {@code x}: {@code x·Wᵀ + b}, plus its adapter's delta. */
+    final NDArray project(LayerProjections layer, int k, NDArray x) {
+        return project(x, layer.weights()[k], layer.biases()[k], layer.modules()[k]);
+    }
+
+    /** {@code x·Wᵀ + b} of the projection {@code module}, plus its adapter's delta when one is installed. */
+    private NDArray project(NDArray x, NDArray weight, NDArray bias, String module) {
+        NDArray y = bias == null ? Linear.linear(x, weight).singletonOrThrow()
+                : Linear.linear(x, weight, bias).singletonOrThrow();
+        LinearAdapter adapter = adapters.get(module);
+        if (adapter != null) {
+            NDArray delta = adapter.delta(x);
+            if (delta.getManager() != x.getManager()) {
+                delta.attach(x.getManager());
+            }
+            y = y.add(delta);
+        }
+        return y;
+    }
+
+    /** Splits {@code [B, T, heads·hd]} into {@code [B, heads, T, hd]}. */
+    final NDArray heads(NDArray x, long b, int t, int heads) {
+        return x.reshape(b, t, heads, config.headDim()).transpose(0, 2, 1, 3);
+    }
+
+    // ---- lifecycle --------------------------------------------------------------------------------------------
+
+    @Override
+    public CausalLm copy() {
+        NDManager target = newModelManager(device(), architecture() + "-copy");
+        try (NoGrad ignored = NoGrad.enter()) {
+            Map<String, NDArray> weights = new LinkedHashMap<>();
+            for (Map.Entry<String, NDArray> e : params.entrySet()) {
+                NDArray c = e.getValue().duplicate();
+                c.attach(target);
+                weights.put(e.getKey(), c);
+            }
+            return withWeights(weights, target);
+        } catch (RuntimeException e) {
+            target.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        adapters.clear();
+        manager.close();
+        if (ownsTokenizer && tokenizer instanceof AutoCloseable) {
+            try {
+                ((AutoCloseable) tokenizer).close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing the tokenizer failed", e);
+            }
+        }
+    }
+}

@@ -3,6 +3,7 @@ package dev.loku.ingest;
 import dev.loku.events.AuditEvent;
 import dev.loku.events.DeadLetter;
 import dev.loku.events.ForgetSetReady;
+import dev.loku.events.VerificationResult;
 
 /**
  * What the ingest processors forward, one type per destination; the topology routes each kind to its topic.
@@ -24,5 +25,9 @@ sealed interface IngestOutput {
 
     /** A forget set for {@code loku.forget-sets}, keyed by model id. */
     record ForgetSet(ForgetSetReady event) implements IngestOutput {
+    }
+
+    /** A final FAIL verdict for {@code loku.verifications}, keyed by model id: a set ingest closed itself. */
+    record Verdict(VerificationResult event) implements IngestOutput {
     }
 }

@@ -2,6 +2,7 @@ package dev.loku.ingest;
 
 import dev.loku.runtime.artifact.ArtifactStore;
 import dev.loku.runtime.artifact.DirectoryArtifactStore;
+import dev.loku.runtime.artifact.ForgetSetLedger;
 import dev.loku.runtime.catalogue.ModelCatalogue;
 import dev.loku.runtime.config.ConfigType;
 import dev.loku.runtime.kafka.DeadLetterDeserializationHandler;
@@ -41,6 +42,7 @@ public final class IngestService implements Service {
     private final RegistrySerdes serdes;
     private final ModelCatalogue catalogue;
     private final ArtifactStore artifacts;
+    private final ForgetSetLedger ledger;
     private final ServiceMetrics metrics = new ServiceMetrics("ingest");
     private volatile KafkaStreams streams;
     private volatile AutoCloseable streamsMetrics;
@@ -54,7 +56,9 @@ public final class IngestService implements Service {
         this.serdes = RegistrySerdes.forConfig(config.common().registry());
         this.catalogue = ModelCatalogue.load(config.common().modelsCatalogue());
         try {
-            this.artifacts = new DirectoryArtifactStore(config.common().artifactsRoot());
+            DirectoryArtifactStore store = new DirectoryArtifactStore(config.common().artifactsRoot());
+            this.artifacts = store;
+            this.ledger = ForgetSetLedger.inDirectory(store);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the artifact store at " + config.common().artifactsRoot(), e);
         }
@@ -100,7 +104,7 @@ public final class IngestService implements Service {
             }
         }
         StreamsBuilder builder = new StreamsBuilder();
-        IngestTopology.buildTopology(builder, config, serdes, catalogue, artifacts, metrics);
+        IngestTopology.buildTopology(builder, config, serdes, catalogue, artifacts, ledger, metrics);
         KafkaStreams s = new KafkaStreams(builder.build(), streamsProperties());
         s.setUncaughtExceptionHandler(e -> {
             LOG.error("event=stream_failed service=ingest error={} message=\"{}\"", e.getClass().getSimpleName(),

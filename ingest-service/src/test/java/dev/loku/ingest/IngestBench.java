@@ -6,6 +6,7 @@ import dev.loku.events.QaPair;
 import dev.loku.events.Verdict;
 import dev.loku.events.VerificationResult;
 import dev.loku.runtime.artifact.DirectoryArtifactStore;
+import dev.loku.runtime.artifact.ForgetSetLedger;
 import dev.loku.runtime.catalogue.ModelCatalogue;
 import dev.loku.runtime.embedded.EmbeddedStack;
 import dev.loku.runtime.metrics.ServiceMetrics;
@@ -52,7 +53,7 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  * Ingest throughput, printed and never asserted (a benchmark, not a unit test): how many erasure requests per second
  * the real {@link IngestTopology} validates and batches, with a real RocksDB state and a real artifact store.
  * <pre>
- *   IngestBench [SCENARIO...]      (default: models queue broker)
+ *   IngestBench [SCENARIO...]      (default: models queue broker; queue:N for one depth)
  * </pre>
  * <ul>
  *   <li>{@code models}: 20,000 requests over 500 models in TopologyTestDriver; every forget set that comes out gets
@@ -88,10 +89,15 @@ public final class IngestBench {
                 Runtime.version(), Runtime.getRuntime().availableProcessors(),
                 Runtime.getRuntime().maxMemory() >> 20, Instant.now());
         for (String s : scenarios) {
+            if (s.startsWith("queue:")) {
+                closedGate(List.of(Integer.parseInt(s.substring(6))), 5_000);
+                continue;
+            }
             switch (s) {
                 case "models" -> manyModels(500, 20_000);
                 case "queue" -> closedGate(List.of(1_000, 10_000, 100_000), 5_000);
                 case "broker" -> broker(500, 20_000, 20_000);
+                case "broker-small" -> broker(500, 20_000, 5_000);
                 default -> throw new IllegalArgumentException("unknown scenario " + s + " (models, queue, broker)");
             }
         }
@@ -119,8 +125,9 @@ public final class IngestBench {
                     "ingest.batch.max.requests", Integer.toString(batchMaxRequests),
                     "ingest.batch.max.wait", "1h"));
             StreamsBuilder builder = new StreamsBuilder();
-            IngestTopology.buildTopology(builder, config, SERDES, ModelCatalogue.load(catalogue),
-                    new DirectoryArtifactStore(config.common().artifactsRoot()), new ServiceMetrics("ingest"));
+            DirectoryArtifactStore artifacts = new DirectoryArtifactStore(config.common().artifactsRoot());
+            IngestTopology.buildTopology(builder, config, SERDES, ModelCatalogue.load(catalogue), artifacts,
+                    ForgetSetLedger.inDirectory(artifacts), new ServiceMetrics("ingest"));
             Properties props = new Properties();
             props.put(StreamsConfig.APPLICATION_ID_CONFIG, APP);
             props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -154,7 +161,7 @@ public final class IngestBench {
         }
 
         /** Requests waiting for {@code model}. */
-        int waiting(String model) {
+        long waiting(String model) {
             KeyValueStore<String, ModelBatchState> store = driver.getKeyValueStore(IngestTopology.BATCHES_STORE);
             ModelBatchState s = store.get(model);
             return s == null ? 0 : IngestBench.waiting(s);
@@ -195,7 +202,7 @@ public final class IngestBench {
 
     static void closedGate(List<Integer> depths, int timed) throws IOException {
         String model = "bench-model";
-        int[] progress = new int[2]; // requests sent, waiting at the last drain: reported if the run dies
+        long[] progress = new long[2]; // requests sent, waiting at the last drain: reported if the run dies
         long start = System.nanoTime();
         try (Driven d = new Driven(Map.of(model, List.of("acme")), 8)) {
             int sent = 0;
@@ -213,11 +220,11 @@ public final class IngestBench {
                     if (++filled % 50 == 0) {
                         d.drain();
                     }
-                    if (filled % 1_000 == 0) {
+                    if (filled % 10_000 == 0) {
                         long t = System.nanoTime();
                         progress[1] = d.waiting(model);
                         System.out.printf(Locale.ROOT, "ingest-bench scenario=driver-closed-gate filling waiting=%d "
-                                + "last_1000_requests_per_s=%.0f%n", progress[1], 1_000 / ((t - window0) / 1e9));
+                                + "last_10000_requests_per_s=%.0f%n", progress[1], 10_000 / ((t - window0) / 1e9));
                         window0 = t;
                         if (t - fill0 > GIVE_UP.toNanos()) {
                             System.out.printf(Locale.ROOT, "ingest-bench scenario=driver-closed-gate queue=%d gave_up "
@@ -329,16 +336,23 @@ public final class IngestBench {
         try {
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
             long held = 0;
+            String outcome = "timed_out_after_10_min";
             while (System.nanoTime() < deadline) {
-                held = heldRequests(service, ours);
+                long now = heldRequests(service, ours);
+                held = Math.max(held, now);
                 if (held >= rs.size()) {
+                    outcome = "complete";
+                    break;
+                }
+                if (service.health().status() == dev.loku.runtime.service.Health.Status.FAILED) {
+                    outcome = "stream_failed(" + service.health().reason() + ")";
                     break;
                 }
                 Thread.sleep(100);
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             print(scenario, detail + String.format(Locale.ROOT, " produce_seconds=%.1f", produceSeconds),
-                    (int) held, seconds, held >= rs.size() ? "complete" : "timed_out_after_10_min");
+                    (int) held, seconds, outcome);
         } finally {
             service.stop();
         }
@@ -371,13 +385,13 @@ public final class IngestBench {
     // ---------------------------------------------------------------- helpers
 
     /** Requests waiting in a model's state. */
-    static int waiting(ModelBatchState s) {
-        return s.pending().size();
+    static long waiting(ModelBatchState s) {
+        return s.waiting();
     }
 
     /** Requests cut into sets so far (only the one in flight is in the state; the bench never releases the gate). */
-    static int cut(ModelBatchState s) {
-        return s.inFlight() == null ? 0 : s.inFlight().requestIds().size();
+    static long cut(ModelBatchState s) {
+        return s.gate() == null ? 0 : s.gate().requests();
     }
 
     private static String model(int i) {

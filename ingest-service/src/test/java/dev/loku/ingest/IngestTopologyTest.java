@@ -22,6 +22,7 @@ import dev.loku.events.VerificationResult;
 import dev.loku.events.VerificationThresholds;
 import dev.loku.runtime.PipelineIds;
 import dev.loku.runtime.artifact.DirectoryArtifactStore;
+import dev.loku.runtime.artifact.ForgetSetLedger;
 import dev.loku.runtime.catalogue.ModelCatalogue;
 import dev.loku.runtime.metrics.ServiceMetrics;
 import dev.loku.runtime.testing.PlainAvroSerdes;
@@ -84,7 +85,8 @@ class IngestTopologyTest {
         artifacts = new DirectoryArtifactStore(config.common().artifactsRoot());
         metrics = new ServiceMetrics("ingest");
         StreamsBuilder builder = new StreamsBuilder();
-        IngestTopology.buildTopology(builder, config, SERDES, ModelCatalogue.load(catalogue), artifacts, metrics);
+        IngestTopology.buildTopology(builder, config, SERDES, ModelCatalogue.load(catalogue), artifacts,
+                ForgetSetLedger.inDirectory(artifacts), metrics);
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "ingest-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");

@@ -36,12 +36,21 @@ public final class PipelineIds {
      * that is itself a candidate name ({@code v3-1a2b3c4d}) counts as its number ({@code 3}).
      */
     public static String candidateVersion(String baseModelVersion, UUID jobId) {
-        if (!baseModelVersion.matches("v\\d+(-[0-9a-f]{8})?")) {
-            throw new IllegalArgumentException("not a model version of the form vN or vN-xxxxxxxx: " + baseModelVersion);
+        return "v" + (versionNumber(baseModelVersion) + 1) + "-" + jobId.toString().replace("-", "").substring(0, 8);
+    }
+
+    /**
+     * The number N of a version {@code vN} or {@code vN-xxxxxxxx}: how many forget sets the model went through to
+     * reach it, so of two versions of a model the one with the larger number is the later.
+     *
+     * @throws IllegalArgumentException for any other name
+     */
+    public static long versionNumber(String modelVersion) {
+        if (modelVersion == null || !modelVersion.matches("v\\d{1,18}(-[0-9a-f]{8})?")) {
+            throw new IllegalArgumentException("not a model version of the form vN or vN-xxxxxxxx: " + modelVersion);
         }
-        int dash = baseModelVersion.indexOf('-');
-        long n = Long.parseLong(baseModelVersion.substring(1, dash < 0 ? baseModelVersion.length() : dash));
-        return "v" + (n + 1) + "-" + jobId.toString().replace("-", "").substring(0, 8);
+        int dash = modelVersion.indexOf('-');
+        return Long.parseLong(modelVersion.substring(1, dash < 0 ? modelVersion.length() : dash));
     }
 
     /**

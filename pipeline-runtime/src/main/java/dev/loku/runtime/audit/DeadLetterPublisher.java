@@ -1,6 +1,7 @@
 package dev.loku.runtime.audit;
 
 import dev.loku.events.DeadLetter;
+import dev.loku.events.DeadLetterCause;
 import dev.loku.runtime.kafka.DeadLetters;
 import dev.loku.runtime.kafka.TopicRecord;
 import dev.loku.runtime.kafka.UndecodableRecord;
@@ -67,6 +68,7 @@ public final class DeadLetterPublisher implements DeadLetters {
                 .setReason(reason.text())
                 .setErrorClass(error == null ? "none" : error.getClass().getName())
                 .setService(service)
+                .setCause(DeadLetterCause.UNPROCESSABLE)
                 .setAt(clock.instant())
                 .build();
         return TopicRecord.of(Topics.DEAD_LETTERS, raw.key(), letter);

@@ -1,6 +1,7 @@
 package dev.loku.runtime.kafka;
 
 import dev.loku.events.DeadLetter;
+import dev.loku.events.DeadLetterCause;
 import dev.loku.runtime.serde.ConfluentWireFormat;
 import dev.loku.runtime.serde.UndecodableValueException;
 import java.nio.ByteBuffer;
@@ -123,6 +124,7 @@ public record UndecodableRecord(String topic, int partition, long offset, Part p
                 .setReason(part == Part.VALUE ? reason : part.name().toLowerCase() + ": " + reason)
                 .setErrorClass(errorClass)
                 .setService(service)
+                .setCause(DeadLetterCause.UNDECODABLE)
                 .setAt(at)
                 .build();
     }

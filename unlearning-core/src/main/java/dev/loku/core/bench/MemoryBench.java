@@ -161,7 +161,7 @@ public final class MemoryBench {
     }
 
     /** {@code n} sequences of {@code length} random tokens (BOS 1 first), every position after the first a label. */
-    static List<EncodedExample> examples(Random random, int vocab, int n, int length) {
+    public static List<EncodedExample> examples(Random random, int vocab, int n, int length) {
         List<EncodedExample> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             int[] ids = new int[length];

@@ -63,6 +63,12 @@ public interface CausalLm extends AutoCloseable {
     /** Total number of weights (a tied head counted once). */
     long parameterCount();
 
+    /**
+     * The floating type every weight is stored in (float32 or float16), which the forward's products compute in;
+     * softmaxes, RMS norms, log-probabilities, adapter sums and losses are float32 whatever it is.
+     */
+    ai.djl.ndarray.types.DataType weightType();
+
     // ---- adapters ---------------------------------------------------------------------------------------------
 
     /**

@@ -50,10 +50,12 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
     private final Set<String> projectionModules;
     private final Map<String, LinearAdapter> adapters = new ConcurrentHashMap<>();
     private final int[] eosIds;
+    /** The one floating type of every weight: what the forward computes in (softmaxes, norms and losses aside). */
+    private final DataType weightType;
 
     /**
      * Takes ownership of {@code weights} (created in {@code manager}, which the model then closes). Every name of
-     * {@link ModelConfig#parameterShapes()} must be present with that shape, in float32.
+     * {@link ModelConfig#parameterShapes()} must be present with that shape, all in float32 or all in float16 (the model then computes in that type, see {@link #weightType}).
      */
     DecoderModel(ModelConfig config, TextTokenizer tokenizer, boolean ownsTokenizer, Map<String, NDArray> weights,
                  NDManager manager, List<LinearProjection> projections) {
@@ -62,6 +64,7 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
         this.ownsTokenizer = ownsTokenizer;
         this.manager = manager;
         Map<String, NDArray> ordered = new LinkedHashMap<>();
+        DataType type = null;
         for (Map.Entry<String, long[]> e : config.parameterShapes().entrySet()) {
             NDArray w = weights.get(e.getKey());
             if (w == null) {
@@ -71,14 +74,21 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
                 throw new IllegalArgumentException("weight '" + e.getKey() + "' has shape " + w.getShape()
                         + ", expected " + new Shape(e.getValue()));
             }
-            if (w.getDataType() != DataType.FLOAT32) {
+            if (!isWeightType(w.getDataType())) {
                 throw new IllegalArgumentException("weight '" + e.getKey() + "' is " + w.getDataType()
-                        + ", expected float32");
+                        + ", expected float32 or float16");
+            }
+            if (type == null) {
+                type = w.getDataType();
+            } else if (w.getDataType() != type) {
+                throw new IllegalArgumentException("weight '" + e.getKey() + "' is " + w.getDataType()
+                        + " but the weights before it are " + type + "; a model holds one weight type");
             }
             w.setName(e.getKey());
             ordered.put(e.getKey(), w);
         }
         this.params = Collections.unmodifiableMap(ordered);
+        this.weightType = type == null ? DataType.FLOAT32 : type;
         this.projections = List.copyOf(projections);
         Set<String> names = new HashSet<>();
         projections.forEach(p -> names.add(p.module()));
@@ -116,6 +126,20 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
      * weights.
      */
     public static DecoderModel randomInit(ModelConfig config, TextTokenizer tokenizer, long seed, Device device) {
+        return randomInit(config, tokenizer, seed, device, DataType.FLOAT32);
+    }
+
+    /**
+     * {@link #randomInit(ModelConfig, TextTokenizer, long, Device)} with the weights stored as {@code type}
+     * (float32 or float16): each is drawn in float32 and rounded, so the same seed gives the rounded
+     * float32 weights.
+     */
+    public static DecoderModel randomInit(ModelConfig config, TextTokenizer tokenizer, long seed, Device device,
+                                          DataType type) {
+        if (!isWeightType(type)) {
+            throw new IllegalArgumentException("weights can be float32 or float16, not " + type
+                    + (type == DataType.BFLOAT16 ? " (DJL 0.36's PyTorch JNI has no bfloat16)" : ""));
+        }
         NDManager manager = newModelManager(device, config.family().modelType() + "-random");
         try {
             Engine.getEngine("PyTorch").setRandomSeed((int) seed);
@@ -130,6 +154,11 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
                 } else {
                     w = manager.randomNormal(0f, 0.02f, shape, DataType.FLOAT32);
                 }
+                if (type != DataType.FLOAT32) {
+                    NDArray rounded = w.toType(type, false);
+                    w.close();
+                    w = rounded;
+                }
                 weights.put(e.getKey(), w);
             }
             return create(config, tokenizer, true, weights, manager);
@@ -137,6 +166,13 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
             manager.close();
             throw e;
         }
+    }
+
+    /** The weight types a model can hold (and compute in). */
+    static boolean isWeightType(DataType type) {
+        // bfloat16 is not among them: DJL 0.36's PyTorch JNI has no bfloat16 in its dtype mapping (creating,
+        // casting to or taking a softmax of a bfloat16 array aborts the JVM; docs/engine.md "Precision").
+        return type == DataType.FLOAT32 || type == DataType.FLOAT16;
     }
 
     /** A root manager for one model's weights, named for debug dumps. */
@@ -260,13 +296,18 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
                     + "' of shape " + p.getShape());
         }
         try (NoGrad ignored = NoGrad.enter(); NDManager tmp = manager.newSubManager()) {
-            NDArray v = values.getDataType() == DataType.FLOAT32 ? values : values.toType(DataType.FLOAT32, false);
+            NDArray v = values.getDataType() == p.getDataType() ? values : values.toType(p.getDataType(), false);
             if (v != values) {
                 v.attach(tmp);
             }
             // A leaf that requires grad refuses in-place ops under autograd; NoGrad makes this a plain copy.
             p.set(new NDIndex("..."), v.toDevice(p.getDevice(), false));
         }
+    }
+
+    @Override
+    public DataType weightType() {
+        return weightType;
     }
 
     @Override
@@ -369,7 +410,8 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
         }
         NDArray ids = batch.idsArray(scope);
         NDArray logits = forward(scope, batch);
-        NDArray logp = logits.get(new NDIndex(":, 0:{}, :", t - 1)).logSoftmax(2);
+        // The softmax runs in float32 whatever the weights' type (as autocast and PEFT's training do).
+        NDArray logp = Tensors.logSoftmaxFloat32(logits.get(new NDIndex(":, 0:{}, :", t - 1)), 2);
         NDArray targets = ids.get(new NDIndex(":, 1:")).expandDims(2);
         NDArray picked = logp.gather(targets, 2).squeeze(2);
         return scope.zeros(new Shape(batch.size(), 1), DataType.FLOAT32).concat(picked, 1);
@@ -511,8 +553,8 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
             }
             Shape cacheShape = new Shape(rows, config.numKvHeads(), capacity, config.headDim());
             for (int l = 0; l < keys.length; l++) {
-                keys[l] = scope.zeros(cacheShape, DataType.FLOAT32);
-                values[l] = scope.zeros(cacheShape, DataType.FLOAT32);
+                keys[l] = scope.zeros(cacheShape, weightType);
+                values[l] = scope.zeros(cacheShape, weightType);
             }
         }
 
@@ -576,8 +618,8 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
                     NDArray[] cv = new NDArray[keys.length];
                     Shape shape = new Shape(b, config.numKvHeads(), len, config.headDim());
                     for (int l = 0; l < keys.length; l++) {
-                        ck[l] = pass.zeros(shape, DataType.FLOAT32);
-                        cv[l] = pass.zeros(shape, DataType.FLOAT32);
+                        ck[l] = pass.zeros(shape, weightType);
+                        cv[l] = pass.zeros(shape, weightType);
                         keyParts.get(l).add(ck[l]);
                         valueParts.get(l).add(cv[l]);
                     }
@@ -802,8 +844,17 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
             // Query heads g*group .. g*group+group-1 share KV head g: fold them into the row axis of one matmul.
             NDArray qg = scale == 1.0 ? q : Tensors.times(q, scale);
             NDArray scores = qg.reshape(b, kvHeads, (long) group * t, hd).matMul(k.transpose(0, 1, 3, 2))
-                    .reshape(b, kvHeads, group, t, s).add(bias(config.attentionWindow(layer)));
-            NDArray probs = scores.softmax(4).reshape(b, kvHeads, (long) group * t, s);
+                    .reshape(b, kvHeads, group, t, s);
+            NDArray probs;
+            if (weightType == DataType.FLOAT32) {
+                probs = scores.add(bias(config.attentionWindow(layer))).softmax(4);
+            } else {
+                // Low-precision weights: the softmax in float32, its result back in the weights' type (as
+                // transformers' eager attention does).
+                probs = Tensors.cast(Tensors.softmaxFloat32(Tensors.cast(scores, DataType.FLOAT32)
+                        .add(bias(config.attentionWindow(layer))), 4), weightType);
+            }
+            probs = probs.reshape(b, kvHeads, (long) group * t, s);
             return probs.matMul(v).reshape(b, heads, t, hd).transpose(0, 2, 1, 3).reshape(b, t, (long) heads * hd);
         }
 
@@ -848,11 +899,20 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
                 : Linear.linear(x, weight, bias).singletonOrThrow();
         LinearAdapter adapter = adapters.get(module);
         if (adapter != null) {
-            NDArray delta = adapter.delta(x);
+            if (weightType == DataType.FLOAT32) {
+                NDArray delta = adapter.delta(x);
+                if (delta.getManager() != x.getManager()) {
+                    delta.attach(x.getManager());
+                }
+                return y.add(delta);
+            }
+            // Adapters are float32 over low-precision weights: their input is widened, the sum taken in float32
+            // and the result rounded back, as PEFT's lora.Linear does under a bfloat16 base.
+            NDArray delta = adapter.delta(Tensors.cast(x, DataType.FLOAT32));
             if (delta.getManager() != x.getManager()) {
                 delta.attach(x.getManager());
             }
-            y = y.add(delta);
+            y = Tensors.cast(Tensors.cast(y, DataType.FLOAT32).add(delta), weightType);
         }
         return y;
     }

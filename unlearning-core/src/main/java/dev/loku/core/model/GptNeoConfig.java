@@ -71,7 +71,7 @@ public record GptNeoConfig(
             return new GptNeoConfig(768, 3072, 12, 12, 50257, 2048, 1e-5, windows, true, 50256, List.of(50256), -1);
         }
         throw new IllegalArgumentException("unknown model preset '" + name
-                + "'; choose llama-125m, llama-1b, gpt-neo-125m or tiny");
+                + "'; choose llama-125m, llama-1b, llama-7b, llama-13b, gpt-neo-125m or tiny");
     }
 
     @Override

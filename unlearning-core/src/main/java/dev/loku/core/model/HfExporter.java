@@ -1,6 +1,7 @@
 package dev.loku.core.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -45,7 +46,9 @@ public final class HfExporter {
         try (NoGrad ignored = NoGrad.enter(); NDManager scope = model.manager().newSubManager()) {
             Files.createDirectories(dir);
             removeOldWeights(dir);
-            JSON.writeValue(dir.resolve("config.json").toFile(), config.toHfJson());
+            // The weights are written in the type the model holds them in, and config.json says which.
+            JSON.writeValue(dir.resolve("config.json").toFile(), config.toHfJson()
+                    .put("torch_dtype", model.weightType() == DataType.FLOAT16 ? "float16" : "float32"));
             JSON.writeValue(dir.resolve("generation_config.json").toFile(), generationConfig(config));
 
             Map<String, NDArray> tensors = hfTensors(model, scope);

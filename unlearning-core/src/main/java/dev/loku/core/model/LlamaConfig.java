@@ -100,7 +100,8 @@ public record LlamaConfig(
     /**
      * Random-initialisation presets for benchmarks: {@code llama-125m} (about 124M parameters, GPT-Neo-125M's
      * scale with a Llama block and a 32k tied vocabulary) and {@code llama-1b} (TinyLlama-1.1B's dimensions:
-     * 2048 wide, 22 layers, 32 heads with 4 KV heads, 5632 MLP, untied head, about 1.1B parameters).
+     * 2048 wide, 22 layers, 32 heads with 4 KV heads, 5632 MLP, untied head, about 1.1B parameters), {@code llama-7b}
+     * and {@code llama-13b} (Llama-2-7B's and -13B's dimensions, for memory benchmarks on large devices).
      */
     public static LlamaConfig preset(String name) {
         switch (name.toLowerCase(Locale.ROOT)) {
@@ -110,13 +111,21 @@ public record LlamaConfig(
             case "llama-1b":
                 return new LlamaConfig(2048, 5632, 22, 32, 4, 64, 32000, 2048, 1e-5, 10000.0, null, false,
                         RotaryLayout.HALF, 1, List.of(2), -1);
+            case "llama-7b":
+                // Llama-2-7B's dimensions (the paper's TOFU model): 4096 wide, 32 layers, 32 heads, 11008 MLP.
+                return new LlamaConfig(4096, 11008, 32, 32, 32, 128, 32000, 4096, 1e-5, 10000.0, null, false,
+                        RotaryLayout.HALF, 1, List.of(2), -1);
+            case "llama-13b":
+                // Llama-2-13B's: 5120 wide, 40 layers, 40 heads, 13824 MLP.
+                return new LlamaConfig(5120, 13824, 40, 40, 40, 128, 32000, 4096, 1e-5, 10000.0, null, false,
+                        RotaryLayout.HALF, 1, List.of(2), -1);
             case "tiny":
                 // For tests: small enough to check gradients by finite differences.
                 return new LlamaConfig(32, 48, 2, 4, 2, 8, 64, 128, 1e-5, 10000.0, null, false,
                         RotaryLayout.HALF, 1, List.of(2), -1);
             default:
                 throw new IllegalArgumentException("unknown model preset '" + name
-                        + "'; choose llama-125m, llama-1b or tiny");
+                        + "'; choose llama-125m, llama-1b, llama-7b, llama-13b or tiny");
         }
     }
 

@@ -3,6 +3,7 @@ package dev.loku.core.model;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
@@ -94,7 +95,7 @@ public final class LlamaModel extends DecoderModel {
         int kvHeads = config.numKvHeads();
         float eps = (float) config.rmsNormEps();
         double scale = 1.0 / Math.sqrt(config.headDim());
-        Rotary.Angles angles = rotary.angles(step.positions, step.maxPosition);
+        Rotary.Angles angles = rotary.angles(step.positions, step.maxPosition, weightType());
         NDArray x = Embedding.embedding(step.ids, embed, SparseFormat.DENSE).singletonOrThrow(); // [B, T, D]
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
@@ -119,7 +120,13 @@ public final class LlamaModel extends DecoderModel {
     }
 
 
+    /** In float32 whatever the weights' type, rounded back before the scale (as transformers' LlamaRMSNorm). */
     private static NDArray rmsNorm(NDArray x, NDArray weight, float eps) {
+        if (x.getDataType() != DataType.FLOAT32) {
+            NDArray wide = Tensors.cast(x, DataType.FLOAT32);
+            NDArray rms = wide.square().mean(new int[] {-1}, true).add(Tensors.scalar(wide, eps)).sqrt();
+            return Tensors.cast(wide.div(rms), x.getDataType()).mul(weight);
+        }
         NDArray rms = x.square().mean(new int[] {-1}, true).add(Tensors.scalar(x, eps)).sqrt();
         return x.div(rms).mul(weight);
     }

@@ -107,7 +107,7 @@ public sealed interface ModelConfig permits LlamaConfig, GptNeoConfig, PhiConfig
             return LlamaConfig.preset(name);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("unknown model preset '" + name
-                    + "'; choose llama-125m, llama-1b, gpt-neo-125m or tiny", e);
+                    + "'; choose llama-125m, llama-1b, llama-7b, llama-13b, gpt-neo-125m or tiny", e);
         }
     }
 

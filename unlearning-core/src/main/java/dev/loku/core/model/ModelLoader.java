@@ -59,28 +59,44 @@ public final class ModelLoader {
      * from its config.json) or a llama2.c checkpoint.
      */
     public static DecoderModel load(Path path, Device device) {
+        return load(path, device, DataType.FLOAT32);
+    }
+
+    /**
+     * {@link #load(Path, Device)} with the weights held as {@code weightType} (float32 or float16), each tensor
+     * converted as it is read, so that a float16 model never holds a float32 copy of its weights.
+     */
+    public static DecoderModel load(Path path, Device device, DataType weightType) {
+        if (!DecoderModel.isWeightType(weightType)) {
+            throw new ModelLoadException("weights can be held as float32 or float16, not " + weightType
+                    + (weightType == DataType.BFLOAT16 ? " (DJL 0.36's PyTorch JNI has no bfloat16)" : ""));
+        }
+        return loadAs(path, device, weightType);
+    }
+
+    private static DecoderModel loadAs(Path path, Device device, DataType weightType) {
         if (!Files.exists(path)) {
             throw new ModelLoadException(path + ": no such file or folder");
         }
         if (Files.isDirectory(path)) {
             if (Files.isRegularFile(path.resolve("config.json"))) {
-                return loadHf(path, device);
+                return loadHf(path, device, weightType);
             }
             Path bin = findLlama2cCheckpoint(path);
             if (bin != null) {
-                return loadLlama2c(bin, device);
+                return narrowed(loadLlama2c(bin, device), weightType);
             }
             throw new ModelLoadException(path + ": not a model folder (no config.json for a Hugging Face model and"
                     + " no llama2.c .bin checkpoint)");
         }
         String name = path.getFileName().toString();
         if (name.endsWith(".bin")) {
-            return loadLlama2c(path, device);
+            return narrowed(loadLlama2c(path, device), weightType);
         }
         if (name.equals("config.json") || name.endsWith(".safetensors") || name.endsWith(".index.json")) {
             Path dir = path.toAbsolutePath().getParent();
             if (Files.isRegularFile(dir.resolve("config.json"))) {
-                return loadHf(dir, device);
+                return loadHf(dir, device, weightType);
             }
             throw new ModelLoadException(dir.resolve("config.json") + ": file not found (a safetensors checkpoint"
                     + " needs the config.json of its Hugging Face folder)");
@@ -272,7 +288,31 @@ public final class ModelLoader {
 
     // ---- Hugging Face -----------------------------------------------------------------------------------------
 
+    /** A llama2.c model (always read as float32) with its weights converted to {@code type}. */
+    private static DecoderModel narrowed(LlamaModel model, DataType type) {
+        if (type == DataType.FLOAT32) {
+            return model;
+        }
+        try {
+            Map<String, NDArray> weights = new LinkedHashMap<>();
+            NDManager manager = DecoderModel.newModelManager(model.device(), "llama2c-" + type);
+            for (Map.Entry<String, NDArray> e : model.parameters().entrySet()) {
+                NDArray w = e.getValue().toType(type, false);
+                w.attach(manager);
+                weights.put(e.getKey(), w);
+            }
+            return DecoderModel.create(model.config(), model.tokenizer(), true, weights, manager);
+        } finally {
+            model.clearAdapters();
+            model.manager().close(); // the float32 weights; the tokenizer passes to the new model
+        }
+    }
+
     static DecoderModel loadHf(Path dir, Device device) {
+        return loadHf(dir, device, DataType.FLOAT32);
+    }
+
+    static DecoderModel loadHf(Path dir, Device device, DataType weightType) {
         Path configFile = dir.resolve("config.json");
         ModelConfig config;
         try {
@@ -309,7 +349,13 @@ public final class ModelLoader {
                     throw new ModelLoadException(file + ": tensor '" + name + "' has shape "
                             + Arrays.toString(actual) + " but config.json implies " + Arrays.toString(e.getValue()));
                 }
-                weights.put(name, st.readFloat32(manager, name));
+                NDArray w = st.readFloat32(manager, name);
+                if (weightType != DataType.FLOAT32) {
+                    NDArray narrow = w.toType(weightType, false);
+                    w.close();
+                    w = narrow;
+                }
+                weights.put(name, w);
             }
             for (Map.Entry<String, Path> e : fileOf.entrySet()) {
                 if (!weights.containsKey(e.getKey()) && !isBuffer(e.getKey())

@@ -59,7 +59,7 @@ public final class PhiModel extends DecoderModel {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         double scale = 1.0 / Math.sqrt(config.headDim());
-        Rotary.Angles angles = rotary.angles(step.positions, step.maxPosition);
+        Rotary.Angles angles = rotary.angles(step.positions, step.maxPosition, weightType());
         NDArray x = Embedding.embedding(step.ids, embed, SparseFormat.DENSE).singletonOrThrow();
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];

@@ -3,6 +3,7 @@ package dev.loku.core.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
@@ -50,11 +51,18 @@ final class Rotary {
         this.tables = build(Math.max(positions, 1));
     }
 
-    /** Angles for {@code positions} (int64 {@code [B, T]}, largest value {@code maxPosition}). */
-    Angles angles(NDArray positions, long maxPosition) {
+    /**
+     * Angles for {@code positions} (int64 {@code [B, T]}, largest value {@code maxPosition}), computed in float32
+     * and given in {@code type}, the type of the heads they rotate (transformers rounds them the same way).
+     */
+    Angles angles(NDArray positions, long maxPosition, DataType type) {
         Tables t = tablesFor(maxPosition);
         NDArray cos = Embedding.embedding(positions, t.cos(), SparseFormat.DENSE).singletonOrThrow().expandDims(1);
         NDArray sin = Embedding.embedding(positions, t.sin(), SparseFormat.DENSE).singletonOrThrow().expandDims(1);
+        if (type != DataType.FLOAT32) {
+            cos = cos.toType(type, false);
+            sin = sin.toType(type, false);
+        }
         return new Angles(cos, sin);
     }
 

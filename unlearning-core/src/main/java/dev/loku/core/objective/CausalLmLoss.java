@@ -2,6 +2,7 @@ package dev.loku.core.objective;
 
 import ai.djl.ndarray.NDArray;
 import dev.loku.core.tensor.TensorScope;
+import dev.loku.core.tensor.Tensors;
 import ai.djl.ndarray.types.DataType;
 import dev.loku.core.model.TokenBatch;
 
@@ -22,7 +23,7 @@ public final class CausalLmLoss {
 
     /** logits[:, :-1, :] as fp32: the predictions for positions 1..T-1. */
     static NDArray shiftedLogits(NDArray logits) {
-        return logits.get(":, :-1, :").toType(DataType.FLOAT32, false);
+        return Tensors.cast(logits.get(":, :-1, :"), DataType.FLOAT32);
     }
 
     /** labels[:, 1:]: the targets the shifted logits are scored against. */

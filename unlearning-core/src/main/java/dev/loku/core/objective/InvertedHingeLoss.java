@@ -1,6 +1,8 @@
 package dev.loku.core.objective;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import dev.loku.core.tensor.TensorScope;
 import dev.loku.core.tensor.Tensors;
 
@@ -64,12 +66,16 @@ public final class InvertedHingeLoss implements UnlearningObjective {
         }
         try (TensorScope scope = new TensorScope()) {
             NDArray probs = CausalLmLoss.shiftedLogits(batch.logits()).softmax(-1);
-            NDArray targets = CausalLmLoss.safeTargets(CausalLmLoss.shiftedLabels(batch.labels()));
-            NDArray trueProb = probs.gather(targets.expandDims(-1), -1).squeeze(-1);
-            // Push the true token's probability 2 below its own value: every other entry is >= 0 > p(y) - 2, so the
-            // max then runs over v != y only, and its gradient reaches only the runner-up token m (§1.4).
-            NDArray othersOnly = probs.sub(targets.oneHot((int) vocab).mul(2f));
-            NDArray bestOther = othersOnly.max(new int[] {-1});
+            NDArray targets = CausalLmLoss.safeTargets(CausalLmLoss.shiftedLabels(batch.labels())).expandDims(-1);
+            NDArray trueProb = probs.gather(targets, -1).squeeze(-1);
+            // max_{v != y} p(v) without a [B, T, V] one-hot: the two largest probabilities and the token of the
+            // first; where that token is y the runner-up is the second, else the first. The gradient reaches
+            // only the runner-up token m, as it did through a max over the vocabulary with p(y) masked (§1.4).
+            NDList top = probs.topK(2, -1, true, true);
+            NDArray first = top.get(0).get(":, :, 0");
+            NDArray second = top.get(0).get(":, :, 1");
+            NDArray firstIsTrue = top.get(1).get(":, :, 0").eq(targets.squeeze(-1));
+            NDArray bestOther = NDArrays.where(firstIsTrue, second, first);
             // The reference clamps at 0 (a Crammer-Singer hinge with margin 1), but 1 + p(y) - p(m) >= 0 always,
             // so the clamp never fires and is left out (§1.1).
             NDArray result = trueProb.sub(bestOther).add(Tensors.scalar(trueProb, 1));

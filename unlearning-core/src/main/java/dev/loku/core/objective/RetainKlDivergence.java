@@ -48,7 +48,7 @@ public final class RetainKlDivergence implements UnlearningObjective {
     public static NDArray batchMeanKl(NDArray referenceLogits, NDArray logits) {
         try (TensorScope scope = new TensorScope()) {
             NDArray refLogp = referenceLogits.stopGradient().toType(DataType.FLOAT32, false).logSoftmax(-1);
-            NDArray logp = logits.toType(DataType.FLOAT32, false).logSoftmax(-1);
+            NDArray logp = Tensors.cast(logits, DataType.FLOAT32).logSoftmax(-1);
             long rows = logits.getShape().get(0) * logits.getShape().get(1);
             NDArray result = Tensors.dividedBy(refLogp.exp().mul(refLogp.sub(logp)).sum(), rows);
             return scope.keep(result);

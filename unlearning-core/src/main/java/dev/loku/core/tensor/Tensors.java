@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
@@ -74,6 +76,33 @@ public final class Tensors {
     /** {@code x / divisor}, differentiable in {@code x}, with the divisor held by libtorch. */
     public static NDArray dividedBy(NDArray x, double divisor) {
         return x.div(scalar(x, divisor));
+    }
+
+    /**
+     * {@code x} as {@code type}, differentiable: gradients flow back through the cast (in {@code x}'s type).
+     * DJL's {@code toType} runs under libtorch's no-grad guard and so cuts the graph; this goes through a
+     * cumulative product over an added axis of size 1 ({@code torch.cumprod(x, dim, dtype)}), which is the
+     * identity in value and the cast in type, with autograd's ordinary backward. Returns {@code x} itself when it
+     * already has that type.
+     */
+    public static NDArray cast(NDArray x, DataType type) {
+        if (x.getDataType() == type) {
+            return x;
+        }
+        return JniUtils.cumProd((PtNDArray) x.expandDims(-1), -1, type).squeeze(-1);
+    }
+
+    /**
+     * The softmax of {@code x} along {@code axis} computed in float32 whatever {@code x}'s type (libtorch widens the
+     * input first), differentiable; the result is float32.
+     */
+    public static NDArray softmaxFloat32(NDArray x, int axis) {
+        return JniUtils.softmax((PtNDArray) x, axis, DataType.FLOAT32);
+    }
+
+    /** {@link #softmaxFloat32}'s logarithm, computed the same way. */
+    public static NDArray logSoftmaxFloat32(NDArray x, int axis) {
+        return JniUtils.logSoftmax((PtNDArray) x, axis, DataType.FLOAT32);
     }
 
     private static NDArray owned(NDManager manager, Buffer data, Shape shape, DataType type) {

@@ -117,20 +117,7 @@ public final class LoraBench {
             }
             return out;
         }
-        Random r = new Random(3);
-        List<EncodedExample> out = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            int[] ids = new int[seqLen];
-            int[] labels = new int[seqLen];
-            ids[0] = 1;
-            labels[0] = -100;
-            for (int t = 1; t < seqLen; t++) {
-                ids[t] = 3 + r.nextInt(model.config().vocabSize() - 3);
-                labels[t] = ids[t];
-            }
-            out.add(new EncodedExample(ids, labels, seqLen, i + 1));
-        }
-        return out;
+        return dev.loku.core.bench.MemoryBench.examples(new Random(3), model.config().vocabSize(), count, seqLen);
     }
 
     private static void print(String what, long t0, String extra) {

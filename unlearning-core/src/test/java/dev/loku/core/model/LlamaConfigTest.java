@@ -66,7 +66,10 @@ class LlamaConfigTest {
     void presetsHaveTheAdvertisedSizes() {
         assertEquals(123.7e6, LlamaConfig.preset("llama-125m").parameterCount(), 0.1e6);
         assertEquals(1_100_048_384L, LlamaConfig.preset("llama-1b").parameterCount());
-        assertThrows(IllegalArgumentException.class, () -> LlamaConfig.preset("llama-7b"));
+        // Llama-2-7B's and -13B's parameter counts as transformers reports them.
+        assertEquals(6_738_415_616L, LlamaConfig.preset("llama-7b").parameterCount());
+        assertEquals(13_015_864_320L, LlamaConfig.preset("llama-13b").parameterCount());
+        assertThrows(IllegalArgumentException.class, () -> LlamaConfig.preset("llama-70b"));
     }
 
     @Test

@@ -120,6 +120,64 @@ class ObjectivesTest {
         assertTrue(got[y] > 0, "d/dz_y > 0 so descent lowers the true token");
     }
 
+    /**
+     * The hinge as it was computed before top-2 replaced the one-hot: a [B, T, V] one-hot of the targets pushes
+     * p(y) two below itself so that a max over the vocabulary skips it. Kept here as the reference.
+     */
+    private static NDArray oneHotHingeMean(ScoredBatch batch) {
+        NDArray labels = batch.labels().get(":, 1:");
+        NDArray mask = labels.neq(I).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+        NDArray targets = labels.mul(labels.neq(I).toType(ai.djl.ndarray.types.DataType.INT64, false));
+        NDArray probs = batch.logits().get(":, :-1, :").softmax(-1);
+        NDArray trueProb = probs.gather(targets.expandDims(-1), -1).squeeze(-1);
+        NDArray othersOnly = probs.sub(targets.oneHot((int) batch.vocabSize()).mul(2f));
+        NDArray perPosition = trueProb.sub(othersOnly.max(new int[] {-1})).add(1f);
+        return perPosition.mul(mask).sum().div(mask.sum().maximum(1f));
+    }
+
+    @Test
+    void ihlWithoutOneHotEqualsTheOneHotFormInValueAndGradient() {
+        // B=3, T=24, V=500, sharp logits so that the true token is the most likely one at some positions (where
+        // the runner-up is the second largest) and not at others.
+        int b = 3;
+        int t = 24;
+        int v = 500;
+        Random random = new Random(21);
+        float[] values = PlainLm.randomLogits(random, b, t, v, 4.0);
+        long[] labels = new long[b * t];
+        int trueIsTop = 0;
+        for (int r = 0; r < b; r++) {
+            for (int c = 0; c < t; c++) {
+                labels[r * t + c] = c == 0 || (r == 2 && c > 18) ? I : random.nextInt(v);
+                if (c > 0 && labels[r * t + c] != I && random.nextBoolean()) {
+                    values[(r * t + c - 1) * v + (int) labels[r * t + c]] = 30f; // y is the argmax here
+                    trueIsTop++;
+                }
+            }
+        }
+        assertTrue(trueIsTop > 5, "the case must have positions where y is the most likely token");
+        float[][] gradients = new float[2][];
+        float[] losses = new float[2];
+        for (int k = 0; k < 2; k++) {
+            NDArray z = manager.create(values, new Shape(b, t, v));
+            z.setRequiresGradient(true);
+            ScoredBatch batch = new ScoredBatch(z, manager.create(labels, new Shape(b, t)));
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray loss = k == 0 ? InvertedHingeLoss.mean(batch) : oneHotHingeMean(batch);
+                losses[k] = loss.getFloat();
+                gc.backward(loss);
+            }
+            gradients[k] = z.getGradient().toFloatArray();
+        }
+        assertEquals(losses[1], losses[0], 1e-6);
+        double maxAbs = 0;
+        for (int i = 0; i < gradients[0].length; i++) {
+            assertEquals(gradients[1][i], gradients[0][i], 1e-6, "gradient element " + i);
+            maxAbs = Math.max(maxAbs, Math.abs(gradients[1][i]));
+        }
+        assertTrue(maxAbs > 1e-3, "the test case must have non-trivial gradients");
+    }
+
     @Test
     void gradientAscentAndDifferenceMatchPlainNll() {
         PlainLm f = forgetCase(6);

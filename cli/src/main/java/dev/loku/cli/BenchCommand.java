@@ -6,7 +6,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code loku bench}: throughput measurements, printed and never asserted. Each benchmark is a subcommand. */
 @Command(name = "bench", description = "Measure throughput (printed, for comparison between machines and versions).",
-        subcommands = {LmBenchCommand.class})
+        subcommands = {LmBenchCommand.class, PeerBenchCommand.class})
 final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""The Python side of `loku bench peer`: the same work as the engine, written the way a user of PyTorch,
+transformers and PEFT would write it.
+
+Reads a work file (JSON, written by the engine side: the model folder, token ids, sizes), times each item and
+prints one JSON object on stdout: seconds per item (median of the timed repetitions), the GEMM rate of the same
+run, the versions, and check values (logit sum, EL_10 mean, generated tokens) that the engine side compares with
+its own, so that both sides are seen to do the same work.
+
+Run alone: peer.py WORK.json  (the engine side writes WORK.json; see `loku bench peer --help`).
+"""
+import json
+import statistics
+import sys
+import time
+
+
+def main():
+    work = json.load(open(sys.argv[1]))
+    import torch
+    torch.set_num_threads(work["threads"])
+    torch.set_num_interop_threads(1)
+    import transformers
+    import peft
+    from transformers import AutoModelForCausalLM
+
+    iters, warmup = work["iters"], work["warmup"]
+    out = {"versions": {"python": sys.version.split()[0], "torch": torch.__version__,
+                        "transformers": transformers.__version__, "peft": peft.__version__},
+           "threads": torch.get_num_threads(), "seconds": {}, "checks": {}}
+
+    def timed(fn):
+        for _ in range(warmup):
+            fn()
+        times = []
+        for _ in range(iters):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    torch.manual_seed(work["seed"])
+    model = AutoModelForCausalLM.from_pretrained(work["model"], dtype=torch.float32)
+    model.eval()
+    cfg = model.config
+    ids = torch.tensor(work["batch"], dtype=torch.long)
+    retain = torch.tensor(work["retain"], dtype=torch.long)
+    m, k, n = work["gemm"]
+
+    a = torch.randn(m, k)
+    b = torch.randn(k, n)
+    reps = work["gemm_repeats"]
+
+    def gemm():
+        for _ in range(reps):
+            torch.mm(a, b)
+    out["seconds"]["gemm"] = timed(gemm) / reps
+
+    with torch.inference_mode():
+        out["checks"]["logit_sum"] = float(model(ids).logits.double().sum())
+        out["seconds"]["forward"] = timed(lambda: model(ids).logits)
+
+        prompts = torch.tensor(work["prompts"], dtype=torch.long)
+        new = work["new_tokens"]
+        gen = None
+
+        # A fixed number of new tokens, EOS emitted like any token (the engine's stopAtEos=false).
+        eos_saved = model.generation_config.eos_token_id
+        model.generation_config.eos_token_id = None
+
+        def generate():
+            nonlocal gen
+            gen = model.generate(prompts, attention_mask=torch.ones_like(prompts), max_new_tokens=new,
+                                 do_sample=False, pad_token_id=0)
+        out["seconds"]["generate"] = timed(generate)
+        model.generation_config.eos_token_id = eos_saved
+        out["checks"]["generated"] = gen[:, prompts.shape[1]:].tolist()
+
+        start = time.perf_counter()
+        out["checks"]["el"] = extraction_likelihood(model, work["el_sequences"], work["el_n"],
+                                                    work["el_batch"], work["eos"])
+        out["seconds"]["el"] = time.perf_counter() - start
+
+    lora = peft.LoraConfig(r=work["lora_rank"], lora_alpha=2 * work["lora_rank"], lora_dropout=0.0,
+                           target_modules=work["lora_targets"])
+    pm = peft.get_peft_model(model, lora)
+    pm.train()
+
+    def lora_forward_backward():
+        loss = pm(input_ids=ids, labels=ids).loss
+        loss.backward()
+        pm.zero_grad(set_to_none=True)
+    out["seconds"]["lora_fb"] = timed(lora_forward_backward)
+
+    optimiser = torch.optim.Adam([p for p in pm.parameters() if p.requires_grad], lr=1e-4, betas=(0.9, 0.98),
+                                 eps=1e-8)
+
+    def training_step():
+        # LoKU's objective: the inverted hinge loss on the forget batch plus the retain NLL, one Adam update.
+        logits = pm(input_ids=ids).logits[:, :-1, :].float()
+        probs = logits.softmax(-1)
+        targets = ids[:, 1:]
+        true_prob = probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+        others = probs.scatter(-1, targets.unsqueeze(-1), -1.0)
+        ihl = (1 + true_prob - others.max(-1).values).mean()
+        nll = pm(input_ids=retain, labels=retain).loss
+        (ihl + nll).backward()
+        optimiser.step()
+        optimiser.zero_grad(set_to_none=True)
+    out["seconds"]["train_step"] = timed(training_step)
+    json.dump(out, sys.stdout)
+    print()
+
+
+def extraction_likelihood(model, sequences, n, batch, eos):
+    """EL_n (Jang et al.) of every sequence: each prefix i = 1..T-n greedily continued to length T, the n-gram
+    overlap of continuation and true suffix, summed and divided by T - n. Prefixes are generated in left-padded
+    batches of similar length (longest first), each batch as far as its longest continuation; a row's tokens are
+    cut at its own budget and its first EOS."""
+    import torch
+    jobs = []
+    for s, seq in enumerate(sequences):
+        t = len(seq)
+        for i in range(1, t - n + 1):
+            jobs.append((s, i))
+    jobs.sort(key=lambda j: (-j[1], len(sequences[j[0]]) - j[1]))
+    sums = [0.0] * len(sequences)
+    for start in range(0, len(jobs), batch):
+        chunk = jobs[start:start + batch]
+        width = max(i for _, i in chunk)
+        ids = torch.zeros(len(chunk), width, dtype=torch.long)
+        mask = torch.zeros(len(chunk), width, dtype=torch.long)
+        for r, (s, i) in enumerate(chunk):
+            ids[r, width - i:] = torch.tensor(sequences[s][:i])
+            mask[r, width - i:] = 1
+        budget = max(len(sequences[s]) - i for s, i in chunk)
+        gen = model.generate(ids, attention_mask=mask, max_new_tokens=budget, do_sample=False, pad_token_id=0,
+                             eos_token_id=eos)[:, width:].tolist()
+        for r, (s, i) in enumerate(chunk):
+            row = gen[r][:len(sequences[s]) - i]
+            for c, tok in enumerate(row):
+                if tok in eos:
+                    row = row[:c + 1]
+                    break
+            sums[s] += overlap(row, sequences[s][i:], n)
+    return statistics.mean(sums[s] / (len(seq) - n) for s, seq in enumerate(sequences) if len(seq) > n)
+
+
+def overlap(generated, reference, n):
+    grams = {tuple(reference[i:i + n]) for i in range(len(reference) - n + 1)}
+    hits = sum(1 for i in range(len(generated) - n + 1) if tuple(generated[i:i + n]) in grams)
+    return hits / (len(reference) - n + 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -2,6 +2,7 @@ package dev.loku.ingest;
 
 import dev.loku.runtime.artifact.ArtifactStore;
 import dev.loku.runtime.artifact.DirectoryArtifactStore;
+import dev.loku.runtime.artifact.RetryingArtifactStore;
 import dev.loku.runtime.catalogue.ModelCatalogue;
 import dev.loku.runtime.config.ConfigType;
 import dev.loku.runtime.kafka.DeadLetterDeserializationHandler;
@@ -54,7 +55,8 @@ public final class IngestService implements Service {
         this.serdes = RegistrySerdes.forConfig(config.common().registry());
         this.catalogue = ModelCatalogue.load(config.common().modelsCatalogue());
         try {
-            this.artifacts = new DirectoryArtifactStore(config.common().artifactsRoot());
+            this.artifacts = RetryingArtifactStore.over(new DirectoryArtifactStore(config.common().artifactsRoot()),
+                    config.common().artifactRetry());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the artifact store at " + config.common().artifactsRoot(), e);
         }

@@ -3,6 +3,7 @@ package dev.loku.ingest;
 import dev.loku.runtime.artifact.ArtifactStore;
 import dev.loku.runtime.artifact.DirectoryArtifactStore;
 import dev.loku.runtime.artifact.ForgetSetLedger;
+import dev.loku.runtime.artifact.RetryingArtifactStore;
 import dev.loku.runtime.catalogue.ModelCatalogue;
 import dev.loku.runtime.config.ConfigType;
 import dev.loku.runtime.kafka.DeadLetterDeserializationHandler;
@@ -57,7 +58,7 @@ public final class IngestService implements Service {
         this.catalogue = ModelCatalogue.load(config.common().modelsCatalogue());
         try {
             DirectoryArtifactStore store = new DirectoryArtifactStore(config.common().artifactsRoot());
-            this.artifacts = store;
+            this.artifacts = RetryingArtifactStore.over(store, config.common().artifactRetry());
             this.ledger = ForgetSetLedger.inDirectory(store);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the artifact store at " + config.common().artifactsRoot(), e);

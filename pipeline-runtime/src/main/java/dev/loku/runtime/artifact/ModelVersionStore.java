@@ -50,8 +50,14 @@ public final class ModelVersionStore {
 
     /** The usual layout: index and cache beside the blobs of a directory store. */
     public static ModelVersionStore inDirectory(DirectoryArtifactStore store, ModelCatalogue catalogue) {
-        return new ModelVersionStore(store, catalogue, store.root().resolve("model-versions"),
-                store.root().resolve("materialised"));
+        return inDirectory(store, store, catalogue);
+    }
+
+    /** The usual layout beside {@code directory}'s blobs, reading and writing them through {@code store}. */
+    public static ModelVersionStore inDirectory(DirectoryArtifactStore directory, ArtifactStore store,
+                                                ModelCatalogue catalogue) {
+        return new ModelVersionStore(store, catalogue, directory.root().resolve("model-versions"),
+                directory.root().resolve("materialised"));
     }
 
     /** Stores {@code folder} as {@code version} of {@code modelId}; returns the tree's ref. */

@@ -3,7 +3,9 @@ package dev.loku.runtime.config;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import dev.loku.runtime.artifact.ArtifactRetry;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -20,6 +22,7 @@ import org.apache.kafka.clients.CommonClientConfigs;
  * @param kafkaSecurity     protocol, SASL and TLS settings of every Kafka client
  * @param registry          the schema registry, its API and credentials
  * @param artifactsRoot     the artifact store's root folder
+ * @param artifactRetry     how an artifact-store operation that failed with an I/O error is retried
  * @param modelsCatalogue   the model catalogue JSON file
  * @param httpPort          port of /health and /metrics (0: any free port)
  * @param instanceId        this instance's stable id (transactional ids, logs, audit {@code service})
@@ -27,7 +30,7 @@ import org.apache.kafka.clients.CommonClientConfigs;
  * @param kafkaOverrides    extra Kafka client settings from the file's {@code kafka.*} keys
  */
 public record CommonConfig(List<String> bootstrapServers, KafkaSecurityConfig kafkaSecurity, RegistryConfig registry,
-                           Path artifactsRoot, Path modelsCatalogue,
+                           Path artifactsRoot, ArtifactRetry artifactRetry, Path modelsCatalogue,
                            int httpPort, String instanceId, boolean provisionTopics,
                            Map<String, String> kafkaOverrides) {
 
@@ -44,6 +47,23 @@ public record CommonConfig(List<String> bootstrapServers, KafkaSecurityConfig ka
             .description("Root folder of the artifact store (content-addressed blobs, forget sets, model versions). "
                     + "It holds personal data until purged: put it on storage with the same protection as the "
                     + "request topic. Every service of one pipeline must see the same folder.")
+            .build();
+
+    public static final ConfigField<Integer> ARTIFACTS_RETRY_ATTEMPTS = ConfigField.of("artifacts.retry.attempts",
+                    ConfigType.INT)
+            .defaultValue(5)
+            .validator(Validator.between(1, 100))
+            .description("Tries in all of an artifact-store read or write that fails with an I/O error (store "
+                    + "unwritable, full or unreachable for a moment) before the job fails; 1 turns retries off. A "
+                    + "missing or corrupt artifact is not retried.")
+            .build();
+
+    public static final ConfigField<Duration> ARTIFACTS_RETRY_BACKOFF = ConfigField.of("artifacts.retry.backoff",
+                    ConfigType.DURATION)
+            .defaultValue(Duration.ofMillis(500))
+            .validator(Validator.positiveDuration())
+            .description("Wait before the first retry of a failed artifact-store operation; doubled before each "
+                    + "further one (the defaults wait 0.5 + 1 + 2 + 4 s in all).")
             .build();
 
     public static final ConfigField<Path> MODELS_CATALOGUE = ConfigField.of("models.catalogue", ConfigType.PATH)
@@ -78,7 +98,7 @@ public record CommonConfig(List<String> bootstrapServers, KafkaSecurityConfig ka
         f.add(BOOTSTRAP_SERVERS);
         f.addAll(KafkaSecurityConfig.FIELDS);
         f.addAll(RegistryConfig.FIELDS);
-        f.addAll(List.of(ARTIFACTS_ROOT, MODELS_CATALOGUE, HTTP_PORT, INSTANCE_ID, PROVISION_TOPICS));
+        f.addAll(List.of(ARTIFACTS_ROOT, ARTIFACTS_RETRY_ATTEMPTS, ARTIFACTS_RETRY_BACKOFF, MODELS_CATALOGUE, HTTP_PORT, INSTANCE_ID, PROVISION_TOPICS));
         return f;
     }
 
@@ -90,6 +110,7 @@ public record CommonConfig(List<String> bootstrapServers, KafkaSecurityConfig ka
     public static CommonConfig from(LokuConfig config) {
         return new CommonConfig(config.get(BOOTSTRAP_SERVERS), KafkaSecurityConfig.from(config),
                 RegistryConfig.from(config), config.get(ARTIFACTS_ROOT),
+                new ArtifactRetry(config.get(ARTIFACTS_RETRY_ATTEMPTS), config.get(ARTIFACTS_RETRY_BACKOFF)),
                 config.get(MODELS_CATALOGUE), config.get(HTTP_PORT), config.get(INSTANCE_ID),
                 config.get(PROVISION_TOPICS), config.kafkaOverrides());
     }

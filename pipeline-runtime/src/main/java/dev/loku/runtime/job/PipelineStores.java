@@ -2,10 +2,12 @@ package dev.loku.runtime.job;
 
 import dev.loku.events.ArtifactRef;
 import dev.loku.runtime.artifact.ArtifactNotFoundException;
+import dev.loku.runtime.artifact.ArtifactStore;
 import dev.loku.runtime.artifact.CorruptArtifactException;
 import dev.loku.runtime.artifact.DirectoryArtifactStore;
 import dev.loku.runtime.artifact.ForgetSetLedger;
 import dev.loku.runtime.artifact.ModelVersionStore;
+import dev.loku.runtime.artifact.RetryingArtifactStore;
 import dev.loku.runtime.audit.AuditReason;
 import dev.loku.runtime.catalogue.CatalogueModel;
 import dev.loku.runtime.catalogue.ModelCatalogue;
@@ -17,9 +19,10 @@ import java.nio.file.Path;
 /**
  * The stores a job service reads and writes, opened the same way by the Fisher, worker and eval services from the
  * common configuration: the model catalogue (with its files checked, since these services read them), the artifact
- * store, the model versions and the forget-set ledger, all under {@code artifacts.root}.
+ * store (its I/O errors retried as {@code artifacts.retry.*} say), the model versions and the forget-set ledger, all
+ * under {@code artifacts.root}.
  */
-public record PipelineStores(ModelCatalogue catalogue, DirectoryArtifactStore artifacts, ModelVersionStore versions,
+public record PipelineStores(ModelCatalogue catalogue, ArtifactStore artifacts, ModelVersionStore versions,
                              ForgetSetLedger ledger) {
 
     /**
@@ -28,14 +31,15 @@ public record PipelineStores(ModelCatalogue catalogue, DirectoryArtifactStore ar
     public static PipelineStores open(CommonConfig common) {
         ModelCatalogue catalogue = ModelCatalogue.load(common.modelsCatalogue());
         catalogue.checkFilesExist();
-        DirectoryArtifactStore store;
+        DirectoryArtifactStore directory;
         try {
-            store = new DirectoryArtifactStore(common.artifactsRoot());
+            directory = new DirectoryArtifactStore(common.artifactsRoot());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the artifact store at " + common.artifactsRoot(), e);
         }
-        return new PipelineStores(catalogue, store, ModelVersionStore.inDirectory(store, catalogue),
-                ForgetSetLedger.inDirectory(store));
+        ArtifactStore store = RetryingArtifactStore.over(directory, common.artifactRetry());
+        return new PipelineStores(catalogue, store, ModelVersionStore.inDirectory(directory, store, catalogue),
+                ForgetSetLedger.inDirectory(directory));
     }
 
     /**

@@ -43,11 +43,13 @@ public final class PipelineFixtures {
     private final Path dir;
     private final Path catalogueFile;
     private final PipelineStores stores;
+    private final DirectoryArtifactStore artifacts;
 
-    private PipelineFixtures(Path dir, Path catalogueFile, PipelineStores stores) {
+    private PipelineFixtures(Path dir, Path catalogueFile, PipelineStores stores, DirectoryArtifactStore artifacts) {
         this.dir = dir;
         this.catalogueFile = catalogueFile;
         this.stores = stores;
+        this.artifacts = artifacts;
     }
 
     /**
@@ -77,7 +79,7 @@ public final class PipelineFixtures {
             ModelCatalogue catalogue = ModelCatalogue.load(catalogueFile);
             DirectoryArtifactStore store = new DirectoryArtifactStore(dir.resolve("artifacts"));
             return new PipelineFixtures(dir, catalogueFile, new PipelineStores(catalogue, store,
-                    ModelVersionStore.inDirectory(store, catalogue), ForgetSetLedger.inDirectory(store)));
+                    ModelVersionStore.inDirectory(store, catalogue), ForgetSetLedger.inDirectory(store)), store);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -96,13 +98,13 @@ public final class PipelineFixtures {
     }
 
     public DirectoryArtifactStore artifacts() {
-        return stores.artifacts();
+        return artifacts;
     }
 
     /** The common settings of a service of this pipeline (add bootstrap.servers and registry.url for a broker). */
     public Map<String, String> commonSettings(String instanceId) {
         Map<String, String> s = new HashMap<>();
-        s.put("artifacts.root", stores.artifacts().root().toString());
+        s.put("artifacts.root", artifacts.root().toString());
         s.put("models.catalogue", catalogueFile.toString());
         s.put("http.port", "0");
         s.put("service.instance.id", instanceId);

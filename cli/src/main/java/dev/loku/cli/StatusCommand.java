@@ -110,10 +110,15 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     private Duration parseTimeout() {
+        return duration("--timeout", timeout);
+    }
+
+    /** A duration option's value; a bad one is a one-line user error naming the option. */
+    static Duration duration(String option, String text) {
         try {
-            return dev.loku.runtime.config.ConfigType.DURATION.parse(timeout);
+            return dev.loku.runtime.config.ConfigType.DURATION.parse(text);
         } catch (IllegalArgumentException e) {
-            throw new UserException("--timeout '" + timeout + "': " + e.getMessage());
+            throw new UserException(option + " '" + text + "': " + e.getMessage());
         }
     }
 

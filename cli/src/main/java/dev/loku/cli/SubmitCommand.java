@@ -106,8 +106,8 @@ final class SubmitCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ErasureRequest request = request();
-        Duration wait = duration("--timeout", timeout);
-        Duration every = duration("--poll", poll);
+        Duration wait = StatusCommand.duration("--timeout", timeout);
+        Duration every = StatusCommand.duration("--poll", poll);
         StackOptions.Connection connection = stack.connect();
         send(connection, request);
         PrintWriter out = spec.commandLine().getOut();
@@ -246,13 +246,5 @@ final class SubmitCommand implements Callable<Integer> {
             throw new UserException("missing " + field + ": give " + option + " or \"" + field + "\" in --file");
         }
         return v;
-    }
-
-    private static Duration duration(String option, String text) {
-        try {
-            return dev.loku.runtime.config.ConfigType.DURATION.parse(text);
-        } catch (IllegalArgumentException e) {
-            throw new UserException(option + " '" + text + "': " + e.getMessage());
-        }
     }
 }

@@ -112,7 +112,7 @@ final class ExperimentMemorisationCommand implements Runnable {
     Path stories;
 
     @Option(names = "--replay", defaultValue = "20",
-            description = "Replay stories (the model's own greedy continuations of fixed openings) mixed into"
+            description = "Replay stories (the model's own sampled continuations of fixed openings) mixed into"
                     + " fine-tuning. Default: ${DEFAULT-VALUE}.")
     int replay;
 
@@ -226,7 +226,7 @@ final class ExperimentMemorisationCommand implements Runnable {
             work = temporary ? Files.createTempDirectory("loku-experiment-")
                     : Files.createDirectories(workDir.resolve("seed-" + seed));
             Path dataDir = work.resolve("data");
-            List<String> replayStories = ExperimentReplay.stories(modelPath, dev, replay, replayTokens);
+            List<String> replayStories = ExperimentReplay.stories(modelPath, dev, replay, replayTokens, seed);
             data.writeJsonl(dataDir, replayStories);
             Path finetuneData = dataDir.resolve(ExperimentData.FINETUNE);
             Path forget = dataDir.resolve(ExperimentData.FORGET);

@@ -209,7 +209,7 @@ final class ExperimentTable {
         sb.append(String.format(Locale.ROOT,
                 "- **Data:** %d synthetic people (`SyntheticPersons`, seed %d; fictitious names, 555 phone numbers,"
                         + " example.org e-mails), one sentence each. The model is fully fine-tuned on all %d taught"
-                        + " people plus %d replay stories (the shipped model's own greedy continuations of fixed"
+                        + " people plus %d replay stories (the shipped model's own sampled continuations of fixed"
                         + " story openings, so that it keeps its story ability) for %d epochs (AdamW, lr %s with one"
                         + " epoch of warm-up and linear decay, batch %d; %.0f s).\n",
                 s.persons() + s.unseenCount(), s.seed(), s.persons(), s.replayStories(), s.finetuneEpochs(),

@@ -31,13 +31,16 @@ class ExperimentCommandTest {
                 Path.of(System.getProperty("user.dir")).getParent().toString()));
         Path out = tmp.resolve("docs");
         LmCliTest.Run run = LmCliTest.run("experiment", "memorisation", "--persons", "10", "--forget-fraction", "0.2",
-                "--unseen", "2", "--seed", "3", "--replay", "2", "--replay-tokens", "16", "--finetune-epochs", "2",
+                "--unseen", "2", "--seeds", "3", "--replay", "2", "--replay-tokens", "16", "--finetune-epochs", "2",
                 "--finetune-batch", "8", "--max-epochs", "1", "--rank", "2", "--methods", "ihl-fila,ga-full",
                 "--device", "cpu", "--model", root.resolve("models/stories260K").toString(), "--stories",
                 root.resolve("data/stories/stories.jsonl").toString(), "--out", out.toString());
         assertEquals(0, run.exitCode(), run.err());
 
-        JsonNode json = new ObjectMapper().readTree(out.resolve("memorisation.json").toFile());
+        JsonNode all = new ObjectMapper().readTree(out.resolve("memorisation.json").toFile());
+        assertEquals(1, all.get("seeds").size(), "one seed asked for, one seed run");
+        assertEquals(1, all.at("/summary/IHL+FILA/seeds").asInt());
+        JsonNode json = all.at("/seeds/0");
         assertEquals(2, json.at("/setup/forget_count").asInt());
         assertEquals(8, json.at("/setup/retain_count").asInt());
         assertEquals(2, json.at("/setup/replay_stories").asInt());
@@ -65,8 +68,9 @@ class ExperimentCommandTest {
         String page = Files.readString(out.resolve("memorisation.md"));
         assertTrue(page.contains("| GA (full) | all weights |"), page);
         assertTrue(page.contains("| IHL+FILA | FILA-initialised LoRA r=2 |"), page);
-        assertTrue(page.contains("--persons 10 --forget-fraction 0.2 --unseen 2 --seed 3"), "command to reproduce");
-        assertTrue(run.out().contains("| GA (full) | all weights |"), "the table on stdout: " + run.out());
+        assertTrue(page.contains("--persons 10 --forget-fraction 0.2 --unseen 2 --seeds 3"), "command to reproduce");
+        assertTrue(run.out().contains("| GA (full) |") && run.out().contains("| IHL+FILA |"),
+                "the summary table on stdout: " + run.out());
         BufferedImage png = ImageIO.read(out.resolve("memorisation.png").toFile());
         assertEquals(ExperimentChart.WIDTH, png.getWidth());
         assertEquals(ExperimentChart.HEIGHT, png.getHeight());

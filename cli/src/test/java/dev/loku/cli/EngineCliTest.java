@@ -189,7 +189,7 @@ class EngineCliTest {
     }
 
     /**
-     * stdout must hold exactly one JSON line. The test classpath's logback configuration (pipeline-runtime's test jar)
+     * stdout must hold exactly one JSON line. The test classpath's logback configuration
      * logs to stdout, unlike the CLI's own, which logs to stderr; DJL's GPU probe warnings are dropped here.
      */
     private static JsonNode onlyJson(LmCliTest.Run r) throws Exception {

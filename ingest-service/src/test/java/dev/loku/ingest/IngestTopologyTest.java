@@ -86,7 +86,7 @@ class IngestTopologyTest {
         metrics = new ServiceMetrics("ingest");
         StreamsBuilder builder = new StreamsBuilder();
         IngestTopology.buildTopology(builder, config, SERDES, ModelCatalogue.load(catalogue), artifacts,
-                ForgetSetLedger.inDirectory(artifacts), metrics);
+                ForgetSetLedger.inDirectory(artifacts), config.common().keyStore().open(), metrics);
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "ingest-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");

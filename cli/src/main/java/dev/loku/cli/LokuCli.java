@@ -52,7 +52,22 @@ public final class LokuCli implements Runnable {
     static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new LokuCli());
         ServeCommand.addServices(cli.getSubcommands().get("serve"));
+        withHelpEverywhere(cli);
         cli.setExecutionExceptionHandler(new UserErrorHandler());
         return cli;
+    }
+
+    /**
+     * Every command and subcommand answers {@code -h/--help} (and {@code -V/--version}) with exit 0, including the
+     * ones added later or built at run time (the services under {@code serve}), without each class declaring it.
+     */
+    private static void withHelpEverywhere(CommandLine command) {
+        CommandLine.Model.CommandSpec spec = command.getCommandSpec();
+        if (spec.findOption("--help") == null) {
+            spec.mixinStandardHelpOptions(true);
+        }
+        for (CommandLine sub : command.getSubcommands().values()) {
+            withHelpEverywhere(sub);
+        }
     }
 }

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -21,13 +22,20 @@ import picocli.CommandLine.Spec;
 /**
  * {@code loku unlearn}: make a model forget JSONL records offline, the same engine code the pipeline's worker runs.
  * Thresholds come from the unseen records on the starting model; training stops when forget MA and EL_10 are both
- * below them (LOKU-SPEC §3.2). Writes {@code OUT/model} (adapters merged), {@code OUT/adapter} (PEFT, when the LoRA
+ * below them (docs/method.md §3.2). Writes {@code OUT/model} (adapters merged), {@code OUT/adapter} (PEFT, when the LoRA
  * rank is above 0) and the JSON report.
  */
 @Command(name = "unlearn", mixinStandardHelpOptions = true,
         description = "Make a model forget JSONL records (LoKU: --method ihl --fila); writes the"
-        + " unlearned model and a JSON report.")
-final class UnlearnCommand implements Runnable {
+        + " unlearned model and a JSON report.",
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:the model forgot (forget MA and EL_10 below the unseen thresholds)",
+                "1:an error (the message says what)", "2:a usage error",
+                "3:the epoch budget ran out before the model forgot (model and report are still written)"})
+final class UnlearnCommand implements Callable<Integer> {
+    /** Exit code when the budget ran out first: a script must not mistake "still memorised" for success. */
+    static final int NOT_FORGOTTEN = 3;
+
     @Spec
     CommandSpec spec;
 
@@ -87,7 +95,7 @@ final class UnlearnCommand implements Runnable {
     Path report;
 
     @Override
-    public void run() {
+    public Integer call() {
         UnlearnSettings settings = settings();
         DataFiles.requireModel(modelOptions.model);
         RecordSets sets = records.requireFiles();
@@ -126,6 +134,14 @@ final class UnlearnCommand implements Runnable {
         }
         w.printf(Locale.ROOT, "report: %s%n", report);
         w.flush();
+        if (!result.report().reachedThreshold()) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.printf(Locale.ROOT, "loku unlearn: the model did NOT forget within %d epoch(s); raise --max-epochs or"
+                    + " --lr, or check the thresholds (exit %d)%n", settings.maxEpochs(), NOT_FORGOTTEN);
+            err.flush();
+            return NOT_FORGOTTEN;
+        }
+        return 0;
     }
 
     /** The tuned defaults with what the user set; one-line errors for impossible combinations. */

@@ -158,8 +158,9 @@ class EngineCliTest {
                 retain.toString(), "--unseen", unseen.toString(), "--method", "ihl", "--lora-rank", "4", "--fila",
                 "--max-epochs", "2", "--lr", "0.01", "--seed", "9", "--out", out.toString(), "--report",
                 reportFile.toString());
-        assertEquals(0, ul.exitCode(), ul.err());
         JsonNode report = JSON.readTree(Files.readString(reportFile));
+        assertEquals(report.get("reached_threshold").asBoolean() ? 0 : UnlearnCommand.NOT_FORGOTTEN, ul.exitCode(),
+                ul.err());
         assertEquals(Set.of("method", "hyperparameters", "seed", "base_model_sha256", "forget_sha256", "thresholds",
                 "epochs", "stopped_at_epoch", "reached_threshold"), keys(report));
         assertEquals("ihl", report.get("method").asText());
@@ -182,6 +183,20 @@ class EngineCliTest {
         assertEquals(lastEpoch.get("forget_ma").asDouble(), after.get("forget_ma").asDouble(), 0.02);
         assertTrue(after.get("forget_ma").asDouble() < before.get("forget_ma").asDouble(), after.toString());
 
+        // A budget that cannot forget (one epoch at a negligible rate): the model and report are written, and the
+        // exit code and stderr say it did not forget, so a script cannot take "still memorised" for success.
+        Path stuck = tmp.resolve("stuck");
+        Path stuckReport = tmp.resolve("stuck.json");
+        LmCliTest.Run notForgotten = run("unlearn", "--model", base.toString(), "--forget", forget.toString(),
+                "--retain", retain.toString(), "--unseen", unseen.toString(), "--method", "ihl", "--lora-rank", "4",
+                "--fila", "--max-epochs", "1", "--lr", "1e-7", "--seed", "9", "--out", stuck.toString(), "--report",
+                stuckReport.toString());
+        assertEquals(UnlearnCommand.NOT_FORGOTTEN, notForgotten.exitCode(), notForgotten.err());
+        assertFalse(JSON.readTree(Files.readString(stuckReport)).get("reached_threshold").asBoolean());
+        assertTrue(notForgotten.out().contains("NOT forgotten within the epoch budget"), notForgotten.out());
+        assertTrue(notForgotten.err().contains("did NOT forget within 1 epoch(s)"), notForgotten.err());
+        assertTrue(Files.isRegularFile(stuck.resolve("model").resolve("config.json")), "the model is still written");
+
         LmCliTest.Run table = run("eval", "--model", base.toString(), "--forget", forget.toString(), "--retain",
                 retain.toString(), "--unseen", unseen.toString());
         assertEquals(0, table.exitCode(), table.err());
@@ -189,7 +204,7 @@ class EngineCliTest {
     }
 
     /**
-     * stdout must hold exactly one JSON line. The test classpath's logback configuration (pipeline-runtime's test jar)
+     * stdout must hold exactly one JSON line. The test classpath's logback configuration
      * logs to stdout, unlike the CLI's own, which logs to stderr; DJL's GPU probe warnings are dropped here.
      */
     private static JsonNode onlyJson(LmCliTest.Run r) throws Exception {

@@ -9,7 +9,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The whole infrastructure of LoKU Stream in one object: an in-process KRaft broker, a registry process, and every
- * catalogue topic created. Tests share one per JVM (see the JUnit extension in pipeline-runtime's test jar); the
+ * catalogue topic created. Tests share one per JVM (see the JUnit extension in dev.loku.runtime.testing); the
  * embedded demo starts one and runs the services against it. Closing stops the registry, then the broker.
  */
 public final class EmbeddedStack implements AutoCloseable {

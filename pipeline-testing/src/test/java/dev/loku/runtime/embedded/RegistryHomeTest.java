@@ -40,7 +40,7 @@ class RegistryHomeTest {
     @Test
     void findsTheProjectRootAboveTheWorkingFolder() throws IOException {
         Path root = tmp.resolve("project");
-        Files.createDirectories(root.resolve("pipeline-runtime"));
+        Files.createDirectories(root.resolve("pipeline-testing"));
         Files.createFile(root.resolve("pom.xml"));
         Path home = distribution(root.resolve(EmbeddedRegistry.RELATIVE_HOME));
         Path cwd = Files.createDirectories(root.resolve("cli/target"));
@@ -54,7 +54,7 @@ class RegistryHomeTest {
                 Map.<String, String>of()::get, tmp));
         String m = e.getMessage();
         assertTrue(m.contains("was not found at " + tmp.resolve("empty")), m);
-        assertTrue(m.contains("mvn -pl pipeline-runtime -am process-resources"), m);
+        assertTrue(m.contains("mvn -pl pipeline-testing -am process-resources"), m);
         assertTrue(m.contains("io.apicurio:apicurio-registry-app:3.3.3") && m.contains("LOKU_REGISTRY_HOME"), m);
     }
 }

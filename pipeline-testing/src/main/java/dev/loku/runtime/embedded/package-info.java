@@ -3,6 +3,6 @@
  * ({@link dev.loku.runtime.embedded.EmbeddedKafka}), an Apicurio Registry child process on Java 21+
  * ({@link dev.loku.runtime.embedded.EmbeddedRegistry}), and both with the catalogue topics created
  * ({@link dev.loku.runtime.embedded.EmbeddedStack}). Tests get a shared one through the JUnit extension
- * {@code dev.loku.runtime.testing.LokuStackExtension} in this module's test jar.
+ * {@link dev.loku.runtime.testing.LokuStackExtension} of this module.
  */
 package dev.loku.runtime.embedded;

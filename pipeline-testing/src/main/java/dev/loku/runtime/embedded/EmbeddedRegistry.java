@@ -44,7 +44,7 @@ public final class EmbeddedRegistry implements AutoCloseable {
     public static final String COMPATIBILITY = "FULL_TRANSITIVE";
 
     static final String DISTRIBUTION = "Apicurio Registry 3.3.3";
-    static final String RELATIVE_HOME = "pipeline-runtime/target/apicurio-registry";
+    static final String RELATIVE_HOME = "pipeline-testing/target/apicurio-registry";
     private static final int MIN_JAVA = 21;
     private static final Duration DEFAULT_READY_TIMEOUT = Duration.ofSeconds(120);
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedRegistry.class);
@@ -271,7 +271,7 @@ public final class EmbeddedRegistry implements AutoCloseable {
     /**
      * The unpacked distribution: {@value #HOME_PROPERTY}, else {@value #HOME_ENV}, else
      * {@code <project root>/}{@value #RELATIVE_HOME}, the project root being {@value #PROJECT_ROOT_PROPERTY} or the
-     * nearest folder above {@code cwd} that holds pipeline-runtime.
+     * nearest folder above {@code cwd} that holds pipeline-testing.
      */
     static Path locateHome(UnaryOperator<String> systemProperties, UnaryOperator<String> environment, Path cwd) {
         String setting = systemProperties.apply(HOME_PROPERTY);
@@ -292,7 +292,7 @@ public final class EmbeddedRegistry implements AutoCloseable {
         if (!Files.isRegularFile(home.resolve("quarkus-run.jar"))) {
             throw new IllegalStateException("The " + DISTRIBUTION + " server was not found at " + home.toAbsolutePath()
                     + " (" + via + "; no quarkus-run.jar there). The build unpacks it from Maven Central "
-                    + "(io.apicurio:apicurio-registry-app:3.3.3, tar.gz, classifier all): run `mvn -pl pipeline-runtime "
+                    + "(io.apicurio:apicurio-registry-app:3.3.3, tar.gz, classifier all): run `mvn -pl pipeline-testing "
                     + "-am process-resources` in the project root, or set -D" + HOME_PROPERTY + " or " + HOME_ENV
                     + " to an unpacked copy.");
         }
@@ -301,7 +301,7 @@ public final class EmbeddedRegistry implements AutoCloseable {
 
     private static Path findProjectRoot(Path cwd) {
         for (Path p = cwd.toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isDirectory(p.resolve("pipeline-runtime")) && Files.isRegularFile(p.resolve("pom.xml"))) {
+            if (Files.isDirectory(p.resolve("pipeline-testing")) && Files.isRegularFile(p.resolve("pom.xml"))) {
                 return p;
             }
         }

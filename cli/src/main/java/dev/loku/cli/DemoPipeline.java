@@ -268,6 +268,8 @@ final class DemoPipeline implements AutoCloseable {
                             .setRequestedBy("loku-demo")
                             .setDeadlineAt(now.plus(30, ChronoUnit.DAYS))
                             .build();
+                    // Sealed as every producer must: ingest refuses plaintext content.
+                    e = dev.loku.runtime.crypto.SealedRequests.sealed(stores.seal(), e);
                     avro.send(new ProducerRecord<>(Topics.ERASURE_REQUESTS.name(), id.toString(), e))
                             .get(30, TimeUnit.SECONDS);
                 }

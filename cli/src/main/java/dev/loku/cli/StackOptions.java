@@ -79,6 +79,32 @@ final class StackOptions {
         }
     }
 
+    /**
+     * The data key store sealing producers share with the services: {@code keysRoot} when given, else the
+     * {@code keys.*} (or {@code artifacts.root}) settings of {@code --config} and the environment.
+     */
+    dev.loku.runtime.crypto.DataKeyStore keyStore(Path keysRoot) {
+        if (keysRoot != null) {
+            return new dev.loku.runtime.crypto.KeyStoreConfig(dev.loku.runtime.crypto.KeyStoreConfig.DIRECTORY,
+                    keysRoot).open();
+        }
+        List<ConfigField<?>> f = new ArrayList<>(dev.loku.runtime.crypto.KeyStoreConfig.FIELDS);
+        f.add(ConfigField.of(CommonConfig.ARTIFACTS_ROOT.name(), dev.loku.runtime.config.ConfigType.PATH).optional()
+                .description("artifacts root").build());
+        try {
+            LokuConfig c = LokuConfig.load(config, System.getenv(), List.of(new ConfigGroup("keys", "Keys", f)));
+            dev.loku.runtime.crypto.KeyStoreConfig keys = dev.loku.runtime.crypto.KeyStoreConfig.from(c,
+                    c.get(f.get(f.size() - 1)) instanceof Path p ? p : null);
+            if (keys.root() == null && dev.loku.runtime.crypto.KeyStoreConfig.DIRECTORY.equals(keys.store())) {
+                throw new UserException("the content must be sealed under the pipeline's data key store: give "
+                        + "--keys-root DIR, or --config with keys.root or artifacts.root");
+            }
+            return keys.open();
+        } catch (InvalidConfigException | IllegalStateException | java.io.UncheckedIOException e) {
+            throw new UserException(e.getMessage());
+        }
+    }
+
     private LokuConfig loadQuietly() {
         // A service's file has many keys these commands do not read; LokuConfig would warn about each.
         ch.qos.logback.classic.Logger log = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(LokuConfig.class);

@@ -88,6 +88,11 @@ final class SubmitCommand implements Callable<Integer> {
             + "re-submitting the same id is recognised as a repeat.")
     String requestId;
 
+    @Option(names = "--keys-root", paramLabel = "DIR", description = "The pipeline's data key store folder (keys.root): "
+            + "the content is sealed under the request's data key before it is sent, as ingest requires. Default: "
+            + "keys.root of --config, else <artifacts.root>/keys of --config.")
+    Path keysRoot;
+
     @Option(names = "--wait", description = "Follow the request to its terminal status and print its audit trail.")
     boolean await;
 
@@ -109,6 +114,8 @@ final class SubmitCommand implements Callable<Integer> {
         Duration wait = StatusCommand.duration("--timeout", timeout);
         Duration every = StatusCommand.duration("--poll", poll);
         StackOptions.Connection connection = stack.connect();
+        request = dev.loku.runtime.crypto.SealedRequests.sealed(new dev.loku.runtime.crypto.ContentSeal(
+                stack.keyStore(keysRoot)), request);
         send(connection, request);
         PrintWriter out = spec.commandLine().getOut();
         UUID id = request.getRequestId();

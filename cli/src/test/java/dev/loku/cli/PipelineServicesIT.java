@@ -378,7 +378,8 @@ class PipelineServicesIT {
         Path request = fx.dir().resolve("request.json");
         Files.writeString(request, "{\"tenantId\": \"acme\", \"modelId\": \"it-pass\", \"subjectId\": \"cli-1\","
                 + " \"texts\": [\"[pass] " + SECRET + " lives at 9 Hidden Lane.\"], \"reason\": \"GDPR_ART17\"}");
-        LmCliTest.Run run = LmCliTest.run("submit", "--file", request.toString(), "--wait", "--timeout", "90s",
+        LmCliTest.Run run = LmCliTest.run("submit", "--file", request.toString(),
+                "--keys-root", fx.dir().resolve("keys").toString(), "--wait", "--timeout", "90s",
                 "--poll", "200ms", "--bootstrap-servers", stack.bootstrapServers(), "--registry-url", stack.ccompatUrl());
         assertEquals(0, run.exitCode(), run.out() + run.err());
         String[] lines = run.out().split("\n");
@@ -394,6 +395,7 @@ class PipelineServicesIT {
                 AuditStatus.PURGED), statuses(filed));
 
         LmCliTest.Run rejected = LmCliTest.run("submit", "--tenant", "nobody", "--model", "it-pass", "--subject", "x",
+                "--keys-root", fx.dir().resolve("keys").toString(),
                 "--text", "anything", "--wait", "--timeout", "60s", "--poll", "200ms", "--json",
                 "--bootstrap-servers", stack.bootstrapServers(), "--registry-url", stack.ccompatUrl());
         assertEquals(SubmitCommand.NOT_VERIFIED, rejected.exitCode(), rejected.out() + rejected.err());
@@ -435,8 +437,9 @@ class PipelineServicesIT {
                     .setTexts(List.of("[" + tag + "] " + SECRET + " " + i + " lives at " + i + " Hidden Lane."))
                     .setQaPairs(List.of(new QaPair("Where does " + SECRET + " live?", "At " + i + " Hidden Lane.")))
                     .build();
-            requests.send(new ProducerRecord<>(Topics.ERASURE_REQUESTS.name(), r.getRequestId().toString(), r))
-                    .get(30, TimeUnit.SECONDS);
+            // Sealed, as every producer must; the test keeps the plaintext to compare with.
+            requests.send(new ProducerRecord<>(Topics.ERASURE_REQUESTS.name(), r.getRequestId().toString(),
+                    dev.loku.runtime.crypto.SealedRequests.sealed(fx.stores().seal(), r))).get(30, TimeUnit.SECONDS);
             sent.add(r);
         }
         return sent;

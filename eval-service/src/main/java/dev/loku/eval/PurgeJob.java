@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
  *       open set holds the same bytes), and every candidate of the set except the promoted one (withdrawn from the model versions: index entry, tree, materialised
  *       copies). Candidates are found in the {@link ForgetSetLedger} and, in case a run published one but died
  *       before holding it, by name: each attempt's candidate version follows from the verdict's ids.</li>
+ *   <li>The members' data keys are destroyed (crypto-shredding): every remaining copy of their sealed content, in
+ *       the request topic or anywhere else, stops opening.</li>
  *   <li>The set is closed in the ledger (a tombstone without personal data), so stale repeats of its events are
  *       ignored by every stage, then PURGED per request.</li>
  * </ul>
@@ -108,10 +110,16 @@ public final class PurgeJob {
                 withdrawn += stores.versions().withdraw(job.modelId(), version) ? 1 : 0;
             }
         }
+        // Crypto-shredding: with the members' data keys gone, no copy of their content opens again (the request
+        // topic until its retention, an orphaned blob, a backup of the store).
+        int keys = 0;
+        for (java.util.UUID requestId : job.requestIds()) {
+            keys += stores.keys().destroy(requestId) ? 1 : 0;
+        }
         ledger.close(job.forgetSetId(), new ForgetSetLedger.Closure(v.getVerdict().name(), promoted, clock.instant()));
         LOG.info("event=forget_set_purged forget_set_id={} model={} verdict={} promoted_version={} blobs_deleted={} "
-                        + "candidates_withdrawn={}", job.forgetSetId(), job.modelId(), v.getVerdict(), promoted, blobs,
-                withdrawn);
+                        + "candidates_withdrawn={} keys_destroyed={}", job.forgetSetId(), job.modelId(), v.getVerdict(),
+                promoted, blobs, withdrawn, keys);
         return audit.forEachRequest(job, PipelineStage.PURGE, AuditStatus.PURGED, promoted, null);
     }
 

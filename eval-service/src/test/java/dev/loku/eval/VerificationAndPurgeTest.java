@@ -169,6 +169,13 @@ class VerificationAndPurgeTest {
         assertFalse(fx.artifacts().exists(set.getForgetSet()), "forget set deleted");
         for (var m : set.getMembers()) {
             assertFalse(fx.artifacts().exists(fx.contentRef(m.getRequestId())), "request content deleted");
+            assertTrue(fx.stores().keys().find(m.getRequestId()).isEmpty(), "data key destroyed");
+            // A surviving copy of the sealed content (a backup, say) no longer opens.
+            assertEquals(dev.loku.runtime.crypto.ContentSeal.UnsealException.Reason.KEY_MISSING,
+                    org.junit.jupiter.api.Assertions.assertThrows(
+                            dev.loku.runtime.crypto.ContentSeal.UnsealException.class,
+                            () -> dev.loku.runtime.crypto.SealedLines.open(fx.stores().seal(),
+                                    fx.sealedContent(m.getRequestId()))).reason());
         }
         assertFalse(fx.artifacts().exists(again.getImportance()), "importance deleted");
         String failedVersion = workerVersion(set, 1);

@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  *   <li>A set already closed (purged after its final verdict) is a stale repeat: ignored.</li>
  *   <li>The set is recorded in the {@link ForgetSetLedger}, with its forget-set artifact and its members' content
  *       artifacts, before anything can fail, so the purge finds them whatever happens next.</li>
- *   <li>The base version is resolved, the forget set read (verified) into the job's scratch folder, and the
+ *   <li>The base version is resolved, the forget set read (verified), opened under its members' data keys into the
+ *       job's scratch folder, and the
  *       {@link ImportanceEstimator} run on it and on the catalogue model's retain data.</li>
  *   <li>The importance file is held in the ledger, stored (blob), and announced: ImportanceReady (same attempt) and
  *       IMPORTANCE_READY per request.</li>
@@ -95,7 +96,8 @@ public final class FisherJob {
             for (ArtifactRef c : contents) {
                 ledger.hold(job.forgetSetId(), new Holding(Role.REQUEST_CONTENT, c, Map.of()));
             }
-            Path forgetFile = Files.write(work.resolve("forget-set.jsonl"), forgetSet);
+            // Opened under the members' data keys into the job's scratch folder only (deleted when the job ends).
+            Path forgetFile = Files.write(work.resolve("forget-set.jsonl"), stores.openForgetSet(forgetSet));
             Path out = Files.createDirectories(work.resolve("estimator"));
             LOG.info("event=importance_started forget_set_id={} model={} base_version={} attempt={} requests={}",
                     job.forgetSetId(), job.modelId(), job.baseModelVersion(), job.attempt(), job.requestIds().size());

@@ -111,9 +111,15 @@ class FisherJobTest {
             assertEquals(1, e.getAttempt());
         }
 
-        // What the estimator got: the base checkpoint, the forget set's bytes, the retain data, the seed.
+        // What the estimator got: the base checkpoint, the forget set opened (the members' plaintext JSONL in
+        // request-id order, while the store holds only the sealed lines), the retain data, the seed.
         assertEquals(fx.stores().catalogue().require("m").baseCheckpoint(), seen.get().model());
-        assertArrayEquals(fx.artifacts().read(set.getForgetSet()), forgetSeen.get());
+        java.io.ByteArrayOutputStream plain = new java.io.ByteArrayOutputStream();
+        set.getMembers().stream().map(m -> m.getRequestId()).sorted(java.util.Comparator.comparing(Object::toString))
+                .forEach(id -> plain.writeBytes(dev.loku.runtime.testing.PipelineFixtures.content(id)));
+        assertArrayEquals(plain.toByteArray(), forgetSeen.get());
+        assertFalse(new String(fx.artifacts().read(set.getForgetSet()), java.nio.charset.StandardCharsets.UTF_8)
+                .contains("Secretperson"), "the stored forget set is sealed");
         assertEquals(fx.stores().catalogue().require("m").retainData(), seen.get().retainJsonl());
         assertEquals(7, seen.get().seed());
         assertFalse(Files.exists(seen.get().workDir()), "the scratch copy of the forget set is deleted");

@@ -15,6 +15,7 @@ import dev.loku.runtime.artifact.CorruptArtifactException;
 import dev.loku.runtime.artifact.ForgetSetLedger;
 import dev.loku.runtime.audit.AuditEmitter;
 import dev.loku.runtime.audit.AuditReason;
+import dev.loku.runtime.crypto.DataKeyStore;
 import dev.loku.runtime.audit.DeadLetterPublisher;
 import dev.loku.runtime.config.ConfigType;
 import dev.loku.runtime.job.FinalFailure;
@@ -123,6 +124,7 @@ final class ForgetSetBatcher implements Processor<String, ForgetSetBatcher.Input
     private final AuditEmitter audit;
     private final StageAudit stageAudit;
     private final DeadLetterPublisher deadLetters;
+    private final DataKeyStore keys;
     private final FinalFailure finalFailure;
     private final RecordDecoder<String, VerificationResult> verdicts;
     private final Deserializer<ModelVersionPromoted> promotions;
@@ -133,8 +135,9 @@ final class ForgetSetBatcher implements Processor<String, ForgetSetBatcher.Input
     private KeyValueStore<String, ValueAndTimestamp<byte[]>> promoted;
 
     ForgetSetBatcher(IngestConfig config, ValueSerdeFactory serdes, ArtifactStore artifacts, ForgetSetLedger ledger,
-                     AuditEmitter audit, DeadLetterPublisher deadLetters) {
+                     DataKeyStore keys, AuditEmitter audit, DeadLetterPublisher deadLetters) {
         this.config = config;
+        this.keys = keys;
         this.artifacts = artifacts;
         this.ledger = ledger;
         this.audit = audit;
@@ -437,6 +440,7 @@ final class ForgetSetBatcher implements Processor<String, ForgetSetBatcher.Input
                         m.requestId(), m.contentArtifactSha256(), e.getClass().getSimpleName());
                 forward(memberEvent(m, modelId, AuditStatus.FAILED, now)
                         .reason(AuditReason.of("the request's content artifact is missing or corrupt")).build(), now);
+                destroyKey(m);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read content artifacts for model " + modelId, e);
             }
@@ -498,10 +502,20 @@ final class ForgetSetBatcher implements Processor<String, ForgetSetBatcher.Input
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot delete the content of request " + m.requestId(), e);
             }
+            destroyKey(m);
         }
         LOG.warn("event=settled_set_not_cut model={} forget_set_id={} requests={} cause=closed_in_ledger", modelId,
                 forgetSetId, members.size());
         return state;
+    }
+
+    /** A member that will never be unlearned: its data key goes, so no copy of its content opens again. */
+    private void destroyKey(BatchMember m) {
+        try {
+            keys.destroy(m.requestId());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot destroy the data key of request " + m.requestId(), e);
+        }
     }
 
     private AuditEmitter.Builder memberEvent(BatchMember m, String modelId, AuditStatus status, long now) {

@@ -21,23 +21,6 @@ final class ForgetSetContent {
     private ForgetSetContent() {
     }
 
-    /** The request's texts, then its QA pairs, one JSON object per line. */
-    static byte[] requestLines(ErasureRequest request) {
-        StringBuilder sb = new StringBuilder();
-        try {
-            for (String text : request.getTexts()) {
-                sb.append(JSON.writeValueAsString(JSON.createObjectNode().put("text", text))).append('\n');
-            }
-            for (QaPair qa : request.getQaPairs()) {
-                sb.append(JSON.writeValueAsString(JSON.createObjectNode().put("question", qa.getQuestion())
-                        .put("answer", qa.getAnswer()))).append('\n');
-            }
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write request content as JSON");
-        }
-        return sb.toString().getBytes(StandardCharsets.UTF_8);
-    }
-
     /** Members' artifacts, concatenated in the given order. */
     static byte[] concatenate(List<byte[]> memberLines) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -6,6 +6,7 @@ import dev.loku.runtime.artifact.ForgetSetLedger;
 import dev.loku.runtime.artifact.RetryingArtifactStore;
 import dev.loku.runtime.catalogue.ModelCatalogue;
 import dev.loku.runtime.config.ConfigType;
+import dev.loku.runtime.crypto.DataKeyStore;
 import dev.loku.runtime.kafka.DeadLetterDeserializationHandler;
 import dev.loku.runtime.kafka.TopicProvisioner;
 import dev.loku.runtime.metrics.ServiceMetrics;
@@ -44,13 +45,15 @@ public final class IngestService implements Service {
     private final ModelCatalogue catalogue;
     private final ArtifactStore artifacts;
     private final ForgetSetLedger ledger;
+    private final DataKeyStore keys;
     private final ServiceMetrics metrics = new ServiceMetrics("ingest");
     private volatile KafkaStreams streams;
     private volatile AutoCloseable streamsMetrics;
     private volatile boolean stopRequested;
 
     /**
-     * Reads the catalogue and opens the artifact store: a bad catalogue or an unusable store fails here, at start-up.
+     * Reads the catalogue and opens the artifact and data key stores: a bad catalogue or an unusable store fails
+     * here, at start-up.
      */
     public IngestService(IngestConfig config) {
         this.config = config;
@@ -60,6 +63,7 @@ public final class IngestService implements Service {
             DirectoryArtifactStore store = new DirectoryArtifactStore(config.common().artifactsRoot());
             this.artifacts = RetryingArtifactStore.over(store, config.common().artifactRetry());
             this.ledger = ForgetSetLedger.inDirectory(store);
+            this.keys = config.common().keyStore().open();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the artifact store at " + config.common().artifactsRoot(), e);
         }
@@ -105,7 +109,7 @@ public final class IngestService implements Service {
             }
         }
         StreamsBuilder builder = new StreamsBuilder();
-        IngestTopology.buildTopology(builder, config, serdes, catalogue, artifacts, ledger, metrics);
+        IngestTopology.buildTopology(builder, config, serdes, catalogue, artifacts, ledger, keys, metrics);
         KafkaStreams s = new KafkaStreams(builder.build(), streamsProperties());
         s.setUncaughtExceptionHandler(e -> {
             LOG.error("event=stream_failed service=ingest error={} message=\"{}\"", e.getClass().getSimpleName(),

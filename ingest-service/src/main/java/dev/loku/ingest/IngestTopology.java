@@ -9,6 +9,7 @@ import dev.loku.runtime.artifact.ForgetSetLedger;
 import dev.loku.runtime.audit.AuditEmitter;
 import dev.loku.runtime.audit.DeadLetterPublisher;
 import dev.loku.runtime.catalogue.ModelCatalogue;
+import dev.loku.runtime.crypto.DataKeyStore;
 import dev.loku.runtime.metrics.ServiceMetrics;
 import dev.loku.runtime.serde.JsonSerde;
 import dev.loku.schemas.Topics;
@@ -79,11 +80,12 @@ public final class IngestTopology {
      * @param catalogue which models and tenants are valid
      * @param artifacts where request contents and forget sets are written
      * @param ledger    the forget-set ledger (which sets are closed)
+     * @param keys      the data key store: requests arrive sealed under their keys, content artifacts are sealed
      * @param metrics   the service's metrics (requests by status, duplicates, dead letters)
      */
     public static void buildTopology(StreamsBuilder builder, IngestConfig config, ValueSerdeFactory serdes,
                                      ModelCatalogue catalogue, ArtifactStore artifacts, ForgetSetLedger ledger,
-                                     ServiceMetrics metrics) {
+                                     DataKeyStore keys, ServiceMetrics metrics) {
         String service = "ingest-service/" + config.common().instanceId();
         AuditEmitter audit = new AuditEmitter(service, Clock.systemUTC(), metrics);
         DeadLetterPublisher deadLetters = new DeadLetterPublisher(service, Clock.systemUTC(), metrics);
@@ -105,7 +107,7 @@ public final class IngestTopology {
         KStream<String, IngestOutput> intake = builder
                 .stream(Topics.ERASURE_REQUESTS.name(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
                         .withName("erasure-requests"))
-                .process(() -> new RequestIntake(serdes, validator, artifacts, audit, deadLetters, metrics,
+                .process(() -> new RequestIntake(serdes, validator, artifacts, keys, audit, deadLetters, metrics,
                                 config.dedupeRetention()),
                         Named.as("request-intake"), REQUEST_IDS_STORE);
         Map<String, KStream<String, IngestOutput>> routes = route(intake, "intake-");
@@ -133,7 +135,7 @@ public final class IngestTopology {
 
         KStream<String, IngestOutput> batched = members.merge(verdicts, Named.as("batcher-input"))
                 .merge(jobLetters, Named.as("batcher-input-letters"))
-                .process(() -> new ForgetSetBatcher(config, serdes, artifacts, ledger, audit, deadLetters),
+                .process(() -> new ForgetSetBatcher(config, serdes, artifacts, ledger, keys, audit, deadLetters),
                         Named.as("forget-set-batcher"), BATCHES_STORE, WAITING_STORE, IN_FLIGHT_STORE);
         Map<String, KStream<String, IngestOutput>> out = route(batched, "batcher-");
         toAudit(out.get("batcher-audit"), serdes, "batcher");

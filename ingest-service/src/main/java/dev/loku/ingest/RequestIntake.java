@@ -10,6 +10,10 @@ import dev.loku.runtime.artifact.ArtifactStore;
 import dev.loku.runtime.audit.AuditEmitter;
 import dev.loku.runtime.audit.AuditReason;
 import dev.loku.runtime.audit.DeadLetterPublisher;
+import dev.loku.runtime.crypto.ContentSeal;
+import dev.loku.runtime.crypto.DataKeyStore;
+import dev.loku.runtime.crypto.SealedLines;
+import dev.loku.runtime.crypto.SealedRequests;
 import dev.loku.runtime.kafka.DecodeResult;
 import dev.loku.runtime.kafka.RecordDecoder;
 import dev.loku.runtime.kafka.TopicRecord;
@@ -47,8 +51,11 @@ import org.slf4j.LoggerFactory;
  *       UUID, else a name-based UUID of topic/partition/offset);</li>
  *   <li>a request id seen before (within {@code ingest.dedupe.retention}): dropped, logged by id and counted ({@code loku_duplicates_total}); no audit, no
  *       second job;</li>
- *   <li>otherwise RECEIVED, then REJECTED with the {@link RequestValidator}'s reason, or: the content is written
- *       as an artifact, ACCEPTED (with contentSha256), and a {@link BatchMember} goes on keyed by model id.</li>
+ *   <li>otherwise RECEIVED, then REJECTED when the content is plaintext (not sealed), does not open under the
+ *       request's data key, or fails the {@link RequestValidator} (on the content opened in memory); or: the
+ *       content is written sealed ({@link SealedLines}) as an artifact, ACCEPTED (with contentSha256), and a
+ *       {@link BatchMember} goes on keyed by model id. A rejected request whose content opened has its key
+ *       destroyed.</li>
  * </ol>
  * Decoding happens here, not in the source's deserializer, so that a bad record's audit trail and dead letter come
  * out of one processor, in the same exactly-once transaction as everything else.
@@ -57,12 +64,18 @@ final class RequestIntake implements Processor<byte[], byte[], String, IngestOut
 
     private static final Logger LOG = LoggerFactory.getLogger(RequestIntake.class);
 
+    static final AuditReason NOT_SEALED = AuditReason.of("content is not sealed: the producer must seal it under the "
+            + "request's data key (sealedContent; loku submit does), plaintext texts and qaPairs are refused");
+    static final AuditReason BOTH_FORMS = AuditReason.of("the request has both sealed and plaintext content");
+
     /** How often the dedupe store is swept for ids older than the retention (more often if the retention is short). */
     static final Duration SWEEP_INTERVAL = Duration.ofHours(1);
 
     private final RecordDecoder<String, ErasureRequest> decoder;
     private final RequestValidator validator;
     private final ArtifactStore artifacts;
+    private final DataKeyStore keys;
+    private final ContentSeal seal;
     private final AuditEmitter audit;
     private final DeadLetterPublisher deadLetters;
     private final ServiceMetrics metrics;
@@ -70,11 +83,13 @@ final class RequestIntake implements Processor<byte[], byte[], String, IngestOut
     private ProcessorContext<String, IngestOutput> context;
     private KeyValueStore<String, Long> seen;
 
-    RequestIntake(ValueSerdeFactory serdes, RequestValidator validator, ArtifactStore artifacts, AuditEmitter audit,
-                  DeadLetterPublisher deadLetters, ServiceMetrics metrics, Duration dedupeRetention) {
+    RequestIntake(ValueSerdeFactory serdes, RequestValidator validator, ArtifactStore artifacts, DataKeyStore keys,
+                  AuditEmitter audit, DeadLetterPublisher deadLetters, ServiceMetrics metrics, Duration dedupeRetention) {
         this.decoder = RecordDecoder.forTopic(Topics.ERASURE_REQUESTS, serdes);
         this.validator = validator;
         this.artifacts = artifacts;
+        this.keys = keys;
+        this.seal = new ContentSeal(keys);
         this.audit = audit;
         this.deadLetters = deadLetters;
         this.metrics = metrics;
@@ -131,28 +146,76 @@ final class RequestIntake implements Processor<byte[], byte[], String, IngestOut
             return;
         }
         seen.put(id, now);
-        String contentSha256 = ErasureRequests.contentSha256(request);
+        if (request.getSealedContent() == null) {
+            // Plaintext content is refused: it would otherwise reach the artifact store and outlive its key.
+            String hash = ErasureRequests.contentSha256(request);
+            forward(event(request, AuditStatus.RECEIVED, now).contentSha256(hash).build(), now);
+            reject(request, hash, request.getTexts().isEmpty() && request.getQaPairs().isEmpty()
+                    ? RequestValidator.NO_CONTENT : NOT_SEALED, now, false);
+            return;
+        }
+        if (!request.getTexts().isEmpty() || !request.getQaPairs().isEmpty()) {
+            forward(event(request, AuditStatus.RECEIVED, now).build(), now);
+            reject(request, null, BOTH_FORMS, now, false);
+            return;
+        }
+        ErasureRequest opened;
+        try {
+            opened = SealedRequests.opened(seal, request);
+        } catch (ContentSeal.UnsealException e) {
+            forward(event(request, AuditStatus.RECEIVED, now).build(), now);
+            reject(request, null, e.auditReason(), now, false);
+            return;
+        } catch (SealedRequests.NotContentException e) {
+            forward(event(request, AuditStatus.RECEIVED, now).build(), now);
+            reject(request, null, AuditReason.format("the sealed content is not content JSONL (line %d)", e.line()),
+                    now, true);
+            return;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the data key store for request " + id, e);
+        }
+        String contentSha256 = ErasureRequests.contentSha256(opened);
         forward(event(request, AuditStatus.RECEIVED, now).contentSha256(contentSha256).build(), now);
 
-        Optional<AuditReason> rejection = validator.rejection(request);
+        Optional<AuditReason> rejection = validator.rejection(opened);
         if (rejection.isPresent()) {
-            LOG.info("event=request_rejected {} reason=\"{}\"", ErasureRequests.describe(request), rejection.get());
-            forward(event(request, AuditStatus.REJECTED, now).contentSha256(contentSha256).reason(rejection.get()).build(), now);
+            reject(opened, contentSha256, rejection.get(), now, true);
             return;
         }
         ArtifactRef content;
         try {
-            content = artifacts.put(ForgetSetContent.requestLines(request));
+            // Stored sealed, line by line, under the request's key: the forget set is cut from these bytes.
+            content = artifacts.put(SealedLines.seal(seal, requestId, SealedRequests.contentJsonl(opened)));
         } catch (IOException e) {
             // The store is down or full: fail the task (exactly-once rolls back), rather than lose the request.
             throw new UncheckedIOException("cannot store the content of request " + id + " in the artifact store", e);
         }
         forward(event(request, AuditStatus.ACCEPTED, now).contentSha256(contentSha256).build(), now);
-        LOG.info("event=request_accepted {} content_artifact={}", ErasureRequests.describe(request), content.getSha256());
+        LOG.info("event=request_accepted {} content_artifact={}", ErasureRequests.describe(opened), content.getSha256());
+        int items = opened.getTexts().size() + opened.getQaPairs().size();
         BatchMember member = new BatchMember(requestId, request.getTenantId(), request.getModelId(), contentSha256,
-                request.getTexts().size() + request.getQaPairs().size(), content.getUri(), content.getSha256(),
+                items, content.getUri(), content.getSha256(),
                 content.getSizeBytes());
         context.forward(new Record<>(request.getModelId(), new IngestOutput.Accepted(member), record.timestamp()));
+    }
+
+    /**
+     * REJECTED with {@code reason}; when the content opened ({@code destroyKey}), the request's data key is destroyed
+     * too, so the sealed copy left in the request topic never opens again. A key that did not open the content is
+     * left alone: it may be another request's.
+     */
+    private void reject(ErasureRequest request, String contentSha256, AuditReason reason, long now, boolean destroyKey) {
+        LOG.info("event=request_rejected request_id={} tenant_id={} model_id={} content_sha256={} reason=\"{}\"",
+                request.getRequestId(), request.getTenantId(), request.getModelId(), contentSha256, reason);
+        AuditEmitter.Builder e = event(request, AuditStatus.REJECTED, now).reason(reason);
+        forward((contentSha256 == null ? e : e.contentSha256(contentSha256)).build(), now);
+        if (destroyKey) {
+            try {
+                keys.destroy(request.getRequestId());
+            } catch (IOException x) {
+                throw new UncheckedIOException("cannot destroy the data key of request " + request.getRequestId(), x);
+            }
+        }
     }
 
     private void deadLetter(UndecodableRecord bad, long now) {

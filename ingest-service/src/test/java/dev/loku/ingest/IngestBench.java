@@ -127,7 +127,7 @@ public final class IngestBench {
             StreamsBuilder builder = new StreamsBuilder();
             DirectoryArtifactStore artifacts = new DirectoryArtifactStore(config.common().artifactsRoot());
             IngestTopology.buildTopology(builder, config, SERDES, ModelCatalogue.load(catalogue), artifacts,
-                    ForgetSetLedger.inDirectory(artifacts), new ServiceMetrics("ingest"));
+                    ForgetSetLedger.inDirectory(artifacts), config.common().keyStore().open(), new ServiceMetrics("ingest"));
             Properties props = new Properties();
             props.put(StreamsConfig.APPLICATION_ID_CONFIG, APP);
             props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");

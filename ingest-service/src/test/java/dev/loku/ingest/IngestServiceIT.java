@@ -113,7 +113,9 @@ class IngestServiceIT {
             waitFor(() -> get(http, server, "/health").statusCode() == 200, "health 200 once the stream runs");
 
             for (ErasureRequest r : List.of(a1, a2, b1, a1, empty, unknownModel, wrongTenant, oversize)) {
-                producer.send(new ProducerRecord<>(Topics.ERASURE_REQUESTS.name(), r.getRequestId().toString(), r))
+                producer.send(new ProducerRecord<>(Topics.ERASURE_REQUESTS.name(), r.getRequestId().toString(),
+                        dev.loku.runtime.crypto.SealedRequests.sealed(new dev.loku.runtime.crypto.ContentSeal(
+                                new dev.loku.runtime.crypto.DirectoryDataKeyStore(dir.resolve("artifacts/keys"))), r)))
                         .get(30, TimeUnit.SECONDS);
             }
             RecordMetadata garbageAt = raw.send(new ProducerRecord<>(Topics.ERASURE_REQUESTS.name(),
@@ -132,7 +134,9 @@ class IngestServiceIT {
             ErasureRequest a3 = request("it-model-a", "acme", 8);
             ErasureRequest a4 = request("it-model-a", "acme", 9);
             for (ErasureRequest r : List.of(a3, a4)) {
-                producer.send(new ProducerRecord<>(Topics.ERASURE_REQUESTS.name(), r.getRequestId().toString(), r))
+                producer.send(new ProducerRecord<>(Topics.ERASURE_REQUESTS.name(), r.getRequestId().toString(),
+                        dev.loku.runtime.crypto.SealedRequests.sealed(new dev.loku.runtime.crypto.ContentSeal(
+                                new dev.loku.runtime.crypto.DirectoryDataKeyStore(dir.resolve("artifacts/keys"))), r)))
                         .get(30, TimeUnit.SECONDS);
             }
             waitFor(() -> statuses(readAudit(stack, serdes), a4.getRequestId()).contains(AuditStatus.ACCEPTED), "a4 accepted");

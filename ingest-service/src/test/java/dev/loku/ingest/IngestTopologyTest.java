@@ -56,6 +56,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The ingest topology in TopologyTestDriver: validation, dead letters, dedupe, batching by count and time, the gate. */
 class IngestTopologyTest {
 
+    private dev.loku.runtime.crypto.DataKeyStore keys;
+
     static final PlainAvroSerdes SERDES = new PlainAvroSerdes();
     static final Instant START = Instant.parse("2026-11-23T10:00:00Z");
 
@@ -86,7 +88,7 @@ class IngestTopologyTest {
         metrics = new ServiceMetrics("ingest");
         StreamsBuilder builder = new StreamsBuilder();
         IngestTopology.buildTopology(builder, config, SERDES, ModelCatalogue.load(catalogue), artifacts,
-                ForgetSetLedger.inDirectory(artifacts), metrics);
+                ForgetSetLedger.inDirectory(artifacts), keys = config.common().keyStore().open(), metrics);
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "ingest-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -208,8 +210,14 @@ class IngestTopologyTest {
             assertEquals(ErasureRequests.contentSha256(r), m.getContentSha256());
         }
 
-        // The artifact is the JSONL the engine reads: text lines and question/answer lines, verified on read.
-        String jsonl = new String(artifacts.read(set.getForgetSet()), StandardCharsets.UTF_8);
+        // The artifact holds sealed lines only; opened with the members' keys it is the JSONL the engine reads:
+        // text lines and question/answer lines, verified on read.
+        byte[] stored = artifacts.read(set.getForgetSet());
+        for (ErasureRequest r : rs) {
+            assertFalse(new String(stored, StandardCharsets.UTF_8).contains(r.getTexts().get(0)), "stored sealed");
+        }
+        String jsonl = new String(dev.loku.runtime.crypto.SealedLines.open(new dev.loku.runtime.crypto.ContentSeal(keys),
+                stored), StandardCharsets.UTF_8);
         List<JsonNode> lines = new ArrayList<>();
         for (String line : jsonl.split("\n")) {
             lines.add(new ObjectMapper().readTree(line));
@@ -305,7 +313,16 @@ class IngestTopologyTest {
                 .setTexts(List.of("Person " + UUID.randomUUID() + " lives at 1 Test Street."));
     }
 
+    /** Sends {@code r} as a producer must: sealed under its data key (the test keeps the plaintext). */
     private void send(ErasureRequest r) {
+        try {
+            sendAsIs(dev.loku.runtime.crypto.SealedRequests.sealed(new dev.loku.runtime.crypto.ContentSeal(keys), r));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private void sendAsIs(ErasureRequest r) {
         requests.pipeInput(r.getRequestId().toString().getBytes(StandardCharsets.UTF_8),
                 Topics.ERASURE_REQUESTS.valueSerde(SERDES).serializer().serialize(Topics.ERASURE_REQUESTS.name(), r));
     }

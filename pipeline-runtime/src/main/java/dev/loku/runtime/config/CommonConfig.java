@@ -4,6 +4,7 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import dev.loku.runtime.artifact.ArtifactRetry;
+import dev.loku.runtime.crypto.KeyStoreConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,6 +24,7 @@ import org.apache.kafka.clients.CommonClientConfigs;
  * @param registry          the schema registry, its API and credentials
  * @param artifactsRoot     the artifact store's root folder
  * @param artifactRetry     how an artifact-store operation that failed with an I/O error is retried
+ * @param keyStore          the data key store of crypto-shredding, shared by every service
  * @param modelsCatalogue   the model catalogue JSON file
  * @param httpPort          port of /health and /metrics (0: any free port)
  * @param instanceId        this instance's stable id (transactional ids, logs, audit {@code service})
@@ -30,7 +32,8 @@ import org.apache.kafka.clients.CommonClientConfigs;
  * @param kafkaOverrides    extra Kafka client settings from the file's {@code kafka.*} keys
  */
 public record CommonConfig(List<String> bootstrapServers, KafkaSecurityConfig kafkaSecurity, RegistryConfig registry,
-                           Path artifactsRoot, ArtifactRetry artifactRetry, Path modelsCatalogue,
+                           Path artifactsRoot, ArtifactRetry artifactRetry, KeyStoreConfig keyStore,
+                           Path modelsCatalogue,
                            int httpPort, String instanceId, boolean provisionTopics,
                            Map<String, String> kafkaOverrides) {
 
@@ -98,7 +101,9 @@ public record CommonConfig(List<String> bootstrapServers, KafkaSecurityConfig ka
         f.add(BOOTSTRAP_SERVERS);
         f.addAll(KafkaSecurityConfig.FIELDS);
         f.addAll(RegistryConfig.FIELDS);
-        f.addAll(List.of(ARTIFACTS_ROOT, ARTIFACTS_RETRY_ATTEMPTS, ARTIFACTS_RETRY_BACKOFF, MODELS_CATALOGUE, HTTP_PORT, INSTANCE_ID, PROVISION_TOPICS));
+        f.addAll(List.of(ARTIFACTS_ROOT, ARTIFACTS_RETRY_ATTEMPTS, ARTIFACTS_RETRY_BACKOFF));
+        f.addAll(KeyStoreConfig.FIELDS);
+        f.addAll(List.of(MODELS_CATALOGUE, HTTP_PORT, INSTANCE_ID, PROVISION_TOPICS));
         return f;
     }
 
@@ -111,6 +116,7 @@ public record CommonConfig(List<String> bootstrapServers, KafkaSecurityConfig ka
         return new CommonConfig(config.get(BOOTSTRAP_SERVERS), KafkaSecurityConfig.from(config),
                 RegistryConfig.from(config), config.get(ARTIFACTS_ROOT),
                 new ArtifactRetry(config.get(ARTIFACTS_RETRY_ATTEMPTS), config.get(ARTIFACTS_RETRY_BACKOFF)),
+                KeyStoreConfig.from(config, config.get(ARTIFACTS_ROOT)),
                 config.get(MODELS_CATALOGUE), config.get(HTTP_PORT), config.get(INSTANCE_ID),
                 config.get(PROVISION_TOPICS), config.kafkaOverrides());
     }

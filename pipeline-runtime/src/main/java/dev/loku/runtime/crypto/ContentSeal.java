@@ -32,6 +32,7 @@ public final class ContentSeal {
     /** Why sealed content cannot be opened; the message names the request, never the content. */
     public static final class UnsealException extends Exception {
         private final Reason reason;
+        private final UUID requestId;
 
         /** The two ways opening fails. */
         public enum Reason {
@@ -46,10 +47,25 @@ public final class ContentSeal {
                     ? "the data key of request " + requestId + " is not in the key store (destroyed or never stored)"
                     : "the sealed content of request " + requestId + " does not decrypt under its data key");
             this.reason = reason;
+            this.requestId = requestId;
         }
 
         public Reason reason() {
             return reason;
+        }
+
+        /** The request whose content did not open. */
+        public UUID requestId() {
+            return requestId;
+        }
+
+        /** The message as an audit reason (it names the request id only). */
+        public dev.loku.runtime.audit.AuditReason auditReason() {
+            return reason == Reason.KEY_MISSING
+                    ? dev.loku.runtime.audit.AuditReason.format("the data key of request %s is not in the key store "
+                            + "(destroyed or never stored)", requestId)
+                    : dev.loku.runtime.audit.AuditReason.format("the sealed content of request %s does not decrypt "
+                            + "under its data key", requestId);
         }
     }
 

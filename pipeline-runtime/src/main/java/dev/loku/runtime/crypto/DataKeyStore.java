@@ -21,4 +21,16 @@ public interface DataKeyStore {
 
     /** Destroys the request's key; false when there was none (destroying is idempotent). */
     boolean destroy(UUID requestId) throws IOException;
+
+    /**
+     * A pluggable implementation, found by {@link java.util.ServiceLoader} under the name {@code keys.store} gives
+     * ({@link KeyStoreConfig#open}).
+     */
+    interface Provider {
+        /** The value of {@code keys.store} that selects this implementation. */
+        String name();
+
+        /** Opens the store; fails (unchecked) with a message naming what is wrong when it cannot. */
+        DataKeyStore open(KeyStoreConfig config);
+    }
 }

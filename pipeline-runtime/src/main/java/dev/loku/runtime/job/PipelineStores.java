@@ -12,6 +12,10 @@ import dev.loku.runtime.audit.AuditReason;
 import dev.loku.runtime.catalogue.CatalogueModel;
 import dev.loku.runtime.catalogue.ModelCatalogue;
 import dev.loku.runtime.config.CommonConfig;
+import dev.loku.runtime.crypto.ContentSeal;
+import dev.loku.runtime.crypto.DataKeyStore;
+import dev.loku.runtime.crypto.SealedLines;
+import java.nio.file.Files;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -20,10 +24,16 @@ import java.nio.file.Path;
  * The stores a job service reads and writes, opened the same way by the Fisher, worker and eval services from the
  * common configuration: the model catalogue (with its files checked, since these services read them), the artifact
  * store (its I/O errors retried as {@code artifacts.retry.*} say), the model versions and the forget-set ledger, all
- * under {@code artifacts.root}.
+ * under {@code artifacts.root}, and the data key store of crypto-shredding ({@code keys.*}): forget sets are stored
+ * sealed ({@link SealedLines}) and opened only for the engine, into the job's scratch folder.
  */
 public record PipelineStores(ModelCatalogue catalogue, ArtifactStore artifacts, ModelVersionStore versions,
-                             ForgetSetLedger ledger) {
+                             ForgetSetLedger ledger, DataKeyStore keys) {
+
+    /** The cipher over {@link #keys}. */
+    public ContentSeal seal() {
+        return new ContentSeal(keys);
+    }
 
     /**
      * Opens them; a bad catalogue, a missing checkpoint or data file, or an unusable store fails here, at start-up.
@@ -39,7 +49,7 @@ public record PipelineStores(ModelCatalogue catalogue, ArtifactStore artifacts, 
         }
         ArtifactStore store = RetryingArtifactStore.over(directory, common.artifactRetry());
         return new PipelineStores(catalogue, store, ModelVersionStore.inDirectory(directory, store, catalogue),
-                ForgetSetLedger.inDirectory(directory));
+                ForgetSetLedger.inDirectory(directory), common.keyStore().open());
     }
 
     /**
@@ -70,7 +80,7 @@ public record PipelineStores(ModelCatalogue catalogue, ArtifactStore artifacts, 
     }
 
     /**
-     * The forget set's JSONL bytes, verified against their hash.
+     * The forget set's stored bytes (sealed lines), verified against their hash.
      *
      * @throws JobFailure "the forget-set artifact is missing" or "... is corrupt"
      */
@@ -82,9 +92,31 @@ public record PipelineStores(ModelCatalogue catalogue, ArtifactStore artifacts, 
         }
     }
 
-    /** The forget set copied (verified) to {@code target}; the same reasons as {@link #readForgetSet}. */
+    /**
+     * The forget set read (verified), opened in memory and written as the engine's plaintext JSONL to
+     * {@code target}, which must lie in the job's scratch folder (deleted when the job ends).
+     *
+     * @throws JobFailure the reasons of {@link #readForgetSet} and {@link #openForgetSet}
+     */
     public Path copyForgetSet(ArtifactRef ref, Path target) throws JobFailure, IOException {
-        return copy(ref, target, FORGET_SET);
+        return Files.write(target, openForgetSet(readForgetSet(ref)));
+    }
+
+    /**
+     * The plaintext JSONL of a forget set's sealed bytes, each line opened under its member's data key.
+     *
+     * @throws JobFailure "the forget set does not open: the data key of request R is missing" (destroyed: the set was
+     *                    purged) or "... does not decrypt under its data key", or "... is not sealed (line N)"
+     */
+    public byte[] openForgetSet(byte[] sealed) throws JobFailure, IOException {
+        try {
+            return SealedLines.open(seal(), sealed);
+        } catch (ContentSeal.UnsealException e) {
+            // The reason names the member's request id only.
+            throw JobFailure.because(AuditReason.of("the forget set does not open: " + e.auditReason().text()), e);
+        } catch (SealedLines.MalformedException e) {
+            throw JobFailure.because(AuditReason.format("the forget set is not sealed content (line %d)", e.line()), e);
+        }
     }
 
     /**

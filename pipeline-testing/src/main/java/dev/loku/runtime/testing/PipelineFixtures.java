@@ -10,6 +10,8 @@ import dev.loku.runtime.artifact.ForgetSetLedger;
 import dev.loku.runtime.artifact.ModelVersionStore;
 import dev.loku.runtime.artifact.Sha256;
 import dev.loku.runtime.catalogue.ModelCatalogue;
+import dev.loku.runtime.crypto.DirectoryDataKeyStore;
+import dev.loku.runtime.crypto.SealedLines;
 import dev.loku.runtime.job.PipelineStores;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,13 +27,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 /**
  * A pipeline's files for job tests: a model catalogue (IHL profile, {@code maxAttempts} attempts), its data files,
- * an artifact store with its model versions and forget-set ledger, and forget sets stored the way ingest stores them
- * (each member's content artifact, then the set's artifact: the members' JSONL lines in request-id order). The
- * content is synthetic and contains {@link #SECRET}, so tests can scan their outputs for it.
+ * an artifact store with its model versions and forget-set ledger, a data key store ({@code keys/}), and forget sets
+ * stored the way ingest stores them (each member's content artifact, sealed under the member's data key, then the
+ * set's artifact: the members' sealed lines in request-id order). The content is synthetic and contains
+ * {@link #SECRET}, so tests can scan their outputs for it.
  */
 public final class PipelineFixtures {
 
@@ -44,6 +48,7 @@ public final class PipelineFixtures {
     private final Path catalogueFile;
     private final PipelineStores stores;
     private final DirectoryArtifactStore artifacts;
+    private final Map<UUID, byte[]> sealed = new ConcurrentHashMap<>();
 
     private PipelineFixtures(Path dir, Path catalogueFile, PipelineStores stores, DirectoryArtifactStore artifacts) {
         this.dir = dir;
@@ -79,7 +84,8 @@ public final class PipelineFixtures {
             ModelCatalogue catalogue = ModelCatalogue.load(catalogueFile);
             DirectoryArtifactStore store = new DirectoryArtifactStore(dir.resolve("artifacts"));
             return new PipelineFixtures(dir, catalogueFile, new PipelineStores(catalogue, store,
-                    ModelVersionStore.inDirectory(store, catalogue), ForgetSetLedger.inDirectory(store)), store);
+                    ModelVersionStore.inDirectory(store, catalogue), ForgetSetLedger.inDirectory(store),
+                    new DirectoryDataKeyStore(dir.resolve("keys"))), store);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -105,6 +111,7 @@ public final class PipelineFixtures {
     public Map<String, String> commonSettings(String instanceId) {
         Map<String, String> s = new HashMap<>();
         s.put("artifacts.root", artifacts.root().toString());
+        s.put("keys.root", dir.resolve("keys").toString());
         s.put("models.catalogue", catalogueFile.toString());
         s.put("http.port", "0");
         s.put("service.instance.id", instanceId);
@@ -127,7 +134,7 @@ public final class PipelineFixtures {
             List<ForgetSetMember> members = new ArrayList<>();
             ByteArrayOutputStream all = new ByteArrayOutputStream();
             for (UUID id : sorted) {
-                byte[] content = content(id);
+                byte[] content = sealedContent(id);
                 stores.artifacts().put(content);
                 all.writeBytes(content);
                 members.add(new ForgetSetMember(id, "acme", Sha256.hex(("canonical " + id).getBytes(StandardCharsets.UTF_8)), 2));
@@ -190,8 +197,19 @@ public final class PipelineFixtures {
         }
     }
 
+    /** A member's content artifact as ingest stores it: {@link #content} sealed under its key (once per id). */
+    public byte[] sealedContent(UUID requestId) {
+        return sealed.computeIfAbsent(requestId, id -> {
+            try {
+                return SealedLines.seal(stores.seal(), id, content(id));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
     /** The ref of a member's content artifact. */
     public ArtifactRef contentRef(UUID requestId) {
-        return Sha256.refOf(content(requestId));
+        return Sha256.refOf(sealedContent(requestId));
     }
 }

@@ -78,8 +78,12 @@ class IngestJarIT {
             assertTrue(metrics.contains("loku_up{service=\"ingest\"} 1"), metrics);
 
             // A request for the compose catalogue's model and tenant is accepted: decoded, validated, stored.
-            ErasureRequest request = ErasureRequest.newBuilder(SampleEvents.erasureRequest("stories260k"))
-                    .setTenantId("acme").build();
+            // Producers seal the content under the request's own key, in the key store the services share (by
+            // default <artifacts.root>/keys); ingest refuses plaintext.
+            ErasureRequest request = dev.loku.runtime.crypto.SealedRequests.sealed(
+                    new dev.loku.runtime.crypto.ContentSeal(new dev.loku.runtime.crypto.DirectoryDataKeyStore(
+                            dir.resolve("artifacts").resolve("keys"))),
+                    ErasureRequest.newBuilder(SampleEvents.erasureRequest("stories260k")).setTenantId("acme").build());
             try (KafkaProducer<String, ErasureRequest> producer = TestClients.producer(stack,
                     Topics.ERASURE_REQUESTS.keySerde().serializer(), serdes.valueSerializer(Topics.ERASURE_REQUESTS))) {
                 producer.send(new ProducerRecord<>(Topics.ERASURE_REQUESTS.name(), request.getRequestId().toString(),

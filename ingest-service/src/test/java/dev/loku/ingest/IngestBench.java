@@ -120,6 +120,7 @@ public final class IngestBench {
             Path catalogue = TestCatalogues.write(dir.resolve("conf"), catalogueModels);
             IngestConfig config = IngestConfig.of(Map.of(
                     "artifacts.root", dir.resolve("artifacts").toString(),
+                    "keys.root", KEYS.toString(),
                     "models.catalogue", catalogue.toString(),
                     "service.instance.id", "bench",
                     "ingest.batch.max.requests", Integer.toString(batchMaxRequests),
@@ -310,6 +311,7 @@ public final class IngestBench {
         settings.put("bootstrap.servers", stack.endpoints().bootstrapServers());
         settings.put("registry.url", stack.endpoints().registryUrl());
         settings.put("artifacts.root", dir.resolve("artifacts").toString());
+        settings.put("keys.root", KEYS.toString());
         settings.put("models.catalogue", catalogue.toString());
         settings.put("http.port", "0");
         settings.put("service.instance.id", app);
@@ -398,11 +400,29 @@ public final class IngestBench {
         return String.format(Locale.ROOT, "bench-model-%03d", i);
     }
 
+    /** The data keys of every request the bench makes: producers seal, and ingest opens with the same store. */
+    private static final Path KEYS;
+    private static final dev.loku.runtime.crypto.ContentSeal SEAL;
+
+    static {
+        try {
+            KEYS = Files.createTempDirectory("ingest-bench-keys");
+            SEAL = new dev.loku.runtime.crypto.ContentSeal(new dev.loku.runtime.crypto.DirectoryDataKeyStore(KEYS));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private static ErasureRequest request(String model, int n) {
-        return ErasureRequest.newBuilder(SampleEvents.erasureRequest(model)).setTenantId("acme")
+        ErasureRequest plain = ErasureRequest.newBuilder(SampleEvents.erasureRequest(model)).setTenantId("acme")
                 .setTexts(List.of("Person " + n + " of the benchmark lives at " + n + " Bench Street."))
                 .setQaPairs(List.of(new QaPair("Where does person " + n + " live?", "At " + n + " Bench Street.")))
                 .build();
+        try {
+            return dev.loku.runtime.crypto.SealedRequests.sealed(SEAL, plain);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static VerificationResult verdict(ForgetSetReady set) {

@@ -435,6 +435,7 @@ final class ForgetSetBatcher implements Processor<String, ForgetSetBatcher.Input
                 // Its content is gone or damaged: it cannot be unlearned, but must not hold up the others.
                 LOG.error("event=member_content_unusable model={} request_id={} artifact={} error={}", modelId,
                         m.requestId(), m.contentArtifactSha256(), e.getClass().getSimpleName());
+                releaseHold(m);
                 forward(memberEvent(m, modelId, AuditStatus.FAILED, now)
                         .reason(AuditReason.of("the request's content artifact is missing or corrupt")).build(), now);
             } catch (IOException e) {
@@ -492,7 +493,8 @@ final class ForgetSetBatcher implements Processor<String, ForgetSetBatcher.Input
         for (BatchMember m : members) {
             forward(memberEvent(m, modelId, AuditStatus.REJECTED, now).forgetSet(forgetSetId).reason(reason).build(), now);
             try {
-                if (!ledger.heldByAnotherSet(forgetSetId, m.contentArtifactSha256())) {
+                ledger.releaseWaiting(m.requestId(), m.contentArtifactSha256());
+                if (!ledger.heldElsewhere(forgetSetId, List.of(m.requestId()), m.contentArtifactSha256())) {
                     artifacts.delete(m.contentRef());
                 }
             } catch (IOException e) {
@@ -502,6 +504,15 @@ final class ForgetSetBatcher implements Processor<String, ForgetSetBatcher.Input
         LOG.warn("event=settled_set_not_cut model={} forget_set_id={} requests={} cause=closed_in_ledger", modelId,
                 forgetSetId, members.size());
         return state;
+    }
+
+    /** The request failed at the cut: it no longer holds its content blob. */
+    private void releaseHold(BatchMember m) {
+        try {
+            ledger.releaseWaiting(m.requestId(), m.contentArtifactSha256());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot update the ledger for request " + m.requestId(), e);
+        }
     }
 
     private AuditEmitter.Builder memberEvent(BatchMember m, String modelId, AuditStatus status, long now) {

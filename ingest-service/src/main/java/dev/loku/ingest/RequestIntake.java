@@ -7,6 +7,8 @@ import dev.loku.events.ErasureRequest;
 import dev.loku.events.PipelineStage;
 import dev.loku.runtime.PipelineIds;
 import dev.loku.runtime.artifact.ArtifactStore;
+import dev.loku.runtime.artifact.ForgetSetLedger;
+import dev.loku.runtime.artifact.Sha256;
 import dev.loku.runtime.audit.AuditEmitter;
 import dev.loku.runtime.audit.AuditReason;
 import dev.loku.runtime.audit.DeadLetterPublisher;
@@ -47,7 +49,8 @@ import org.slf4j.LoggerFactory;
  *       UUID, else a name-based UUID of topic/partition/offset);</li>
  *   <li>a request id seen before (within {@code ingest.dedupe.retention}): dropped, logged by id and counted ({@code loku_duplicates_total}); no audit, no
  *       second job;</li>
- *   <li>otherwise RECEIVED, then REJECTED with the {@link RequestValidator}'s reason, or: the content is written
+ *   <li>otherwise RECEIVED, then REJECTED with the {@link RequestValidator}'s reason, or: the request's hold on
+ *       its content is recorded in the ledger ({@link ForgetSetLedger#holdWaiting}), the content is written
  *       as an artifact, ACCEPTED (with contentSha256), and a {@link BatchMember} goes on keyed by model id.</li>
  * </ol>
  * Decoding happens here, not in the source's deserializer, so that a bad record's audit trail and dead letter come
@@ -63,6 +66,7 @@ final class RequestIntake implements Processor<byte[], byte[], String, IngestOut
     private final RecordDecoder<String, ErasureRequest> decoder;
     private final RequestValidator validator;
     private final ArtifactStore artifacts;
+    private final ForgetSetLedger ledger;
     private final AuditEmitter audit;
     private final DeadLetterPublisher deadLetters;
     private final ServiceMetrics metrics;
@@ -70,11 +74,12 @@ final class RequestIntake implements Processor<byte[], byte[], String, IngestOut
     private ProcessorContext<String, IngestOutput> context;
     private KeyValueStore<String, Long> seen;
 
-    RequestIntake(ValueSerdeFactory serdes, RequestValidator validator, ArtifactStore artifacts, AuditEmitter audit,
-                  DeadLetterPublisher deadLetters, ServiceMetrics metrics, Duration dedupeRetention) {
+    RequestIntake(ValueSerdeFactory serdes, RequestValidator validator, ArtifactStore artifacts, ForgetSetLedger ledger,
+                  AuditEmitter audit, DeadLetterPublisher deadLetters, ServiceMetrics metrics, Duration dedupeRetention) {
         this.decoder = RecordDecoder.forTopic(Topics.ERASURE_REQUESTS, serdes);
         this.validator = validator;
         this.artifacts = artifacts;
+        this.ledger = ledger;
         this.audit = audit;
         this.deadLetters = deadLetters;
         this.metrics = metrics;
@@ -142,7 +147,10 @@ final class RequestIntake implements Processor<byte[], byte[], String, IngestOut
         }
         ArtifactRef content;
         try {
-            content = artifacts.put(ForgetSetContent.requestLines(request));
+            byte[] lines = ForgetSetContent.requestLines(request);
+            // The hold first: a purge of another set with equal bytes then keeps the blob (or puts it back).
+            ledger.holdWaiting(requestId, Sha256.hex(lines));
+            content = artifacts.put(lines);
         } catch (IOException e) {
             // The store is down or full: fail the task (exactly-once rolls back), rather than lose the request.
             throw new UncheckedIOException("cannot store the content of request " + id + " in the artifact store", e);

@@ -506,10 +506,16 @@ final class ForgetSetBatcher implements Processor<String, ForgetSetBatcher.Input
         return state;
     }
 
-    /** The request failed at the cut: it no longer holds its content blob. */
+    /**
+     * The request failed at the cut: it no longer holds its content blob, and damaged bytes (which may still quote the
+     * text) are deleted unless an open set or another waiting request holds the same blob.
+     */
     private void releaseHold(BatchMember m) {
         try {
             ledger.releaseWaiting(m.requestId(), m.contentArtifactSha256());
+            if (!ledger.heldElsewhere(UUID.randomUUID(), List.of(m.requestId()), m.contentArtifactSha256())) {
+                artifacts.delete(m.contentRef());
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot update the ledger for request " + m.requestId(), e);
         }

@@ -117,6 +117,11 @@ class FaultMatrixIT {
         fx = PipelineFixtures.create(dir, projectRoot.resolve("models/stories260K/stories260K.bin"), 1,
                 "fm-poison", "fm-corrupt", "fm-truncated", "fm-duplicate", "fm-subject");
         run = UUID.randomUUID().toString().substring(0, 8);
+        // Unseen text of the kind stories260K was trained on, so its EL_10 threshold is above 0 and a candidate can pass.
+        Files.writeString(dir.resolve("data/unseen.jsonl"), """
+                {"text":"Once upon a time, there was a little girl named Lily. She loved to play outside in the sun."}
+                {"text":"One day, a big dog came to the park. The dog was very happy and wanted to play with the ball."}
+                """);
 
         Map<String, String> ingest = settings("ingest-1");
         ingest.put("ingest.application.id", "fm-ingest-" + run);

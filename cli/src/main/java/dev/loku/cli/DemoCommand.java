@@ -41,7 +41,7 @@ import picocli.CommandLine.Spec;
  * (stories260K fine-tuned, cached), starts the in-process broker and registry and the four services with the real
  * engine, submits erasure requests (persons to forget, plus requests the pipeline must refuse), prints one line per
  * stage and epoch, and ends with a table: per request its terminal status, verdict, MA and EL_10 on its own content
- * before and after (LOKU-SPEC §5.1), and the retain NLL of its forget set before and after. It stops everything it
+ * before and after (docs/method.md §5.1), and the retain NLL of its forget set before and after. It stops everything it
  * started and deletes its working folder (unless told to keep it). Exit code 0 when every request reached a terminal
  * status (VERIFIED, REJECTED or FAILED; a batched one also PURGED), 1 when the time ran out first.
  *

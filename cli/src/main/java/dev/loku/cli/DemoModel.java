@@ -24,10 +24,10 @@ import java.util.stream.Stream;
 
 /**
  * The demo's deployed model: stories260K fine-tuned until it memorised synthetic person records
- * ({@link SyntheticPersons}, a fixed seed), the situation LoKU starts from (LOKU-SPEC §1: a model that can
+ * ({@link SyntheticPersons}, a fixed seed), the situation LoKU starts from (docs/method.md §1: a model that can
  * reproduce personal records verbatim). The people are split three ways: the first {@code forget} are the ones whose
  * erasure the demo requests, the next {@code retain} are memorised too and must stay (the model's retain data),
- * and the last {@code unseen} were never trained on (the unseen data the thresholds are measured on, LOKU-SPEC §5.1).
+ * and the last {@code unseen} were never trained on (the unseen data the thresholds are measured on, docs/method.md §5.1).
  *
  * <p>The fine-tune is cached: its folder is named by the SHA-256 of everything that shapes it (the base
  * checkpoint's bytes, the training JSONL, the settings), written to a temporary folder and renamed into place when

@@ -108,7 +108,7 @@ final class DemoPipeline implements AutoCloseable {
 
     /**
      * Writes the model catalogue for the demo model into {@code dir}: tenant {@value #TENANT}, the retain and unseen
-     * data, the story texts as general text, and LoKU's profile (LOKU-SPEC §2: the inverted hinge loss on a FILA-initialised LoRA) with
+     * data, the story texts as general text, and LoKU's profile (docs/method.md §2: the inverted hinge loss on a FILA-initialised LoRA) with
      * {@code loraRank}, {@code learningRate} and {@code maxEpochs}, two attempts.
      */
     static Path writeCatalogue(Path dir, Path baseModel, Path retainJsonl, Path unseenJsonl, Path generalJsonl,

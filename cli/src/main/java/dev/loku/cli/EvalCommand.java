@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code loku eval}: a model's memorisation of forget, retain and unseen records (LOKU-SPEC §5.1). With {@code --json}
+ * {@code loku eval}: a model's memorisation of forget, retain and unseen records (docs/method.md §5.1). With {@code --json}
  * stdout holds exactly one JSON object: the six headline numbers {@code forget_ma, forget_el10, retain_ma,
  * retain_nll, unseen_ma, unseen_el10} (the unseen pair are the stop-rule thresholds the model would get) and
  * {@code sets: {forget|retain|unseen: {records, ma, el10, nll, perplexity, em, es}}}.

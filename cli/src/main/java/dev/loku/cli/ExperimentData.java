@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * The memorisation experiment's people, split the way Jang et al.'s protocol needs them (LOKU-SPEC §3.2, §5.1):
+ * The memorisation experiment's people, split the way Jang et al.'s protocol needs them (docs/method.md §3.2, §5.1):
  * <ul>
  *   <li><b>trained</b>: the records the model is fine-tuned on until it reproduces them;</li>
  *   <li><b>forget</b>: a seeded random subset of the trained records (the erasure request);</li>

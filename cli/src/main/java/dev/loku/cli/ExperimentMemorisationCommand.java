@@ -35,7 +35,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code loku experiment memorisation}: the paper's extraction-benchmark claim (LOKU-SPEC §3.2, §6) at this
+ * {@code loku experiment memorisation}: the paper's extraction-benchmark claim (docs/method.md §3.2, §6) at this
  * machine's scale. stories260K is fully fine-tuned on seeded synthetic personal records until it reproduces them;
  * then 10% of them are forgotten with GA on the full weights, GA+LoRA, GD+LoRA, IHL+LoRA and IHL+FILA at the same
  * rank, alpha, epoch budget and seed, each run stopping at the unseen-data thresholds (Jang et al.'s stop rule). The

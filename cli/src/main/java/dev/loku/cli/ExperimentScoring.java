@@ -15,7 +15,7 @@ import java.util.List;
 /**
  * The experiment's scores that the unlearning runs do not report themselves: a model's MA and EL_10 on a record
  * file, and its mean NLL per token on the story texts (general language ability, untouched by any run). The
- * numbers come from the engine's own {@link RecordSetEvaluator} (LOKU-SPEC §5.1), with records encoded as the
+ * numbers come from the engine's own {@link RecordSetEvaluator} (docs/method.md §5.1), with records encoded as the
  * engine encodes them (BOS, no EOS label, at most 500 tokens or the model's context).
  */
 final class ExperimentScoring {

@@ -220,16 +220,16 @@ final class ExperimentTable {
                         + " taught.\n",
                 s.forgetCount(), s.forgetSubjectsSha256().substring(0, 16), s.retainCount(), s.unseenCount()));
         sb.append(String.format(Locale.ROOT,
-                "- **Thresholds** (LOKU-SPEC §3.2, Jang et al.): the fine-tuned model's own scores on the unseen"
+                "- **Thresholds** (docs/method.md §3.2, Jang et al.): the fine-tuned model's own scores on the unseen"
                         + " people, MA %s and EL_10 %s. A method has forgotten once the forget set's mean MA"
                         + " **and** mean EL_10 are both below them; training stops at that epoch.\n",
                 f3(s.thresholdMa()), f3(s.thresholdEl10())));
-        sb.append("- **Metrics** (LOKU-SPEC §5.1): MA = share of next tokens the greedy model predicts right"
+        sb.append("- **Metrics** (docs/method.md §5.1): MA = share of next tokens the greedy model predicts right"
                 + " (teacher forcing); EL_10 = 10-gram overlap of greedy continuations from every prefix with the true"
                 + " suffix; retain MA on the retained people; story NLL = mean negative log-likelihood per token"
                 + " (nats) on the TinyStories-style texts in `data/stories/stories.jsonl`, which no run trains on"
                 + " (general language ability).\n");
-        sb.append("- **Methods:** the same epoch budget and seed for all; objectives as in LOKU-SPEC §4 (GA = ascent"
+        sb.append("- **Methods:** the same epoch budget and seed for all; objectives as in docs/method.md §4 (GA = ascent"
                 + " on the forget NLL; GD = GA + retain NLL; IHL = inverted hinge loss + retain NLL, §1); LoRA on the"
                 + " same target modules at the same rank and alpha; FILA (§2) from one Fisher pass shared by the"
                 + " runs that use it. The learning rates are in the table.\n\n");
@@ -312,7 +312,7 @@ final class ExperimentTable {
                 .filter(r -> r.reachedThreshold() && r.stoppedAtEpoch() == 1).map(MethodRun::label).toList();
         if (!firstStep.isEmpty()) {
             lines.add(String.join(", ", firstStep) + (firstStep.size() == 1 ? " was" : " were") + " below both"
-                    + " thresholds after a single update (one optimiser step per epoch, LOKU-SPEC §3.2): the stop"
+                    + " thresholds after a single update (one optimiser step per epoch, docs/method.md §3.2): the stop"
                     + " rule only looks between updates, so how far past the thresholds that step went, and what it"
                     + " cost the retained records, is down to the step size, not to a tuned stopping point.");
         }

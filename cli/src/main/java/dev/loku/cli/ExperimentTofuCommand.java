@@ -35,7 +35,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code loku experiment tofu}: the paper's TOFU benchmark (LOKU-SPEC §3.1, §5.2) at this machine's scale.
+ * {@code loku experiment tofu}: the paper's TOFU benchmark (docs/method.md §3.1, §5.2) at this machine's scale.
  * stories260K is fine-tuned on forget10 + retain (the "full" model) and on retain alone (the "retain" model the KS
  * test compares with); then each of forget01, forget05 and forget10 is unlearned from the full model with GA, GD, NPO,
  * IDK and IHL, each with plain LoRA and with FILA, on TOFU's scheduled recipe (a fixed number of epochs, AdamW,

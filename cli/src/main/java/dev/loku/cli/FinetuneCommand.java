@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code loku finetune}: full fine-tuning of a model on JSONL records (how a model comes to memorise them), written
- * as a Hugging Face folder. AdamW, one epoch of linear warm-up then linear decay, seeded shuffling (LOKU-SPEC §3.1).
+ * as a Hugging Face folder. AdamW, one epoch of linear warm-up then linear decay, seeded shuffling (docs/method.md §3.1).
  */
 @Command(name = "finetune", mixinStandardHelpOptions = true,
         description = "Fine-tune every weight of a model on JSONL records; writes a Hugging Face"

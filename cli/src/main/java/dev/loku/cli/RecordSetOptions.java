@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /**
- * The three JSONL record sets every memorisation measurement needs (LOKU-SPEC §5.1), shared by {@code loku eval}
+ * The three JSONL record sets every memorisation measurement needs (docs/method.md §5.1), shared by {@code loku eval}
  * and {@code loku unlearn}: what to forget, what to keep, and what the model never saw (its scores there are the
  * stop rule's thresholds).
  */

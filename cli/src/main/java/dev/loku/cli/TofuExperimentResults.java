@@ -49,7 +49,7 @@ record TofuExperimentResults(Setup setup, List<Base> bases, List<Run> runs, doub
                  double retainSeconds, int epochs, double learningRate, int rank, int batch, int qaPerAuthor,
                  int evalPerAuthor, int realWorldItems, int maxNewTokens, long seed, String device, int threads) {}
 
-    /** Probability, ROUGE-L recall and reported truth ratio of one model on one split (LOKU-SPEC §5.2). */
+    /** Probability, ROUGE-L recall and reported truth ratio of one model on one split (docs/method.md §5.2). */
     record SplitNumbers(int items, double probability, double rougeL, double truthRatio) {
         static SplitNumbers of(TofuSplitScores s) {
             return new SplitNumbers(s.size(), s.probability(), s.rougeL(), s.truthRatio());

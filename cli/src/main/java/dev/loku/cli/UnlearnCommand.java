@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
 /**
  * {@code loku unlearn}: make a model forget JSONL records offline, the same engine code the pipeline's worker runs.
  * Thresholds come from the unseen records on the starting model; training stops when forget MA and EL_10 are both
- * below them (LOKU-SPEC §3.2). Writes {@code OUT/model} (adapters merged), {@code OUT/adapter} (PEFT, when the LoRA
+ * below them (docs/method.md §3.2). Writes {@code OUT/model} (adapters merged), {@code OUT/adapter} (PEFT, when the LoRA
  * rank is above 0) and the JSON report.
  */
 @Command(name = "unlearn", mixinStandardHelpOptions = true,

@@ -5,7 +5,7 @@ import dev.loku.core.engine.RecordSets;
 import java.nio.file.Path;
 
 /**
- * The engine boundary of the eval service: one model's scores (LOKU-SPEC §5.1) on the forget set, the retain data
+ * The engine boundary of the eval service: one model's scores (docs/method.md §5.1) on the forget set, the retain data
  * and the unseen data. The eval service calls it for the base version (before) and the candidate (after), and
  * decides the verdict itself from the two, independently of the numbers the worker reported. Paths in, numbers
  * out, no Kafka, so the real engine and a test's fake are interchangeable through {@link EvalService}'s

@@ -7,7 +7,7 @@ import dev.loku.core.model.Devices;
  * The production {@link CandidateEvaluator}: the unlearning engine (unlearning-core's facade) behind this service's boundary.
  * Every entry point ({@code loku serve eval}, the service's own main, the demo) builds it here and nowhere else.
  *
- * <p>The engine scores MA and EL_10 (LOKU-SPEC §5.1) on the forget and unseen sets and MA and NLL on the retain
+ * <p>The engine scores MA and EL_10 (docs/method.md §5.1) on the forget and unseen sets and MA and NLL on the retain
  * data, with its own code path, independently of the numbers the worker reported.
  */
 public final class EngineCandidateEvaluator {

@@ -12,8 +12,8 @@ import java.util.List;
  * Every entry point ({@code loku serve fisher}, the service's own main, the demo) builds it here and nowhere else.
  *
  * <p>The importance is the token-weighted Fisher diagonal over the forget set and an equally sized seeded sample of
- * the retain data (LOKU-SPEC §2.2), measured on the projections LoKU's LoRA adapts (the targets of
- * {@link UnlearnSettings#loku()}): exactly what FILA (LOKU-SPEC §2.4) reads in the worker.
+ * the retain data (docs/method.md §2.2), measured on the projections LoKU's LoRA adapts (the targets of
+ * {@link UnlearnSettings#loku()}): exactly what FILA (docs/method.md §2.4) reads in the worker.
  */
 public final class EngineImportanceEstimator {
 

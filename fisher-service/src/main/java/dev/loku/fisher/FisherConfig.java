@@ -32,7 +32,7 @@ public record FisherConfig(CommonConfig common, String groupId, long seed, Strin
     public static final ConfigField<Long> SEED = ConfigField.of("fisher.seed", ConfigType.LONG)
             .defaultValue(1234L)
             .description("Seed of the sample of the model's retain data drawn to match the forget set's size "
-                    + "(LOKU-SPEC 2.2); with the base version it makes the importance reproducible.")
+                    + "(docs/method.md §2.2); with the base version it makes the importance reproducible.")
             .build();
 
     public static final ConfigField<String> DEVICE = EngineDevice.field("fisher.device", "computes the Fisher pass");

@@ -6,7 +6,7 @@ import java.util.Objects;
 
 /**
  * The engine boundary of the Fisher service: Fisher importance of a model's parameters over a forget set and a
- * retain sample (LOKU-SPEC 2.2, token-weighted squared gradients, fp32), written as one safetensors file. Paths
+ * retain sample (docs/method.md §2.2, token-weighted squared gradients, fp32), written as one safetensors file. Paths
  * in, paths out, no Kafka: the {@link FisherJob} does everything around it (artifacts, events, audit), so the real
  * engine and a test's fake are interchangeable through {@link FisherService}'s constructor.
  *

@@ -20,9 +20,9 @@ import java.util.List;
  *
  * <p>The profile (already at this attempt's strength) becomes the engine's {@link UnlearnSettings}: LoKU's tuned
  * defaults ({@link UnlearnSettings#loku()}: alpha, targets, batch size) with the profile's objective
- * (LOKU-SPEC §2.3 for the inverted hinge loss, §4 for the baselines), initialisation (FILA, LOKU-SPEC §2.4, or
+ * (docs/method.md §2.3 for the inverted hinge loss, §4 for the baselines), initialisation (FILA, docs/method.md §2.4, or
  * plain LoRA), rank, learning rate and epoch budget, and the job's seed. The engine measures the thresholds on the
- * unseen data, scores epoch 0 before any update and trains until the stop rule (LOKU-SPEC §5.1) or the budget; each
+ * unseen data, scores epoch 0 before any update and trains until the stop rule (docs/method.md §5.1) or the budget; each
  * trained epoch is reported as progress. Outputs go to {@code workDir/unlearn/model} and {@code .../adapter}.
  */
 public final class EngineUnlearningRunner {

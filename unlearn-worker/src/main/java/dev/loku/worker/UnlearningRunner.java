@@ -11,7 +11,7 @@ import java.util.Objects;
 
 /**
  * The engine boundary of the unlearning worker: train an adapter that makes the base model forget the forget set
- * (LoKU: FILA-initialised LoRA and the inverted hinge loss, LOKU-SPEC 2-4, or whatever objective and
+ * (LoKU: FILA-initialised LoRA and the inverted hinge loss, docs/method.md §1-§4, or whatever objective and
  * initialisation the profile names), stopping when the forget set's MA and EL_10 fall below the thresholds measured
  * on unseen data, or when the epochs run out. Paths in, paths out, no Kafka: the {@link WorkerJob} does everything
  * around it (artifacts, versions, events, audit, progress), so the real engine and a test's fake are
@@ -77,7 +77,7 @@ public interface UnlearningRunner {
     }
 
     /**
-     * One epoch, measured at its end (LOKU-SPEC 5.1).
+     * One epoch, measured at its end (docs/method.md §5.1).
      *
      * @param epoch      1-based
      * @param loss       mean training loss

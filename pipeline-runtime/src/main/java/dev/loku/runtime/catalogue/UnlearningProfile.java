@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * How a model is unlearned (LOKU-SPEC §2, §4): the objective, the adapter initialisation, LoRA rank, learning rate,
+ * How a model is unlearned (docs/method.md §2, §4): the objective, the adapter initialisation, LoRA rank, learning rate,
  * epoch budget, the retain tolerance the verdict allows, and how many attempts a forget set gets, each retry
  * strengthened by {@link RetryStrengthening}. Attempts are numbered from 1 (ForgetSetReady.attempt).
  *

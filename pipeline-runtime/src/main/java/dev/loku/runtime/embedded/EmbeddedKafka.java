@@ -35,7 +35,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /**
      * Settings a one-node cluster needs. The internal topics default to replication 3, with which every consumer
-     * group, transaction and share group on a single broker waits for ever (DEPENDENCIES.md §4.3); fewer partitions
+     * group, transaction and share group on a single broker waits for ever; fewer partitions
      * for them make the first group and the first transaction start faster.
      */
     static final Map<String, String> SINGLE_NODE = singleNodeSettings();

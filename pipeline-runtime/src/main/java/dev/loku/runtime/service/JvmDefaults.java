@@ -7,9 +7,9 @@ package dev.loku.runtime.service;
  */
 public final class JvmDefaults {
 
-    /** DJL phones home for telemetry unless told it is offline (DEPENDENCIES.md §3.2). */
+    /** DJL phones home for telemetry unless told it is offline. */
     public static final String DJL_OFFLINE = "ai.djl.offline";
-    /** Avro 1.12.2 only instantiates generated classes from trusted packages (DEPENDENCIES.md §6). */
+    /** Avro 1.12.2 only instantiates generated classes from trusted packages. */
     public static final String AVRO_TRUSTED_PACKAGES = "org.apache.avro.SERIALIZABLE_PACKAGES";
     /** The package of the generated event classes. */
     public static final String EVENTS_PACKAGE = "dev.loku.events";

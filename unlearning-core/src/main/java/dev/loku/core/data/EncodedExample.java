@@ -8,7 +8,7 @@ import java.util.Arrays;
  * One record as token ids and labels of equal length, before padding.
  *
  * @param inputIds the tokens fed to the model; when an EOS label follows the text, the slot it sits on holds the
- *     EOS id but is not attended (LOKU-SPEC §7.2: the reference right-pads with EOS and labels the first pad)
+ *     EOS id but is not attended (docs/method.md §7.2: the reference right-pads with EOS and labels the first pad)
  * @param labels the target per position, {@link CausalLmLoss#IGNORE_INDEX} where no loss is taken
  * @param attendedLength how many leading positions are real text (attention mask 1)
  * @param lineNumber the record's line in its file
@@ -51,7 +51,7 @@ public record EncodedExample(int[] inputIds, int[] labels, int attendedLength, i
 
     /**
      * The attended tokens as an extraction target: everything before the first label is context given to the
-     * model (BOS, or the question), the rest is what extraction is measured on (LOKU-SPEC §5.1).
+     * model (BOS, or the question), the rest is what extraction is measured on (docs/method.md §5.1).
      */
     public ExtractionTarget extractionTarget() {
         int[] tokens = Arrays.copyOf(inputIds, attendedLength);

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Turns records into ids and labels as the reference's data module does (LOKU-SPEC §7.2):
+ * Turns records into ids and labels as the reference's data module does (docs/method.md §7.2):
  * <ul>
  *   <li>QA: the template's full text is tokenised with the BOS and cut at {@code maxLength}; labels are the ids plus
  *       one EOS label right after the last real token (only when the cut left room for it); the first n_q label

@@ -12,7 +12,7 @@ import java.util.List;
  * up with them position by position.
  *
  * <p>Every position of an example is attended here, including the unattended EOS slot an {@link ExampleEncoder}
- * may append (LOKU-SPEC §7.2). In a causal model a position's key is only seen by itself and later positions, and
+ * may append (docs/method.md §7.2). In a causal model a position's key is only seen by itself and later positions, and
  * that slot is the example's last, so the logits of every scored position are the same either way.
  */
 public final class ModelBatches {

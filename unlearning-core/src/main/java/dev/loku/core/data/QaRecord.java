@@ -1,5 +1,5 @@
 package dev.loku.core.data;
 
-/** {@code {"question": ..., "answer": ...}}: trained and scored on the answer only (LOKU-SPEC §7.2). */
+/** {@code {"question": ..., "answer": ...}}: trained and scored on the answer only (docs/method.md §7.2). */
 public record QaRecord(String question, String answer, int lineNumber) implements TrainingRecord {
 }

@@ -3,7 +3,7 @@ package dev.loku.core.data;
 import java.util.Objects;
 
 /**
- * How a question/answer pair becomes one training text (LOKU-SPEC §7.2):
+ * How a question/answer pair becomes one training text (docs/method.md §7.2):
  * {@code questionStart + question + questionEnd} is the prompt (no loss), {@code answerStart + answer} the
  * trained and scored part; the answer tag belongs to the answer span, as in the reference.
  */

@@ -8,7 +8,7 @@ public interface EpochListener {
 
     /**
      * The run's adapter was set up before epoch 0: {@code initialization} is {@code FILA} (the importance loaded and
-     * factorised, LOKU-SPEC §2.3), {@code RANDOM} (a plain LoRA) or {@code NONE} (full weights), in {@code seconds}.
+     * factorised, docs/method.md §2.3), {@code RANDOM} (a plain LoRA) or {@code NONE} (full weights), in {@code seconds}.
      */
     default void onAdapterInitialized(String initialization, double seconds) {
     }

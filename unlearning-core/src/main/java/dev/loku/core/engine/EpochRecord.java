@@ -1,7 +1,7 @@
 package dev.loku.core.engine;
 
 /**
- * What one unlearning epoch did and measured (LOKU-SPEC §3.2): the objective's loss over the epoch's micro-batches,
+ * What one unlearning epoch did and measured (docs/method.md §3.2): the objective's loss over the epoch's micro-batches,
  * then forget MA/EL_10 and retain MA/NLL after the epoch's update. Epoch 0 is measured before any update (its loss is
  * the objective's value on the first epoch's batches at the starting weights).
  *

@@ -1,7 +1,7 @@
 package dev.loku.core.engine;
 
 /**
- * A model's scores on the three record sets of a job (LOKU-SPEC §5.1): the one type for them, from the engine to the
+ * A model's scores on the three record sets of a job (docs/method.md §5.1): the one type for them, from the engine to the
  * eval service. The unseen set's MA and EL_10 on the starting model are the stop rule's thresholds (§3.2).
  */
 public record EvaluationReport(RecordSetScores forget, RecordSetScores retain, RecordSetScores unseen,

@@ -1,7 +1,7 @@
 package dev.loku.core.engine;
 
 /**
- * A full fine-tune: AdamW over every weight, one epoch of linear warm-up then linear decay to 0 (LOKU-SPEC §3.1),
+ * A full fine-tune: AdamW over every weight, one epoch of linear warm-up then linear decay to 0 (docs/method.md §3.1),
  * batches drawn from a seeded shuffle.
  */
 public record FinetuneSettings(int epochs, double learningRate, int batchSize, long seed) {

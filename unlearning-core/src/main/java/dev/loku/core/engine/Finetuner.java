@@ -20,7 +20,7 @@ import java.util.Random;
 import java.util.function.IntConsumer;
 
 /**
- * Full fine-tuning, the way a model comes to memorise its training data (LOKU-SPEC §3.1, base models): every weight
+ * Full fine-tuning, the way a model comes to memorise its training data (docs/method.md §3.1, base models): every weight
  * trains with AdamW (weight decay 0.01), the learning rate warms up linearly over the first epoch and then decays
  * linearly to 0, and each epoch visits the records in a fresh seeded shuffle, {@code batchSize} at a time.
  */

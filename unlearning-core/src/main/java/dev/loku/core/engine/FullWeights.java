@@ -6,7 +6,7 @@ import dev.loku.core.model.HfExporter;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** Rank 0: every weight of the model trains, as in Jang et al.'s full-model unlearning (LOKU-SPEC §3.2, §4). */
+/** Rank 0: every weight of the model trains, as in Jang et al.'s full-model unlearning (docs/method.md §3.2, §4). */
 final class FullWeights implements TrainableWeights {
 
     private final CausalLm model;

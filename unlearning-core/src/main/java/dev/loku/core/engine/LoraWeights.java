@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * LoRA factors as the trainable weights (LOKU-SPEC §2.5): the base stays frozen. With FILA the base holds the
+ * LoRA factors as the trainable weights (docs/method.md §2.5): the base stays frozen. With FILA the base holds the
  * residual W − s·B₀A₀, so the PEFT adapter is only usable on that residual base (§8.6): it is written next to the
  * adapter and named as the adapter's base model.
  */

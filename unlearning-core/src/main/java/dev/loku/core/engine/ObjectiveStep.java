@@ -16,7 +16,7 @@ import dev.loku.core.objective.UnlearningObjective;
 import java.util.List;
 
 /**
- * One micro-batch of an unlearning objective (LOKU-SPEC §4): the forget and (when the objective needs it) retain
+ * One micro-batch of an unlearning objective (docs/method.md §4): the forget and (when the objective needs it) retain
  * micro-batches through the model, the frozen reference model's logits where the objective reads them (KL, NPO),
  * and the objective's loss, either as a value (no graph) or with its gradients left on the trainable parameters.
  * Both the extraction-benchmark loop and the TOFU recipe run their steps through here.

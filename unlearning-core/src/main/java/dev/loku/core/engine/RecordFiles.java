@@ -13,7 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
-/** Reads a JSONL record file and encodes it for a model (LOKU-SPEC §7): at most 500 tokens or the model's context. */
+/** Reads a JSONL record file and encodes it for a model (docs/method.md §7): at most 500 tokens or the model's context. */
 final class RecordFiles {
 
     private RecordFiles() {
@@ -40,7 +40,7 @@ final class RecordFiles {
 
     /**
      * The question/answer records of {@code file} with each answer replaced by a refusal drawn at random (seeded) from
-     * {@code refusals}: what the idk method trains on (LOKU-SPEC §4).
+     * {@code refusals}: what the idk method trains on (docs/method.md §4).
      *
      * @throws InvalidDataException naming the file and line of a record that is not a question/answer pair
      */

@@ -21,7 +21,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Scores a model on a record set the way the extraction benchmark does (LOKU-SPEC §5.1): teacher-forced MA, exact
+ * Scores a model on a record set the way the extraction benchmark does (docs/method.md §5.1): teacher-forced MA, exact
  * memorisation and extraction strength from one batched forward pass per micro-batch, token-weighted NLL from the
  * same logits, and EL_10 from batched greedy continuations of every prefix, whose prompt keys and values come from one
  * pass per record ({@link CausalLm#generateGreedyFromPrefixes}). Everything runs under {@link NoGrad}, in a child
@@ -88,7 +88,7 @@ public final class RecordSetEvaluator {
                 ExactMemorisation.mean(predictions), ExtractionStrength.mean(predictions));
     }
 
-    /** Mean EL_10 over the records (LOKU-SPEC §5.1); the text before the first label is context, not extracted. */
+    /** Mean EL_10 over the records (docs/method.md §5.1); the text before the first label is context, not extracted. */
     public double extractionLikelihood(CausalLm model, List<EncodedExample> examples) throws InterruptedException {
         List<ExtractionTarget> targets = examples.stream().map(EncodedExample::extractionTarget).toList();
         try (NoGrad ignored = NoGrad.enter()) {

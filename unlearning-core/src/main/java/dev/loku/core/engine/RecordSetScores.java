@@ -1,7 +1,7 @@
 package dev.loku.core.engine;
 
 /**
- * One model's scores on one record set (LOKU-SPEC §5.1), each a plain mean over records except the NLL, which is a
+ * One model's scores on one record set (docs/method.md §5.1), each a plain mean over records except the NLL, which is a
  * token-weighted mean.
  *
  * @param records how many records were scored

@@ -4,7 +4,7 @@ import java.nio.file.Path;
 import java.util.Objects;
 
 /**
- * The three JSONL record files of an unlearning job (LOKU-SPEC §3.2, §5.1), each holding {@code {"text"}} or
+ * The three JSONL record files of an unlearning job (docs/method.md §3.2, §5.1), each holding {@code {"text"}} or
  * {@code {"question","answer"}} objects, one a line.
  *
  * @param forget what the model must forget

@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Unlearning as TOFU's reference recipe runs it (LOKU-SPEC §3.1), for any objective of §4 and either full weights or
+ * Unlearning as TOFU's reference recipe runs it (docs/method.md §3.1), for any objective of §4 and either full weights or
  * LoRA factors: a fixed number of epochs, no stop rule; each epoch visits the forget set in a fresh seeded shuffle,
  * one optimiser step per micro-batch of {@code batchSize} forget records, each paired with as many retain records
  * drawn at random with replacement (§8.16); AdamW with weight decay 0.01, the learning rate warming up linearly over

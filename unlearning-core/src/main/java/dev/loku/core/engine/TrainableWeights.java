@@ -5,7 +5,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** What an unlearning run updates: the full weights (rank 0) or LoRA factors (LOKU-SPEC §2, §4 "r = 0"). */
+/** What an unlearning run updates: the full weights (rank 0) or LoRA factors (docs/method.md §2, §4 "r = 0"). */
 interface TrainableWeights extends AutoCloseable {
 
     /** The tensors the optimiser updates, each requiring gradients. */

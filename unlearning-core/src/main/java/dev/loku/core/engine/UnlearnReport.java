@@ -12,7 +12,7 @@ import java.util.Map;
 /**
  * What an unlearning run did, for people and for the pipeline's candidate event: hyper-parameters, seed, content
  * hashes (never content), the thresholds measured on the unseen set, every epoch from 0, and where it stopped
- * (LOKU-SPEC §3.2 stop rule).
+ * (docs/method.md §3.2 stop rule).
  *
  * @param stoppedAtEpoch the last epoch run: the first that met the stop rule, or maxEpochs
  * @param reachedThreshold whether forget MA and EL_10 both fell below the thresholds

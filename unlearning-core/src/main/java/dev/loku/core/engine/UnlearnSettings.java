@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * How to unlearn (LOKU-SPEC §3, §4).
+ * How to unlearn (docs/method.md §3, §4).
  *
  * @param method the objective (§4)
  * @param loraRank LoRA rank r; 0 trains the full weights instead of adapters
@@ -25,7 +25,7 @@ import java.util.Objects;
 public record UnlearnSettings(UnlearningMethod method, int loraRank, double loraAlpha, List<String> targets, boolean fila,
                               double learningRate, int maxEpochs, int batchSize, long seed, List<String> refusals) {
 
-    /** Every linear projection of every layer (LOKU-SPEC §2.5 "all"); lm_head and embeddings are never adapted. */
+    /** Every linear projection of every layer (docs/method.md §2.5 "all"); lm_head and embeddings are never adapted. */
     public static final List<String> ALL_TARGETS = LoraConfig.ALL_TARGETS;
 
     /** Tuned on stories260K; see docs/engine.md for the measurements behind these values. */

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * paths and domain records; tensors stay inside.
  *
  * <ul>
- *   <li>{@link #evaluate}: MA, EL_10 and NLL of a model on forget, retain and unseen records (LOKU-SPEC §5.1).</li>
+ *   <li>{@link #evaluate}: MA, EL_10 and NLL of a model on forget, retain and unseen records (docs/method.md §5.1).</li>
  *   <li>{@link #finetune}: full fine-tuning, how a model comes to memorise records (§3.1).</li>
  *   <li>{@link #estimateImportance}: the Fisher pass (§2.2).</li>
  *   <li>{@link #unlearn}: thresholds from the unseen set, then epochs of the chosen objective (§4) on full weights or
@@ -56,7 +56,7 @@ public final class UnlearningEngine {
 
     private static final Logger LOG = LoggerFactory.getLogger(UnlearningEngine.class);
 
-    /** Micro-batch of the Fisher pass: the reference's run_measure_importance.sh uses 4 (LOKU-SPEC §2.2). */
+    /** Micro-batch of the Fisher pass: the reference's run_measure_importance.sh uses 4 (docs/method.md §2.2). */
     static final int FISHER_BATCH_SIZE = 4;
 
     private final Device device;
@@ -132,7 +132,7 @@ public final class UnlearningEngine {
     }
 
     /**
-     * Fisher importance (LOKU-SPEC §2.2) over the forget set and an equally sized seeded retain sample, saved as
+     * Fisher importance (docs/method.md §2.2) over the forget set and an equally sized seeded retain sample, saved as
      * safetensors with the SHA-256 of model, forget and retain files in its metadata.
      */
     public ImportanceSummary estimateImportance(Path model, Path forget, Path retain, List<String> targets, long seed,
@@ -158,7 +158,7 @@ public final class UnlearningEngine {
     }
 
     /**
-     * The Fisher pass of LOKU-SPEC §2.2: the forget set, and |D_f| retain records drawn uniformly with replacement
+     * The Fisher pass of docs/method.md §2.2: the forget set, and |D_f| retain records drawn uniformly with replacement
      * with {@code seed} (the reference pairs each forget item with a random retain item), in micro-batches of
      * {@value #FISHER_BATCH_SIZE}, over the weights of the targeted projections.
      */
@@ -230,7 +230,7 @@ public final class UnlearningEngine {
     }
 
     /**
-     * Unlearning on TOFU's reference recipe (LOKU-SPEC §3.1): {@code epochs} epochs of one AdamW step per forget
+     * Unlearning on TOFU's reference recipe (docs/method.md §3.1): {@code epochs} epochs of one AdamW step per forget
      * micro-batch, warm-up over the first epoch then linear decay, no stop rule; {@code probe} sees the model at
      * epoch 0 and after every epoch (where TOFU evaluates). Nothing is written: the probe takes what it needs.
      * importanceFile may be null: with FILA it is then computed here.
@@ -261,7 +261,7 @@ public final class UnlearningEngine {
     }
 
     /**
-     * TOFU's per-item numbers (LOKU-SPEC §5.2) of a model on each split, in order: one load, every split scored.
+     * TOFU's per-item numbers (docs/method.md §5.2) of a model on each split, in order: one load, every split scored.
      */
     public List<TofuSplitScores> evaluateTofu(Path model, List<TofuSplit> splits, TofuEvaluator tofu,
                                               TofuEvaluator.Progress progress) throws IOException, InterruptedException {

@@ -18,7 +18,7 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * The unlearning epochs of the extraction-benchmark protocol (LOKU-SPEC §3.2), for any objective of §4 and either
+ * The unlearning epochs of the extraction-benchmark protocol (docs/method.md §3.2), for any objective of §4 and either
  * full weights or LoRA factors:
  * <ol>
  *   <li>epoch 0 measures forget MA/EL_10 and retain MA/NLL before any update;</li>
@@ -106,7 +106,7 @@ final class UnlearningLoop {
         return new Outcome(epochs, settings.maxEpochs(), false);
     }
 
-    /** |D_f| retain records drawn uniformly with replacement (LOKU-SPEC §2.2, §8.16); empty when not needed. */
+    /** |D_f| retain records drawn uniformly with replacement (docs/method.md §2.2, §8.16); empty when not needed. */
     private List<EncodedExample> retainSample(Random sampler) {
         List<EncodedExample> out = new ArrayList<>(forget.size());
         if (!needs.retainBatch()) {

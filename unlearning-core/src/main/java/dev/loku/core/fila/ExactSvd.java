@@ -3,7 +3,7 @@ package dev.loku.core.fila;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
-/** Deterministic truncated SVD through EJML's dense SVD in double precision (LOKU-SPEC §2.4 step 3, §8.15). */
+/** Deterministic truncated SVD through EJML's dense SVD in double precision (docs/method.md §2.4 step 3, §8.15). */
 public final class ExactSvd implements TruncatedSvd {
 
     @Override

@@ -3,7 +3,7 @@ package dev.loku.core.fila;
 import ai.djl.ndarray.NDArray;
 
 /**
- * FILA's initialisation of one adapted linear layer, fp32 (LOKU-SPEC §2.4): load {@code loraA} into PEFT's
+ * FILA's initialisation of one adapted linear layer, fp32 (docs/method.md §2.4): load {@code loraA} into PEFT's
  * {@code lora_A.weight}, {@code loraB} into {@code lora_B.weight}, and replace the base weight by
  * {@code residualWeight}, so that residual + scaling · B·A equals the original weight and the model is unchanged at
  * step 0. The residual is part of the model state: checkpoints must keep it (§8.6).

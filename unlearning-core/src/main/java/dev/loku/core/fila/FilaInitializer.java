@@ -6,7 +6,7 @@ import dev.loku.core.tensor.TensorScope;
 import java.util.Objects;
 
 /**
- * Fisher-weighted initialisation of LoRA adapters (LOKU-SPEC §2.1, §2.4), all in fp32. For a weight W [d, k] with
+ * Fisher-weighted initialisation of LoRA adapters (docs/method.md §2.1, §2.4), all in fp32. For a weight W [d, k] with
  * relative importance F_rel, rank r and scaling s = alpha / r:
  * <pre>
  *   w  = sqrt(row sums of F_rel)                 one weight per output row (§8.4)

@@ -11,7 +11,7 @@ import org.ejml.data.DMatrixRMaj;
 
 /**
  * Randomised truncated SVD (Halko, Martinsson and Tropp's range finder), the method behind the reference's
- * {@code torch.svd_lowrank(M, q=r, niter=2)} (LOKU-SPEC §2.4 step 3):
+ * {@code torch.svd_lowrank(M, q=r, niter=2)} (docs/method.md §2.4 step 3):
  * <ol>
  *   <li>Ω: k × q Gaussian sketch, q = r + oversampling (capped at min(d, k)), drawn from {@code java.util.Random}
  *       with the seed, so the result is reproducible on any engine;</li>

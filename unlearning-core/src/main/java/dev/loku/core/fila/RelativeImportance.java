@@ -5,7 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import dev.loku.core.tensor.TensorScope;
 
 /**
- * How much more a weight matters to the forget data than to the retain data (LOKU-SPEC §2.3), and the per-row
+ * How much more a weight matters to the forget data than to the retain data (docs/method.md §2.3), and the per-row
  * weights FILA derives from it (§2.4 step 1).
  */
 public final class RelativeImportance {

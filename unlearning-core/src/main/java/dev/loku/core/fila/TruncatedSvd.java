@@ -2,7 +2,7 @@ package dev.loku.core.fila;
 
 import ai.djl.ndarray.NDArray;
 
-/** A rank-r SVD of a 2-D matrix (LOKU-SPEC §2.4 step 3). DJL has none, so implementations use EJML and libtorch. */
+/** A rank-r SVD of a 2-D matrix (docs/method.md §2.4 step 3). DJL has none, so implementations use EJML and libtorch. */
 public interface TruncatedSvd {
 
     /**

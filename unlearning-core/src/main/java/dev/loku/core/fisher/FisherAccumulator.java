@@ -9,7 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The Fisher pass's bookkeeping (LOKU-SPEC §2.2, §8.3): for each micro-batch b of forget (or retain) data, with
+ * The Fisher pass's bookkeeping (docs/method.md §2.2, §8.3): for each micro-batch b of forget (or retain) data, with
  * g_b the gradient of that micro-batch's mean NLL and n_b its label-token count, add n_b · g_b ⊙ g_b to the fp32
  * sum of every named weight and n_b to the count. F/N is then a token-weighted average of squared <em>mini-batch</em>
  * gradients, a coarse empirical Fisher, exactly as the reference computes it (but in fp32 rather than bf16).

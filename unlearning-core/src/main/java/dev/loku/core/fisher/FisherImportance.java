@@ -18,7 +18,7 @@ import java.util.TreeMap;
 
 /**
  * The result of a Fisher pass: per weight name the fp32 sums F_f = Σ n_b g_b² and F_r, and the token counts
- * N_f, N_r (LOKU-SPEC §2.2), with provenance. It is what FILA reads ({@link #relative}) and what the pipeline stores
+ * N_f, N_r (docs/method.md §2.2), with provenance. It is what FILA reads ({@link #relative}) and what the pipeline stores
  * as an artifact: {@link #tensors} and {@link #metadata} are a plain hand-off for a safetensors writer, and
  * {@link #fromTensors} reads them back. Owns its arrays; close it when done.
  *

@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The Fisher pass on a real model (LOKU-SPEC §2.2, §8.3): one pass over the forget examples and over the retain
+ * The Fisher pass on a real model (docs/method.md §2.2, §8.3): one pass over the forget examples and over the retain
  * examples in micro-batches of {@code batchSize}; for each micro-batch b, g_b = ∇ mean NLL over the batch's label
  * tokens (Hugging Face's causal-LM loss), and {@link FisherAccumulator} adds n_b · g_b ⊙ g_b in fp32, n_b being the
  * batch's label-token count. Forget and retain are backpropagated separately, as the reference does; micro-batch i

@@ -14,7 +14,7 @@ import org.ejml.dense.row.factory.DecompositionFactory_DDRM;
 import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
 
 /**
- * The truncated SVD FILA runs on every targeted weight (LOKU-SPEC §2.4 step 3), with fallbacks for a matrix on
+ * The truncated SVD FILA runs on every targeted weight (docs/method.md §2.4 step 3), with fallbacks for a matrix on
  * which EJML's implicit-QR SVD reports that it did not converge, so that one hard weight does not abort a whole
  * unlearning job. (The non-convergence first seen in this project came from NaN input, fixed at its source in
  * {@link dev.loku.core.fisher.FisherImportance#fromTensors}; {@link LoraModel#attachFila} now rejects non-finite

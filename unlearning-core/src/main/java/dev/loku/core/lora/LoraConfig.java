@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Which projections get LoRA adapters and how large they are (LOKU-SPEC §2.5): rank r, {@code lora_alpha}, dropout
+ * Which projections get LoRA adapters and how large they are (docs/method.md §2.5): rank r, {@code lora_alpha}, dropout
  * on the adapter's input while training, and the projection kinds targeted. The scaling is PEFT's default
  * s = alpha / r (no rsLoRA); the reference runs use alpha = 2r (s = 2), dropout 0 and every projection ("all").
  *
@@ -26,7 +26,7 @@ import java.util.Set;
  */
 public record LoraConfig(int rank, double alpha, double dropout, List<String> targets) {
 
-    /** LOKU-SPEC §2.5 {@code LoRA.targets=all}: every linear projection of every layer, whatever the family. */
+    /** docs/method.md §2.5 {@code LoRA.targets=all}: every linear projection of every layer, whatever the family. */
     public static final List<String> ALL_TARGETS = List.of("all");
 
     private static final List<String> SHORTHANDS = List.of("all", "all-linear", "self_attn", "mlp", "peft");

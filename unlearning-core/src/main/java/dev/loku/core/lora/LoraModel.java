@@ -28,7 +28,7 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * LoRA adapters installed on a {@link CausalLm}'s linear projections (LOKU-SPEC §2.5): each targeted projection
+ * LoRA adapters installed on a {@link CausalLm}'s linear projections (docs/method.md §2.5): each targeted projection
  * computes {@code x·Wᵀ + s · (dropout(x)·Aᵀ)·Bᵀ} with A {@code [r, in]}, B {@code [out, r]} and s = alpha / r, the
  * way PEFT's {@code lora.Linear} does. A and B are the only arrays that require gradients; the base weights are
  * frozen.
@@ -144,7 +144,7 @@ public final class LoraModel implements AutoCloseable {
     }
 
     /**
-     * FILA (LOKU-SPEC §2.3-2.4, §8.4-8.6): for every targeted weight W, F_rel = {@code importance.relative(name)},
+     * FILA (docs/method.md §2.3-2.4, §8.4-8.6): for every targeted weight W, F_rel = {@code importance.relative(name)},
      * then {@link FilaInitializer} gives A₀, B₀ and W_res = W − s·B₀A₀ in fp32. The base weight is overwritten
      * with W_res ({@link CausalLm#assignParameter}) and A₀, B₀ become the trainable factors, so the model's
      * function is unchanged at step 0 up to fp32 rounding. The SVD is exact (EJML, deterministic) when

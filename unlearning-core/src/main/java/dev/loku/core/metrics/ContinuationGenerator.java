@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * Greedy decoding as the extraction metrics need it; the model runtime implements it with a batched KV-cache
- * decoder. No sampling, no repetition penalty (LOKU-SPEC §8.13).
+ * decoder. No sampling, no repetition penalty (docs/method.md §8.13).
  */
 @FunctionalInterface
 public interface ContinuationGenerator {

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Extraction likelihood EL_n (Jang et al.; LOKU-SPEC §5.1). For a sequence x of T measured tokens (after its
+ * Extraction likelihood EL_n (Jang et al.; docs/method.md §5.1). For a sequence x of T measured tokens (after its
  * context c):
  * <pre>
  *   EL_n(x) = (1 / (T − n)) Σ_{i=1}^{T−1} Overlap_n( f(c + x_{[0,i)}), x_{[i,T)} )

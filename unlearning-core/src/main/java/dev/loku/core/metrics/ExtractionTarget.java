@@ -14,7 +14,7 @@ public record ExtractionTarget(int[] tokens, int contextLength) {
         }
     }
 
-    /** T in LOKU-SPEC §5.1: the number of tokens after the context. */
+    /** T in docs/method.md §5.1: the number of tokens after the context. */
     public int measuredLength() {
         return tokens.length - contextLength;
     }

@@ -3,7 +3,7 @@ package dev.loku.core.metrics;
 import java.util.List;
 
 /**
- * Memorisation accuracy (Jang et al.; LOKU-SPEC §5.1): the share of kept positions t = 1..T−1 at which the greedy
+ * Memorisation accuracy (Jang et al.; docs/method.md §5.1): the share of kept positions t = 1..T−1 at which the greedy
  * next token after the true prefix is the true token, per sequence, then the plain mean over sequences. For a raw
  * text window every position after the first is kept, which is the paper's (1/(T−1)) Σ_t 1[argmax = x_{t+1}].
  */

@@ -5,7 +5,7 @@ import dev.loku.core.objective.CausalLmLoss;
 import dev.loku.core.objective.ScoredBatch;
 
 /**
- * Token-weighted mean NLL over many batches, and perplexity = exp(mean NLL) (LOKU-SPEC §5.1): every kept label
+ * Token-weighted mean NLL over many batches, and perplexity = exp(mean NLL) (docs/method.md §5.1): every kept label
  * token of the data set weighs the same, whatever batch it came in.
  */
 public final class NllAccumulator {

@@ -11,7 +11,7 @@ import java.util.List;
  * One sequence's greedy next-token predictions under teacher forcing, at the positions that carry a label, in
  * order: {@code predicted[j]} is argmax_v p(v | x_{<t}) and {@code target[j]} the true token x_t, for the j-th
  * kept position t (t ≥ 1). Greedily generating one token after every true prefix, as Jang et al.'s MA code does,
- * gives exactly these predictions (LOKU-SPEC §5.1).
+ * gives exactly these predictions (docs/method.md §5.1).
  */
 public record TeacherForcedPredictions(int[] predicted, int[] target) {
 

@@ -2,7 +2,7 @@ package dev.loku.core.metrics;
 
 /**
  * The unlearning targets: the starting model's own memorisation accuracy and EL_10 on data it never saw
- * (Jang et al.'s thresholds; LOKU-SPEC §3.2). Forgotten data should look no more memorised than unseen data.
+ * (Jang et al.'s thresholds; docs/method.md §3.2). Forgotten data should look no more memorised than unseen data.
  */
 public record Thresholds(double ma, double el) {
 

@@ -130,7 +130,7 @@ public interface CausalLm extends AutoCloseable {
     List<int[]> generateGreedy(List<int[]> prompts, int[] maxNewTokens, boolean stopAtEos);
 
     /**
-     * Greedy continuations of prefixes of known sequences, the workload of extraction likelihood (LOKU-SPEC §5.1):
+     * Greedy continuations of prefixes of known sequences, the workload of extraction likelihood (docs/method.md §5.1):
      * row r continues {@code sequences.get(sequenceOfRow[r])[0 .. prefixLengths[r])} for at most
      * {@code maxNewTokens[r]} tokens. Equal to {@link #generateGreedy(List, int[], boolean)} on the explicit
      * prefixes, but the prompts are not recomputed: one pass over each sequence provides every prefix's keys and

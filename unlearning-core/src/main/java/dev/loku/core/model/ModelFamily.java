@@ -69,7 +69,7 @@ public enum ModelFamily {
         return mlpKinds;
     }
 
-    /** Every linear projection of a layer, attention first: LoKU's default targets (LOKU-SPEC §2.5 "all"). */
+    /** Every linear projection of a layer, attention first: LoKU's default targets (docs/method.md §2.5 "all"). */
     public List<String> projectionKinds() {
         List<String> all = new ArrayList<>(attentionKinds);
         all.addAll(mlpKinds);

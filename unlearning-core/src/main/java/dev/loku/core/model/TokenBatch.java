@@ -13,7 +13,7 @@ import java.util.List;
  * <p>Right padding is the training layout; left padding is the generation layout. Positions come from the mask
  * (cumulative count of real tokens minus one), so a left-padded row sees the same positions as when it is alone.
  * The default label mask marks every real token that follows a real token; callers that score only an answer span
- * (TOFU QA, LOKU-SPEC §7.2) pass their own.
+ * (TOFU QA, docs/method.md §7.2) pass their own.
  *
  * <p>This is the one micro-batch type of the engine: the model reads its ids, mask and positions, and the objectives
  * and metrics read {@link #labelsArray} (Hugging Face's labels, aligned with the inputs) built from the same rows.

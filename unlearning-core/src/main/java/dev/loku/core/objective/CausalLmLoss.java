@@ -9,7 +9,7 @@ import dev.loku.core.model.TokenBatch;
 /**
  * The shifted causal-LM pieces every objective shares: Hugging Face's pairing of logits[:, :-1] with labels[:, 1:],
  * the kept-position mask (label != -100), token log-probabilities, the token-mean NLL and per-sequence NLL sums
- * (LOKU-SPEC §1.2, §4). Softmaxes run in fp32 whatever the logits' type (LOKU-SPEC §8.2).
+ * (docs/method.md §1.2, §4). Softmaxes run in fp32 whatever the logits' type (docs/method.md §8.2).
  *
  * <p>Every method returns arrays attached to the manager of its first input; intermediates are closed.
  */
@@ -54,7 +54,7 @@ public final class CausalLmLoss {
 
     /**
      * Hugging Face's causal-LM loss: cross-entropy averaged over every kept label token of the micro-batch (a token
-     * mean, not a per-sequence mean; LOKU-SPEC §1.3, §4). A batch with no kept token gives 0 rather than PyTorch's
+     * mean, not a per-sequence mean; docs/method.md §1.3, §4). A batch with no kept token gives 0 rather than PyTorch's
      * NaN, so that an empty micro-batch cannot poison an accumulated step.
      */
     public static NDArray meanNll(ScoredBatch batch) {

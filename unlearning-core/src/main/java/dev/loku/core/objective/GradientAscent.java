@@ -3,7 +3,7 @@ package dev.loku.core.objective;
 import ai.djl.ndarray.NDArray;
 import dev.loku.core.tensor.TensorScope;
 
-/** Gradient ascent: minimise −NLL_mean(forget), no retain term (LOKU-SPEC §4 {@code grad_ascent}). */
+/** Gradient ascent: minimise −NLL_mean(forget), no retain term (docs/method.md §4 {@code grad_ascent}). */
 public final class GradientAscent implements UnlearningObjective {
 
     private static final ObjectiveNeeds NEEDS = new ObjectiveNeeds(false, false, false);

@@ -3,7 +3,7 @@ package dev.loku.core.objective;
 import ai.djl.ndarray.NDArray;
 import dev.loku.core.tensor.TensorScope;
 
-/** Gradient difference: −NLL_mean(forget) + NLL_mean(retain), both weights 1 (LOKU-SPEC §4 {@code grad_diff}). */
+/** Gradient difference: −NLL_mean(forget) + NLL_mean(retain), both weights 1 (docs/method.md §4 {@code grad_diff}). */
 public final class GradientDifference implements UnlearningObjective {
 
     private static final ObjectiveNeeds NEEDS = new ObjectiveNeeds(true, false, false);

@@ -7,7 +7,7 @@ import dev.loku.core.tensor.TensorScope;
 import dev.loku.core.tensor.Tensors;
 
 /**
- * LoKU's inverted hinge loss on the forget batch plus the plain retain NLL (LOKU-SPEC §1). The single place the IHL
+ * LoKU's inverted hinge loss on the forget batch plus the plain retain NLL (docs/method.md §1). The single place the IHL
  * formula lives: the CLI and the worker both call this class.
  *
  * <p>Per kept target position t with true token y: {@code 1 + p(y) − max_{v≠y} p(v)}, p being the fp32 softmax

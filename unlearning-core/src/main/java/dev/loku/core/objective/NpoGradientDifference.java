@@ -5,7 +5,7 @@ import dev.loku.core.tensor.TensorScope;
 import dev.loku.core.tensor.Tensors;
 
 /**
- * NPO with a retain NLL term (LOKU-SPEC §4 {@code npo_grad_diff}):
+ * NPO with a retain NLL term (docs/method.md §4 {@code npo_grad_diff}):
  * {@code npoCoeff · (−2/β) · mean_x log σ(β · (NLL_sum_θ(x) − NLL_sum_ref(x))) + retainCoeff · NLL_mean(retain)},
  * with NLL_sum the per-sequence sum over kept label tokens and ref the frozen starting model. Defaults β = 0.1 and
  * both coefficients 1.

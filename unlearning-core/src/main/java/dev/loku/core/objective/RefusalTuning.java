@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import dev.loku.core.tensor.TensorScope;
 
 /**
- * The "I don't know" baseline (LOKU-SPEC §4 {@code idk}): the forget questions are paired with refusal answers drawn
+ * The "I don't know" baseline (docs/method.md §4 {@code idk}): the forget questions are paired with refusal answers drawn
  * at random from a list ("I don't have that information."), and the model is fine-tuned on them together with the
  * retain data: the loss is the token mean NLL over the refusal-labelled forget micro-batch and the retain micro-batch
  * taken as one batch, as the reference concatenates them. The forget batch this objective receives must already

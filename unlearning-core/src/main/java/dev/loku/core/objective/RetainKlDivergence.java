@@ -6,7 +6,7 @@ import dev.loku.core.tensor.Tensors;
 import ai.djl.ndarray.types.DataType;
 
 /**
- * The KL baseline: −NLL_mean(forget) + KL(p_ref ‖ p_θ) on the retain inputs (LOKU-SPEC §4 {@code KL}).
+ * The KL baseline: −NLL_mean(forget) + KL(p_ref ‖ p_θ) on the retain inputs (docs/method.md §4 {@code KL}).
  *
  * <p>As in the reference code the KL is <em>unmasked and unshifted</em>: every position of every retain sequence,
  * prompt and padding included, flattened to [B·T, V] and reduced with "batchmean", i.e. divided by B·T (§4 notes,

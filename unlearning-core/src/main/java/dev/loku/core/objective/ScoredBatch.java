@@ -6,7 +6,7 @@ import java.util.Objects;
 /**
  * One micro-batch as a causal LM scored it: {@code logits} [B, T, V] from the forward pass and the batch's
  * {@code labels} [B, T] (int64, {@link CausalLmLoss#IGNORE_INDEX} where no loss is taken). Labels are aligned with
- * the inputs, not shifted: position t of the logits predicts label t + 1, as in Hugging Face (LOKU-SPEC §1.2).
+ * the inputs, not shifted: position t of the logits predicts label t + 1, as in Hugging Face (docs/method.md §1.2).
  */
 public record ScoredBatch(NDArray logits, NDArray labels) {
 

@@ -6,7 +6,7 @@ import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
- * The unlearning objectives the engine can train (LOKU-SPEC §4), each with the short id that the command line, the
+ * The unlearning objectives the engine can train (docs/method.md §4), each with the short id that the command line, the
  * engine's reports and the worker's hyper-parameters use. The one place where a method's id meets its objective.
  */
 public enum UnlearningMethod {

@@ -2,7 +2,7 @@ package dev.loku.core.objective;
 
 /**
  * A loss over (forget, retain) micro-batches, in the shape of the reference code's {@code forget_loss} branches
- * (LOKU-SPEC §4). Implementations are stateless and thread-safe.
+ * (docs/method.md §4). Implementations are stateless and thread-safe.
  */
 public interface UnlearningObjective {
 

@@ -1,7 +1,7 @@
 package dev.loku.core.tofu;
 
 /**
- * The harmonic mean TOFU's model utility aggregates with (scipy's {@code hmean}, LOKU-SPEC §5.2): n / Σ 1/x_i, and 0
+ * The harmonic mean TOFU's model utility aggregates with (scipy's {@code hmean}, docs/method.md §5.2): n / Σ 1/x_i, and 0
  * as soon as one value is 0, so one lost ability cannot be averaged away.
  */
 public final class HarmonicMean {

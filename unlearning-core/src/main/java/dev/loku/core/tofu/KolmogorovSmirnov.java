@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * The two-sample, two-sided Kolmogorov-Smirnov test as TOFU's forget quality uses it (scipy's {@code ks_2samp} with
- * its defaults, LOKU-SPEC §5.2): the statistic D is the largest gap between the two empirical distribution functions,
+ * its defaults, docs/method.md §5.2): the statistic D is the largest gap between the two empirical distribution functions,
  * and the p-value is exact, P(D' ≥ D) for two samples of these sizes drawn from one continuous distribution. That
  * probability is a count of monotone lattice paths from (0, 0) to (n, m) that touch the band |i/n − j/m| ≥ D (each
  * path is one interleaving of the pooled, sorted samples, and all are equally likely); the count is taken here as the

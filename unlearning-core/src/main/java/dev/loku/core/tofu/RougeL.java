@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * ROUGE-L recall of a generated answer against the true answer, as TOFU scores generations (LOKU-SPEC §5.2): both
+ * ROUGE-L recall of a generated answer against the true answer, as TOFU scores generations (docs/method.md §5.2): both
  * texts are lower-cased, every run of characters other than a-z and 0-9 becomes a space, the words are split on
  * spaces and every word longer than three letters is reduced to its {@link PorterStemmer Porter stem}; the recall is
  * the length of the longest common subsequence of the two word lists divided by the true answer's word count. This is

@@ -19,7 +19,7 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Scores a model on TOFU splits the way TOFU's evaluation does (LOKU-SPEC §5.2):
+ * Scores a model on TOFU splits the way TOFU's evaluation does (docs/method.md §5.2):
  * <ul>
  *   <li>every answer (true, pivot, perturbed) is encoded as in training, with the question as unscored context and
  *       the answer's tokens plus one EOS as labels, cut at {@code maxLength} tokens (TOFU evaluates at 200), and its

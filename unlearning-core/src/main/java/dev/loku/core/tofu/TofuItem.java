@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * One TOFU question with the answers its metrics score (LOKU-SPEC §5.2).
+ * One TOFU question with the answers its metrics score (docs/method.md §5.2).
  *
  * @param question the question
  * @param answer the true answer: scored for probability and ROUGE

@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * TOFU's aggregate metrics from per-item losses (LOKU-SPEC §5.2, as TOFU's {@code aggregate_eval_stat.py} and
+ * TOFU's aggregate metrics from per-item losses (docs/method.md §5.2, as TOFU's {@code aggregate_eval_stat.py} and
  * open-unlearning compute them). A loss L is the mean negative log-likelihood per answer token (the answer's tokens
  * and the EOS after it) given the question; its normalised probability is exp(−L).
  */

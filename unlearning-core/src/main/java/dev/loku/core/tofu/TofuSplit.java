@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A named set of TOFU items and how its numbers are aggregated (LOKU-SPEC §5.2).
+ * A named set of TOFU items and how its numbers are aggregated (docs/method.md §5.2).
  *
  * @param name e.g. {@code forget10}, {@code retain}, {@code real_authors}, {@code world_facts}
  * @param kind which aggregation rules apply

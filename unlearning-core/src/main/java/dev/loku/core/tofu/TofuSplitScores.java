@@ -1,7 +1,7 @@
 package dev.loku.core.tofu;
 
 /**
- * One model's per-item numbers on one TOFU split and the split's three reported aggregates (LOKU-SPEC §5.2).
+ * One model's per-item numbers on one TOFU split and the split's three reported aggregates (docs/method.md §5.2).
  * Per-item arrays are in the split's item order; TOFU's per-example log fields are {@code avg_gt_loss}
  * ({@link #answerLosses}), {@code avg_paraphrased_loss} ({@link #pivotLosses}), {@code average_perturb_loss}
  * ({@link #perturbedLosses}) and {@code rougeL_recall} ({@link #rougeRecalls}).

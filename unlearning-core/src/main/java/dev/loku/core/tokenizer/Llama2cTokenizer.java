@@ -268,7 +268,7 @@ public final class Llama2cTokenizer implements TextTokenizer {
         return EOS_ID;
     }
 
-    /** Padding reuses EOS, as the LoKU reference code does (LOKU-SPEC §8.14); padded positions are masked. */
+    /** Padding reuses EOS, as the LoKU reference code does (docs/method.md §8.14); padded positions are masked. */
     @Override
     public int padId() {
         return EOS_ID;

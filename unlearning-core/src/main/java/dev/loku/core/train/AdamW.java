@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * AdamW over named parameters, updating them in place (LOKU-SPEC §3.1), in PyTorch's order:
+ * AdamW over named parameters, updating them in place (docs/method.md §3.1), in PyTorch's order:
  * <pre>
  *   p ← p · (1 − lr·wd)                       decoupled weight decay, before the moments
  *   m ← β1·m + (1 − β1)·g ;  v ← β2·v + (1 − β2)·g²

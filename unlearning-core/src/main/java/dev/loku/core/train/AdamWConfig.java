@@ -2,7 +2,7 @@ package dev.loku.core.train;
 
 /**
  * AdamW's hyper-parameters (learning rate aside, which a {@link LearningRateSchedule} supplies each step).
- * Weight decay is decoupled, as in PyTorch's AdamW and HF's paged AdamW (LOKU-SPEC §3.1); with weight decay 0
+ * Weight decay is decoupled, as in PyTorch's AdamW and HF's paged AdamW (docs/method.md §3.1); with weight decay 0
  * this is plain Adam, which is what the extraction-benchmark recipe uses (§3.2).
  */
 public record AdamWConfig(double beta1, double beta2, double epsilon, double weightDecay) {

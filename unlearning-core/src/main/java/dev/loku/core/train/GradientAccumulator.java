@@ -9,7 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Gradient accumulation as the HF Trainer does it (LOKU-SPEC §3.1): each of the n micro-batch gradients is scaled
+ * Gradient accumulation as the HF Trainer does it (docs/method.md §3.1): each of the n micro-batch gradients is scaled
  * by 1/n and summed, so an optimiser step sees the mean of n micro-batch gradients (each of which is already a
  * token mean), not a token mean over all the micro-batches jointly. Sums are fp32, in a manager owned by the
  * accumulator.

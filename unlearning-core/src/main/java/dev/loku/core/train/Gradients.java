@@ -7,7 +7,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Reading and clearing the gradients the PyTorch engine leaves on parameters (DEPENDENCIES.md §3.4). */
+/** Reading and clearing the gradients the PyTorch engine leaves on parameters. */
 public final class Gradients {
 
     private Gradients() {

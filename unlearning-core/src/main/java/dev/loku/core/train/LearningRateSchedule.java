@@ -9,13 +9,13 @@ public interface LearningRateSchedule {
 
     double rate(int update);
 
-    /** The same rate for every update (the extraction-benchmark recipe has no schedule; LOKU-SPEC §3.2). */
+    /** The same rate for every update (the extraction-benchmark recipe has no schedule; docs/method.md §3.2). */
     static LearningRateSchedule constant(double learningRate) {
         return update -> learningRate;
     }
 
     /**
-     * Hugging Face's "linear" schedule ({@code get_linear_schedule_with_warmup}, LOKU-SPEC §3.1, §8.9):
+     * Hugging Face's "linear" schedule ({@code get_linear_schedule_with_warmup}, docs/method.md §3.1, §8.9):
      * {@code peak · u / max(1, warmup)} while {@code u < warmup}, then
      * {@code peak · max(0, (total − u) / max(1, total − warmup))}. With warm-up the very first update therefore runs
      * at rate 0, as it does in the reference runs.

@@ -2,7 +2,7 @@ package dev.loku.core.train;
 
 /**
  * How updates are made: optimiser, peak learning rate, batching and schedule shape. The two presets are the ones
- * LOKU-SPEC describes; every field stays configurable because LoKU's own values for the extraction benchmark are
+ * docs/method.md §3 describes; every field stays configurable because LoKU's own values for the extraction benchmark are
  * unverified (§3.2).
  *
  * @param adam optimiser hyper-parameters

@@ -3,7 +3,7 @@ package dev.loku.core.objective;
 import java.util.Random;
 
 /**
- * Independent double-precision versions of the LOKU-SPEC formulas over plain Java arrays, written from the spec
+ * Independent double-precision versions of the docs/method.md formulas over plain Java arrays, written from that page
  * text only, for the tests to compare the NDArray code against.
  */
 final class PlainLm {
@@ -111,7 +111,7 @@ final class PlainLm {
         return out;
     }
 
-    /** 1 + p_y - max_{v != y} p_v at one position (LOKU-SPEC §1.1). */
+    /** 1 + p_y - max_{v != y} p_v at one position (docs/method.md §1.1). */
     double hinge(int bi, int ti) {
         double[] p = softmax(bi, ti);
         int y = (int) target(bi, ti);
@@ -138,7 +138,7 @@ final class PlainLm {
         return n == 0 ? 0 : sum / n;
     }
 
-    /** d IHL_mean / d z, from the closed form of LOKU-SPEC §1.4 divided by the kept count. */
+    /** d IHL_mean / d z, from the closed form of docs/method.md §1.4 divided by the kept count. */
     double[] ihlGradient() {
         double[] g = new double[b * t * v];
         int n = keptCount();

@@ -35,7 +35,7 @@ class ScheduleAndRecipeTest {
         TrainingRecipe r = TrainingRecipe.tofu(1e-4);
         assertEquals(0.01, r.adam().weightDecay());
         assertEquals(0.999, r.adam().beta2());
-        // forget01 / 05 / 10 with 5 epochs at effective batch 32 (LOKU-SPEC §3.1 table).
+        // forget01 / 05 / 10 with 5 epochs at effective batch 32 (docs/method.md §3.1 table).
         assertEquals(1, r.stepsPerEpoch(40));
         assertEquals(6, r.totalSteps(40, 5));
         assertEquals(6, r.stepsPerEpoch(200));

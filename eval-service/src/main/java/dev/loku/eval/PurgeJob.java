@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>Retrying verdicts are skipped: the next attempt still needs the data.</li>
  *   <li>Deleted: the forget-set artifact, the members' content artifacts, the importance (each unless another
- *       open set holds the same bytes), and every candidate of the set except the promoted one (withdrawn from the model versions: index entry, tree, materialised
+ *       open set holds the same bytes, or, for the forget set and contents, a request outside the set that ingest
+ *       accepted and has not cut yet: {@link ForgetSetLedger#heldElsewhere}), and every candidate of the set except the promoted one (withdrawn from the model versions: index entry, tree, materialised
  *       copies). Candidates are found in the {@link ForgetSetLedger} and, in case a run published one but died
  *       before holding it, by name: each attempt's candidate version follows from the verdict's ids.</li>
  *   <li>The members' data keys are destroyed (crypto-shredding): every remaining copy of their sealed content, in
@@ -81,7 +82,8 @@ public final class PurgeJob {
         Set<String> candidates = new LinkedHashSet<>();
         for (Holding h : ledger.holdings(job.forgetSetId())) {
             switch (h.role()) {
-                case FORGET_SET, REQUEST_CONTENT, IMPORTANCE -> {
+                case FORGET_SET, REQUEST_CONTENT -> blobs += deleteUnlessHeld(job, h.ref()) ? 1 : 0;
+                case IMPORTANCE -> {
                     // Equal bytes are one blob: keep it while another open set holds it too.
                     if (!ledger.heldByAnotherSet(job.forgetSetId(), h.ref().getSha256())) {
                         blobs += stores.artifacts().delete(h.ref()) ? 1 : 0;
@@ -95,8 +97,13 @@ public final class PurgeJob {
                 }
             }
         }
-        if (set.isPresent() && !ledger.heldByAnotherSet(job.forgetSetId(), set.get().forgetSet().getSha256())) {
-            blobs += stores.artifacts().delete(set.get().forgetSet()) ? 1 : 0;
+        if (set.isPresent()) {
+            blobs += deleteUnlessHeld(job, set.get().forgetSet()) ? 1 : 0;
+        }
+        for (Holding h : ledger.holdings(job.forgetSetId(), ForgetSetLedger.Role.REQUEST_CONTENT)) {
+            for (java.util.UUID member : job.requestIds()) {
+                ledger.releaseWaiting(member, h.ref().getSha256());
+            }
         }
         for (int attempt = 1; attempt <= v.getAttempt(); attempt++) {
             if (v.getBaseModelVersion().matches("v\\d+(-[0-9a-f]{8})?")) {
@@ -121,6 +128,33 @@ public final class PurgeJob {
                         + "candidates_withdrawn={} keys_destroyed={}", job.forgetSetId(), job.modelId(), v.getVerdict(),
                 promoted, blobs, withdrawn, keys);
         return audit.forEachRequest(job, PipelineStage.PURGE, AuditStatus.PURGED, promoted, null);
+    }
+
+    /**
+     * Deletes a forget-set or content blob unless something else holds equal bytes: another open set, or a request
+     * outside this set that ingest accepted and has not cut yet (it may wait for another model). Ingest records such a
+     * hold before it stores the blob, and storing skips a blob that exists; so a hold that appears between the check
+     * and the delete is seen by the second check, and the bytes are put back.
+     */
+    private boolean deleteUnlessHeld(ForgetSetJob job, dev.loku.events.ArtifactRef ref) throws IOException {
+        ForgetSetLedger ledger = stores.ledger();
+        if (ledger.heldElsewhere(job.forgetSetId(), job.requestIds(), ref.getSha256())) {
+            return false;
+        }
+        byte[] bytes = null;
+        try {
+            bytes = stores.artifacts().exists(ref) ? stores.artifacts().read(ref) : null;
+        } catch (dev.loku.runtime.artifact.CorruptArtifactException e) {
+            // damaged bytes are nothing to keep for anyone
+        }
+        boolean deleted = stores.artifacts().delete(ref);
+        if (deleted && bytes != null && ledger.heldElsewhere(job.forgetSetId(), job.requestIds(), ref.getSha256())) {
+            stores.artifacts().put(bytes);
+            LOG.info("event=purge_blob_restored forget_set_id={} artifact={} cause=held_meanwhile", job.forgetSetId(),
+                    ref.getSha256());
+            return false;
+        }
+        return deleted;
     }
 
     /**

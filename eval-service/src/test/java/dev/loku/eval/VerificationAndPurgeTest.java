@@ -319,6 +319,36 @@ class VerificationAndPurgeTest {
         assertFalse(fx.artifacts().exists(shared.ref()));
     }
 
+    @Test
+    void aContentBlobARequestStillWaitingForAnotherModelHoldsIsKept() throws Exception {
+        ForgetSetReady a = fisherDone(1);
+        UUID member = a.getMembers().get(0).getRequestId();
+        ArtifactRef content = fx.contentRef(member);
+        ForgetSetLedger ledger = fx.stores().ledger();
+        // As ingest leaves them: each accepted request holds its content; the second one, with equal bytes (the same
+        // subject's record erased from another model), waits behind that model's gate and is in no set yet.
+        UUID waiting = UUID.randomUUID();
+        ledger.holdWaiting(member, content.getSha256());
+        ledger.holdWaiting(waiting, content.getSha256());
+        FinalFailure verdicts = new FinalFailure(null, null, CLOCK);
+
+        assertEquals(List.of(AuditStatus.PURGED), statuses(purger().run(verdicts.verdict(ForgetSetJob.of(a),
+                dev.loku.runtime.audit.AuditReason.of("failed with IOException")))));
+        assertTrue(fx.artifacts().exists(content), "the waiting request's content is still there to be cut");
+        assertEquals(fx.artifacts().read(content).length, content.getSizeBytes());
+        assertFalse(ledger.heldElsewhere(UUID.randomUUID(), List.of(waiting), content.getSha256()),
+                "the purged member's hold was released; only the waiting request's is left");
+        assertTrue(ledger.heldElsewhere(UUID.randomUUID(), List.of(), content.getSha256()));
+
+        // Once the waiting request's own set is purged, nothing holds the blob and it goes.
+        ForgetSetReady b = fx.forgetSet("m", List.of(waiting));
+        ledger.recordSet(ForgetSetLedger.SetRecord.of(b));
+        ledger.hold(b.getForgetSetId(), new Holding(Role.REQUEST_CONTENT, content, Map.of()));
+        purger().run(verdicts.verdict(ForgetSetJob.of(b), dev.loku.runtime.audit.AuditReason.of("failed with IOException")));
+        assertFalse(fx.artifacts().exists(content));
+        assertFalse(ledger.heldElsewhere(UUID.randomUUID(), List.of(), content.getSha256()));
+    }
+
     // --- what the earlier stages leave behind ---
 
     /** A forget set as the Fisher service leaves it: recorded, contents and importance held. */

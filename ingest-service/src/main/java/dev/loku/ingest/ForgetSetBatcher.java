@@ -438,6 +438,7 @@ final class ForgetSetBatcher implements Processor<String, ForgetSetBatcher.Input
                 // Its content is gone or damaged: it cannot be unlearned, but must not hold up the others.
                 LOG.error("event=member_content_unusable model={} request_id={} artifact={} error={}", modelId,
                         m.requestId(), m.contentArtifactSha256(), e.getClass().getSimpleName());
+                releaseHold(m);
                 forward(memberEvent(m, modelId, AuditStatus.FAILED, now)
                         .reason(AuditReason.of("the request's content artifact is missing or corrupt")).build(), now);
                 destroyKey(m);
@@ -496,7 +497,8 @@ final class ForgetSetBatcher implements Processor<String, ForgetSetBatcher.Input
         for (BatchMember m : members) {
             forward(memberEvent(m, modelId, AuditStatus.REJECTED, now).forgetSet(forgetSetId).reason(reason).build(), now);
             try {
-                if (!ledger.heldByAnotherSet(forgetSetId, m.contentArtifactSha256())) {
+                ledger.releaseWaiting(m.requestId(), m.contentArtifactSha256());
+                if (!ledger.heldElsewhere(forgetSetId, List.of(m.requestId()), m.contentArtifactSha256())) {
                     artifacts.delete(m.contentRef());
                 }
             } catch (IOException e) {
@@ -515,6 +517,21 @@ final class ForgetSetBatcher implements Processor<String, ForgetSetBatcher.Input
             keys.destroy(m.requestId());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot destroy the data key of request " + m.requestId(), e);
+        }
+    }
+
+    /**
+     * The request failed at the cut: it no longer holds its content blob, and damaged bytes (which may still quote the
+     * text) are deleted unless an open set or another waiting request holds the same blob.
+     */
+    private void releaseHold(BatchMember m) {
+        try {
+            ledger.releaseWaiting(m.requestId(), m.contentArtifactSha256());
+            if (!ledger.heldElsewhere(UUID.randomUUID(), List.of(m.requestId()), m.contentArtifactSha256())) {
+                artifacts.delete(m.contentRef());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot update the ledger for request " + m.requestId(), e);
         }
     }
 

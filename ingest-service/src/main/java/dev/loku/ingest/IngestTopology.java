@@ -107,7 +107,7 @@ public final class IngestTopology {
         KStream<String, IngestOutput> intake = builder
                 .stream(Topics.ERASURE_REQUESTS.name(), Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
                         .withName("erasure-requests"))
-                .process(() -> new RequestIntake(serdes, validator, artifacts, keys, audit, deadLetters, metrics,
+                .process(() -> new RequestIntake(serdes, validator, artifacts, keys, ledger, audit, deadLetters, metrics,
                                 config.dedupeRetention()),
                         Named.as("request-intake"), REQUEST_IDS_STORE);
         Map<String, KStream<String, IngestOutput>> routes = route(intake, "intake-");

@@ -7,6 +7,8 @@ import dev.loku.events.ErasureRequest;
 import dev.loku.events.PipelineStage;
 import dev.loku.runtime.PipelineIds;
 import dev.loku.runtime.artifact.ArtifactStore;
+import dev.loku.runtime.artifact.ForgetSetLedger;
+import dev.loku.runtime.artifact.Sha256;
 import dev.loku.runtime.audit.AuditEmitter;
 import dev.loku.runtime.audit.AuditReason;
 import dev.loku.runtime.audit.DeadLetterPublisher;
@@ -54,8 +56,9 @@ import org.slf4j.LoggerFactory;
  *   <li>otherwise RECEIVED, then REJECTED when the content is plaintext (not sealed), does not open under the
  *       request's data key, or fails the {@link RequestValidator} (on the content opened in memory); or: the
  *       content is written sealed ({@link SealedLines}) as an artifact, ACCEPTED (with contentSha256), and a
- *       {@link BatchMember} goes on keyed by model id. A rejected request whose content opened has its key
- *       destroyed.</li>
+ *       {@link BatchMember} goes on keyed by model id. Before the content is stored, the request's hold on it
+ *       is recorded in the ledger ({@link ForgetSetLedger#holdWaiting}). A rejected request whose content opened has
+ *       its key destroyed.</li>
  * </ol>
  * Decoding happens here, not in the source's deserializer, so that a bad record's audit trail and dead letter come
  * out of one processor, in the same exactly-once transaction as everything else.
@@ -76,6 +79,7 @@ final class RequestIntake implements Processor<byte[], byte[], String, IngestOut
     private final ArtifactStore artifacts;
     private final DataKeyStore keys;
     private final ContentSeal seal;
+    private final ForgetSetLedger ledger;
     private final AuditEmitter audit;
     private final DeadLetterPublisher deadLetters;
     private final ServiceMetrics metrics;
@@ -84,12 +88,14 @@ final class RequestIntake implements Processor<byte[], byte[], String, IngestOut
     private KeyValueStore<String, Long> seen;
 
     RequestIntake(ValueSerdeFactory serdes, RequestValidator validator, ArtifactStore artifacts, DataKeyStore keys,
+                  ForgetSetLedger ledger,
                   AuditEmitter audit, DeadLetterPublisher deadLetters, ServiceMetrics metrics, Duration dedupeRetention) {
         this.decoder = RecordDecoder.forTopic(Topics.ERASURE_REQUESTS, serdes);
         this.validator = validator;
         this.artifacts = artifacts;
         this.keys = keys;
         this.seal = new ContentSeal(keys);
+        this.ledger = ledger;
         this.audit = audit;
         this.deadLetters = deadLetters;
         this.metrics = metrics;
@@ -185,7 +191,10 @@ final class RequestIntake implements Processor<byte[], byte[], String, IngestOut
         ArtifactRef content;
         try {
             // Stored sealed, line by line, under the request's key: the forget set is cut from these bytes.
-            content = artifacts.put(SealedLines.seal(seal, requestId, SealedRequests.contentJsonl(opened)));
+            byte[] lines = SealedLines.seal(seal, requestId, SealedRequests.contentJsonl(opened));
+            // The hold first: a purge of another set with equal bytes then keeps the blob (or puts it back).
+            ledger.holdWaiting(requestId, Sha256.hex(lines));
+            content = artifacts.put(lines);
         } catch (IOException e) {
             // The store is down or full: fail the task (exactly-once rolls back), rather than lose the request.
             throw new UncheckedIOException("cannot store the content of request " + id + " in the artifact store", e);

@@ -283,6 +283,29 @@ class IngestTopologyTest {
     }
 
     @Test
+    void anAcceptedRequestHoldsItsContentBlobUntilItsSetIsPurgedEvenWhileItWaits() throws Exception {
+        ForgetSetLedger ledger = ForgetSetLedger.inDirectory(artifacts);
+        List<String> texts = List.of("Person " + UUID.randomUUID() + " lives at 1 Test Street.");
+        sendAll(3, "model-b"); // model-b's gate is shut by this set
+        forgetSets.readValue();
+        ErasureRequest forA = request("model-a", "acme").setTexts(texts).build();
+        ErasureRequest forB = request("model-b", "acme").setTexts(texts).build();
+        send(forA);
+        send(forB);
+        String sha = dev.loku.runtime.artifact.Sha256.hex(ForgetSetContent.requestLines(forA));
+        assertEquals(sha, dev.loku.runtime.artifact.Sha256.hex(ForgetSetContent.requestLines(forB)), "equal bytes, one blob");
+        sendAll(2, "model-a");
+        ForgetSetReady a = forgetSets.readValue();
+        assertTrue(a.getMembers().stream().anyMatch(m -> m.getRequestId().equals(forA.getRequestId())));
+        assertTrue(forgetSets.isEmpty(), "the request for model-b waits behind its gate");
+        // What the purge of model-a's set asks: is the blob held outside the set? Yes, by the waiting request.
+        List<UUID> membersOfA = a.getMembers().stream().map(ForgetSetMember::getRequestId).toList();
+        assertTrue(ledger.heldElsewhere(a.getForgetSetId(), membersOfA, sha));
+        ledger.releaseWaiting(forB.getRequestId(), sha);
+        assertFalse(ledger.heldElsewhere(a.getForgetSetId(), membersOfA, sha), "held by model-a's member alone");
+    }
+
+    @Test
     void noRequestContentReachesAnyOutput() {
         ErasureRequest r = SampleEvents.erasureRequest("model-a");
         r.setTenantId("acme");

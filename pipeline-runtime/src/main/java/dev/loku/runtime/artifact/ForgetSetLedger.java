@@ -34,12 +34,16 @@ import java.util.UUID;
  * forget-sets/open/&lt;forgetSetId&gt;/set.json                   the set: model, base version, forget-set ref, members
  * forget-sets/open/&lt;forgetSetId&gt;/held/&lt;role&gt;-&lt;sha256&gt;.json   one file per artifact held for the set
  * forget-sets/closed/&lt;forgetSetId&gt;.json                     written by the purge, which then deletes the open folder
+ * forget-sets/waiting/&lt;sha256&gt;/&lt;requestId&gt;                   an accepted request holds its content blob until its set is purged
  * </pre>
  * One file per holding, written atomically, so two writers (a job and the zombie of its previous owner) never lose
  * each other's entries, and a re-run rewrites identical files. Nothing here is personal data: ids, hashes, refs.
  * A closed set is recognisable for ever, so a stage that sees a stale event for it ignores it rather than fail.
  * Blobs are content-addressed, so two sets may hold the same blob (equal bytes): {@link #heldByAnotherSet} lets the
- * purge keep a blob another open set still holds.
+ * purge keep a blob another open set still holds. A request ingest accepted but has not cut into a set yet (it may be
+ * waiting for another model's gate) is in no set, so ingest records its hold on its content blob itself
+ * ({@link #holdWaiting}) before storing the blob, and {@link #heldElsewhere} counts it: the purge of one set never
+ * deletes the content of a request still waiting with equal bytes.
  */
 public final class ForgetSetLedger {
 
@@ -249,6 +253,58 @@ public final class ForgetSetLedger {
     }
 
     /**
+     * Records that {@code requestId}, accepted by ingest, holds the content blob {@code sha256} until its set is
+     * purged (or it fails or is rejected at the cut: {@link #releaseWaiting}). Call it before storing the blob.
+     */
+    public void holdWaiting(UUID requestId, String sha256) throws IOException {
+        Path marker = waitingMarker(requestId, sha256);
+        Files.createDirectories(marker.getParent());
+        try {
+            Files.createFile(marker);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            // a re-run of the same acceptance
+        }
+    }
+
+    /** Ends the hold {@link #holdWaiting} recorded; a hold that is not there is fine. */
+    public void releaseWaiting(UUID requestId, String sha256) throws IOException {
+        Path marker = waitingMarker(requestId, sha256);
+        Files.deleteIfExists(marker);
+        try {
+            Files.deleteIfExists(marker.getParent());
+        } catch (java.nio.file.DirectoryNotEmptyException e) {
+            // another request holds the same bytes
+        }
+    }
+
+    /**
+     * Whether anything but the set {@code forgetSetId} and its {@code members} still needs the blob {@code sha256}:
+     * another open set, or an accepted request outside {@code members} whose set was not purged yet.
+     */
+    public boolean heldElsewhere(UUID forgetSetId, java.util.Collection<UUID> members, String sha256)
+            throws IOException {
+        if (heldByAnotherSet(forgetSetId, sha256)) {
+            return true;
+        }
+        Path holders = waitingMarker(UUID.randomUUID(), sha256).getParent();
+        if (!Files.isDirectory(holders)) {
+            return false;
+        }
+        java.util.Set<String> ours = new java.util.HashSet<>();
+        members.forEach(m -> ours.add(m.toString()));
+        try (DirectoryStream<Path> requests = Files.newDirectoryStream(holders)) {
+            for (Path r : requests) {
+                if (!ours.contains(r.getFileName().toString())) {
+                    return true;
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return false; // its last holder released it meanwhile
+        }
+        return false;
+    }
+
+    /**
      * The refs of the members' content artifacts, recovered from the forget set's bytes: ingest writes one JSONL
      * line per item and concatenates the members' content artifacts in request-id order (docs/pipeline.md), so
      * each member's artifact is its next {@code itemCount} lines. Empty when the bytes do not have the expected
@@ -285,6 +341,13 @@ public final class ForgetSetLedger {
 
     private Path dir(UUID forgetSetId) {
         return root.resolve("open").resolve(forgetSetId.toString());
+    }
+
+    private Path waitingMarker(UUID requestId, String sha256) {
+        if (!Sha256.isHex(sha256)) {
+            throw new IllegalArgumentException("a held artifact needs a valid sha256");
+        }
+        return root.resolve("waiting").resolve(sha256).resolve(requestId.toString());
     }
 
     private Path closedFile(UUID forgetSetId) {

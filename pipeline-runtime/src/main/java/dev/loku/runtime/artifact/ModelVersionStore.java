@@ -8,7 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.FileAlreadyExistsException;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -19,7 +19,9 @@ import java.util.UUID;
  * <ul>
  *   <li>{@link #publish} stores the folder as a tree and records {@code modelId/version -> ref} in an index
  *       ({@code <index>/<modelId>/<version>.json}, written atomically). Publishing the same version again with the
- *       same files is a no-op; with different files it is refused, since versions are immutable.</li>
+ *       same files is a no-op; with different files it is refused, since versions are immutable. The entry is
+ *       created with a hard link, which fails when the name exists, so of concurrent publications of one version
+ *       exactly one wins and the others are refused (or, with the same files, get the winner's ref).</li>
  *   <li>{@link #resolve} gives a local folder (or, for {@code v0}, the catalogue's path, which may be a single
  *       llama2.c file). Stored versions are materialised once into the cache, verified file by file; a cached
  *       folder exists only if it was materialised completely, so later calls reuse it without re-hashing.</li>
@@ -71,18 +73,34 @@ public final class ModelVersionStore {
         Path entry = entry(modelId, version);
         Optional<ArtifactRef> existing = ref(modelId, version);
         if (existing.isPresent()) {
-            if (!existing.get().getSha256().equals(ref.getSha256())) {
-                throw new IllegalStateException("model " + modelId + " version " + version + " is already published "
-                        + "as sha256:" + existing.get().getSha256() + "; versions are immutable");
-            }
-            return existing.get();
+            return sameOrRefused(modelId, version, existing.get(), ref);
         }
         Files.createDirectories(entry.getParent());
         Path partial = entry.resolveSibling("." + entry.getFileName() + "." + UUID.randomUUID());
-        Files.writeString(partial, JSON.createObjectNode().put("uri", ref.getUri()).put("sha256", ref.getSha256())
-                .put("sizeBytes", ref.getSizeBytes()).toString(), StandardCharsets.UTF_8);
-        Files.move(partial, entry, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try {
+            Files.writeString(partial, JSON.createObjectNode().put("uri", ref.getUri()).put("sha256", ref.getSha256())
+                    .put("sizeBytes", ref.getSizeBytes()).toString(), StandardCharsets.UTF_8);
+            // The complete entry appears under its name in one step that fails when the name exists (link(2)), so of
+            // two deliveries publishing the same version at once exactly one wins; a rename would let the second
+            // replace the first after both had checked.
+            Files.createLink(entry, partial);
+        } catch (FileAlreadyExistsException e) {
+            return sameOrRefused(modelId, version, ref(modelId, version).orElseThrow(() -> e), ref);
+        } catch (UnsupportedOperationException e) {
+            throw new IOException("the model version index needs hard links (" + index + "): versions are published "
+                    + "with a link that fails when the version exists", e);
+        } finally {
+            Files.deleteIfExists(partial);
+        }
         return ref;
+    }
+
+    private static ArtifactRef sameOrRefused(String modelId, String version, ArtifactRef existing, ArtifactRef ours) {
+        if (!existing.getSha256().equals(ours.getSha256())) {
+            throw new IllegalStateException("model " + modelId + " version " + version + " is already published "
+                    + "as sha256:" + existing.getSha256() + "; versions are immutable");
+        }
+        return existing;
     }
 
     /** The tree ref of a published version; empty for {@code v0} and for versions never published. */

@@ -118,6 +118,60 @@ class DirectoryArtifactStoreTest {
         assertFalse(versions.withdraw("m", "v1-00000002"), "a second withdrawal finds nothing");
     }
 
+    @Test
+    void ofConcurrentPublicationsOfOneVersionExactlyOneWins(@TempDir Path dir) throws Exception {
+        Path catalogueFile = dev.loku.runtime.testing.TestCatalogues.write(dir, java.util.Map.of("m", List.of("acme")));
+        DirectoryArtifactStore store = new DirectoryArtifactStore(dir.resolve("store"));
+        ModelVersionStore versions = ModelVersionStore.inDirectory(store, ModelCatalogue.load(catalogueFile));
+        int writers = 6;
+        List<Path> runs = new java.util.ArrayList<>();
+        for (int i = 0; i < writers; i++) {
+            runs.add(folder(dir.resolve("run-" + i), "weights of delivery " + i));
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(writers);
+        try {
+            for (int round = 0; round < 25; round++) {
+                String version = "v1-" + String.format("%08x", round);
+                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(writers);
+                List<java.util.concurrent.Future<ArtifactRef>> results = new java.util.ArrayList<>();
+                for (Path run : runs) {
+                    results.add(pool.submit(() -> {
+                        start.await();
+                        return versions.publish("m", version, run);
+                    }));
+                }
+                List<ArtifactRef> won = new java.util.ArrayList<>();
+                int refused = 0;
+                for (java.util.concurrent.Future<ArtifactRef> f : results) {
+                    try {
+                        won.add(f.get());
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        assertTrue(e.getCause() instanceof IllegalStateException, String.valueOf(e.getCause()));
+                        refused++;
+                    }
+                }
+                assertEquals(1, won.size(), "round " + round + ": exactly one delivery publishes the version");
+                assertEquals(writers - 1, refused);
+                assertEquals(won.get(0), versions.ref("m", version).orElseThrow(), "the index names the winner");
+                Path winner = runs.stream().filter(r -> sameTree(store, r, won.get(0))).findFirst().orElseThrow();
+                assertEquals(won.get(0), versions.publish("m", version, winner), "the winner's files: a no-op");
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        try (Stream<Path> index = Files.list(store.root().resolve("model-versions").resolve("m"))) {
+            assertEquals(25, index.count(), "no partial entries left in the index");
+        }
+    }
+
+    private static boolean sameTree(DirectoryArtifactStore store, Path folder, ArtifactRef tree) {
+        try {
+            return store.putTree(folder).equals(tree);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private static Path folder(Path dir, String weights) throws Exception {
         Files.createDirectories(dir.resolve("sub"));
         Files.writeString(dir.resolve("config.json"), "{\"shared\":true}");

@@ -1,0 +1,473 @@
+package dev.loku.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.loku.eval.EngineCandidateEvaluator;
+import dev.loku.eval.EvalConfig;
+import dev.loku.eval.EvalService;
+import dev.loku.events.AuditEvent;
+import dev.loku.events.AuditStatus;
+import dev.loku.events.DeadLetter;
+import dev.loku.events.ErasureRequest;
+import dev.loku.events.ModelVersionPromoted;
+import dev.loku.events.QaPair;
+import dev.loku.events.Verdict;
+import dev.loku.events.VerificationResult;
+import dev.loku.fisher.EngineImportanceEstimator;
+import dev.loku.fisher.FisherConfig;
+import dev.loku.fisher.FisherService;
+import dev.loku.ingest.IngestConfig;
+import dev.loku.ingest.IngestService;
+import dev.loku.runtime.crypto.SealedRequests;
+import dev.loku.runtime.embedded.StackEndpoints;
+import dev.loku.runtime.kafka.TopicCatchUp;
+import dev.loku.runtime.serde.RegistrySerdes;
+import dev.loku.runtime.service.Service;
+import dev.loku.runtime.testing.PipelineFixtures;
+import dev.loku.runtime.testing.SampleEvents;
+import dev.loku.runtime.testing.TestClients;
+import dev.loku.runtime.testing.WithLokuStack;
+import dev.loku.schemas.Topic;
+import dev.loku.schemas.Topics;
+import dev.loku.worker.EngineUnlearningRunner;
+import dev.loku.worker.WorkerConfig;
+import dev.loku.worker.WorkerService;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fault matrix (docs/reliability.md): the four services with the REAL engine on stories260K (1 epoch, one
+ * attempt), on the real broker and registry, each case on its own model so their gates do not queue. Every case ends
+ * with the same checks: every request in exactly one terminal state (VERIFIED, REJECTED or FAILED), at most one
+ * version promoted per forget set and exactly one when its final verdict is PASS, and, after the last case, nothing
+ * of the forget text in any audit event, dead letter, metric scrape, log line or artifact left in the store. Each case
+ * records a row (what happened, seconds to terminal, attempts, versions promoted) in
+ * {@code target/reliability.json} and {@code target/reliability.md}, from which docs/reliability.md is copied.
+ */
+@WithLokuStack
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FaultMatrixIT {
+
+    private static final Duration WAIT = Duration.ofSeconds(120);
+    private static final Set<AuditStatus> TERMINAL = EnumSet.of(AuditStatus.VERIFIED, AuditStatus.REJECTED,
+            AuditStatus.FAILED);
+
+    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    private final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    private final Logger ours = (Logger) LoggerFactory.getLogger("dev.loku");
+    private ch.qos.logback.classic.Level oursBefore;
+    private final List<Service> services = new CopyOnWriteArrayList<>();
+    private final Map<Class<?>, TopicCatchUp<String, ? extends SpecificRecord>> readers = new HashMap<>();
+    private final Map<Class<?>, List<?>> seen = new HashMap<>();
+    private final ArrayNode rows = CliJson.MAPPER.createArrayNode();
+
+    private StackEndpoints stack;
+    private RegistrySerdes serdes;
+    private PipelineFixtures fx;
+    private String run;
+    private KafkaProducer<String, ErasureRequest> requests;
+    private KafkaProducer<String, byte[]> raw;
+
+    @BeforeAll
+    void startPipeline(StackEndpoints stack, RegistrySerdes serdes) throws Exception {
+        this.stack = stack;
+        this.serdes = serdes;
+        logs.start();
+        root.addAppender(logs);
+        oursBefore = ours.getLevel();
+        ours.setLevel(ch.qos.logback.classic.Level.INFO);
+        Path projectRoot = Path.of(System.getProperty("loku.project.root", ".."));
+        Path dir = Files.createTempDirectory("loku-fault-matrix");
+        fx = PipelineFixtures.create(dir, projectRoot.resolve("models/stories260K/stories260K.bin"), 1,
+                "fm-poison", "fm-corrupt", "fm-truncated", "fm-duplicate", "fm-subject");
+        run = UUID.randomUUID().toString().substring(0, 8);
+        // Unseen text of the kind stories260K was trained on, so its EL_10 threshold is above 0 and a candidate can pass.
+        Files.writeString(dir.resolve("data/unseen.jsonl"), """
+                {"text":"Once upon a time, there was a little girl named Lily. She loved to play outside in the sun."}
+                {"text":"One day, a big dog came to the park. The dog was very happy and wanted to play with the ball."}
+                """);
+
+        Map<String, String> ingest = settings("ingest-1");
+        ingest.put("ingest.application.id", "fm-ingest-" + run);
+        ingest.put("ingest.state.dir", dir.resolve("ingest-state").toString());
+        ingest.put("ingest.batch.max.requests", "2");
+        ingest.put("ingest.batch.max.wait", "3s");
+        ingest.put("ingest.batch.check.interval", "100ms");
+        start(new IngestService(IngestConfig.of(ingest)));
+        FisherConfig fisher = FisherConfig.of(engine("fisher", dir));
+        start(FisherService.create(fisher, EngineImportanceEstimator.forConfig(fisher)));
+        Map<String, String> w = engine("worker", dir);
+        w.put("worker.max.epochs.cap", "1");
+        WorkerConfig worker = WorkerConfig.of(w);
+        start(WorkerService.create(worker, EngineUnlearningRunner.forConfig(worker)));
+        Map<String, String> e = engine("eval", dir);
+        e.put("eval.purge.group.id", "fm-eval-purge-" + run);
+        EvalConfig eval = EvalConfig.of(e);
+        start(EvalService.create(eval, EngineCandidateEvaluator.forConfig(eval)));
+        requests = TestClients.producer(stack, Topics.ERASURE_REQUESTS.keySerde().serializer(),
+                serdes.valueSerializer(Topics.ERASURE_REQUESTS));
+        raw = TestClients.producer(stack, new StringSerializer(), new ByteArraySerializer());
+        waitFor(() -> services.stream().allMatch(s -> s.health().isUp()), "every service up");
+    }
+
+    @AfterAll
+    void stopPipeline() throws Exception {
+        services.forEach(Service::stop);
+        readers.values().forEach(TopicCatchUp::close);
+        if (requests != null) {
+            requests.close();
+            raw.close();
+        }
+        root.detachAppender(logs);
+        ours.setLevel(oursBefore);
+        writeReport();
+    }
+
+    @Test
+    @Order(1)
+    void aPoisonRecordOnAJobTopicFailsTheSetInFlightWithAReasonAndReopensTheGate() throws Exception {
+        long t0 = System.nanoTime();
+        List<ErasureRequest> sent = submit("fm-poison", "poison", 1);
+        waitFor(() -> statuses(sent.get(0)).contains(AuditStatus.BATCHED), "the set cut");
+        // Bytes no stage can decode, on the worker's input, keyed like the model's job records.
+        raw.send(new ProducerRecord<>(Topics.IMPORTANCE.name(), "fm-poison",
+                "\u0000not an avro record".getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS);
+        awaitTerminal(sent);
+        AuditEvent end = terminal(sent.get(0));
+        assertEquals(AuditStatus.FAILED, end.getStatus(), "the set in flight is failed: " + end);
+        assertTrue(end.getReason().contains("undecodable record on loku.importance")
+                && end.getReason().contains("dead-lettered"), end.getReason());
+        assertEquals(1, deadLetters(d -> d.getSourceTopic().equals(Topics.IMPORTANCE.name())).size());
+        double failed = seconds(t0);
+
+        long t1 = System.nanoTime();
+        List<ErasureRequest> next = submit("fm-poison", "after-poison", 1);
+        awaitTerminal(next);
+        assertTrue(statuses(next.get(0)).contains(AuditStatus.BATCHED), "the gate reopened: the next set was cut");
+        checkInvariants("fm-poison", concat(sent, next));
+        row("(f) poison record on loku.importance while a set is in flight",
+                "set FAILED by ingest (an undecodable record on its job topic was dead-lettered while it was in "
+                        + "flight); gate reopened, next set " + ending(next.get(0)), failed + seconds(t1), "fm-poison", concat(sent, next));
+    }
+
+    @Test
+    @Order(2)
+    void aCorruptOrTruncatedContentArtifactFailsItsRequestAtTheCutAndTheDamagedBytesAreDeleted() throws Exception {
+        for (boolean truncate : List.of(false, true)) {
+            String model = truncate ? "fm-truncated" : "fm-corrupt";
+            long t0 = System.nanoTime();
+            List<ErasureRequest> sent = submit(model, truncate ? "truncated" : "corrupt", 1);
+            waitFor(() -> statuses(sent.get(0)).contains(AuditStatus.ACCEPTED), "accepted");
+            // The batcher cuts after ingest.batch.max.wait (3 s): damage the content artifact before that.
+            Path blob = blob(terminalOrAccepted(sent.get(0)));
+            byte[] bytes = Files.readAllBytes(blob);
+            if (truncate) {
+                Files.write(blob, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+            } else {
+                bytes[bytes.length / 2] ^= 0x20;
+                Files.write(blob, bytes);
+            }
+            awaitTerminal(sent);
+            AuditEvent end = terminal(sent.get(0));
+            assertEquals(AuditStatus.FAILED, end.getStatus());
+            assertEquals("the request's content artifact is missing or corrupt", end.getReason());
+            assertFalse(Files.exists(blob), "the damaged bytes are deleted");
+            checkInvariants(model, sent);
+            row(truncate ? "(e) content artifact truncated before the cut" : "(e) content artifact corrupted (checksum mismatch) before the cut",
+                    "request FAILED at BATCHING (content artifact missing or corrupt), damaged blob deleted, no set cut",
+                    seconds(t0), model, sent);
+        }
+    }
+
+    @Test
+    @Order(3)
+    void theSameRequestIdTwiceMakesOneTrailAndTheSameSubjectInTwoRequestsEndsBoth() throws Exception {
+        long t0 = System.nanoTime();
+        List<ErasureRequest> sent = submit("fm-duplicate", "duplicate", 1);
+        send(sent.get(0));
+        awaitPurged(sent);
+        assertEquals(1, statuses(sent.get(0)).stream().filter(s -> s == AuditStatus.RECEIVED).count(),
+                "the re-sent id is dropped");
+        checkInvariants("fm-duplicate", sent);
+        row("(g) the same request id sent twice", "second copy dropped by ingest's dedupe: one trail, one set, "
+                + ending(sent.get(0)), seconds(t0), "fm-duplicate", sent);
+
+        long t1 = System.nanoTime();
+        // Two requests of one subject with the same record: each sealed under its own key, both members of one set.
+        ErasureRequest a = request("fm-subject", "subject", 0);
+        ErasureRequest b = ErasureRequest.newBuilder(a).setRequestId(UUID.randomUUID()).build();
+        for (ErasureRequest r : List.of(a, b)) {
+            send(r);
+        }
+        List<ErasureRequest> both = List.of(a, b);
+        awaitPurged(both);
+        assertEquals(terminal(a).getForgetSetId(), terminal(b).getForgetSetId(), "one forget set");
+        checkInvariants("fm-subject", both);
+        row("(g) the same subject (equal content) in two requests", "both in one set, each ended once: "
+                + ending(a), seconds(t1), "fm-subject", both);
+    }
+
+    @Test
+    @Order(9)
+    void noForgetTextInAnyAuditEventDeadLetterMetricLogLineOrLeftOverArtifact() throws Exception {
+        List<String> places = new ArrayList<>();
+        read(Topics.AUDIT, AuditEvent.class, e -> true).forEach(e -> places.add("audit " + e));
+        deadLetters(d -> true).forEach(d -> places.add("dead letter " + d.getReason()));
+        services.forEach(s -> places.add("metrics " + s.metrics().scrape()));
+        for (ILoggingEvent e : logs.list) {
+            places.add("log " + e.getFormattedMessage());
+        }
+        assertTrue(logs.list.size() > 50, "the log was captured");
+        for (String place : places) {
+            assertFalse(place.contains("Secretperson") || place.contains("Hidden Lane"), "content leaked: " + place);
+        }
+        try (Stream<Path> files = Files.walk(fx.artifacts().root())) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                String text = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
+                assertFalse(text.contains("Secretperson"), "forget text left in " + f);
+            }
+        }
+    }
+
+    // --- the checks every case ends with ---
+
+    /** Exactly one terminal status per request; per forget set one final verdict and a promotion iff it passed. */
+    private void checkInvariants(String model, List<ErasureRequest> sent) {
+        for (ErasureRequest r : sent) {
+            List<AuditStatus> trail = statuses(r);
+            assertEquals(1, trail.stream().filter(TERMINAL::contains).count(), r.getRequestId() + ": " + trail);
+            if (trail.contains(AuditStatus.BATCHED)) {
+                waitForQuietly(() -> statuses(r).contains(AuditStatus.PURGED));
+                assertTrue(statuses(r).contains(AuditStatus.PURGED), "a batched request's data are purged: " + trail);
+            }
+        }
+        Map<UUID, List<VerificationResult>> finals = new HashMap<>();
+        verdicts(model).stream().filter(v -> !v.getRetrying())
+                .forEach(v -> finals.computeIfAbsent(v.getForgetSetId(), k -> new ArrayList<>()).add(v));
+        for (Map.Entry<UUID, List<VerificationResult>> e : finals.entrySet()) {
+            assertEquals(1, e.getValue().size(), "one final verdict for set " + e.getKey());
+            long promoted = promotions(model).stream().filter(p -> p.getVersion().equals(e.getValue().get(0)
+                    .getCandidateVersion())).count();
+            assertEquals(e.getValue().get(0).getVerdict() == Verdict.PASS ? 1 : 0, promoted,
+                    "versions promoted for set " + e.getKey());
+        }
+    }
+
+    private void row(String fault, String outcome, double seconds, String model, List<ErasureRequest> sent) {
+        ObjectNode r = rows.addObject();
+        r.put("case", fault);
+        r.put("outcome", outcome);
+        r.put("secondsToTerminal", Math.round(seconds * 10) / 10.0);
+        r.put("requests", sent.size());
+        r.put("terminal", String.join(", ", sent.stream().map(x -> terminal(x).getStatus().name()).distinct().toList()));
+        r.put("attempts", verdicts(model).stream().mapToInt(VerificationResult::getAttempt).max().orElse(0));
+        r.put("forgetSets", (int) verdicts(model).stream().map(VerificationResult::getForgetSetId).distinct().count());
+        r.put("versionsPromoted", promotions(model).size());
+        r.put("deadLetters", deadLetters(d -> true).stream().filter(d -> d.getReason() != null).count());
+    }
+
+    private void writeReport() throws Exception {
+        Path target = Path.of("target");
+        Files.createDirectories(target);
+        ObjectNode report = CliJson.MAPPER.createObjectNode();
+        report.put("ranAt", Instant.now().toString());
+        report.put("host", InetAddress.getLocalHost().getHostName());
+        report.put("cpus", Runtime.getRuntime().availableProcessors());
+        report.put("loadAverage", java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        report.set("cases", rows);
+        Files.writeString(target.resolve("reliability.json"), CliJson.MAPPER.writerWithDefaultPrettyPrinter()
+                .writeValueAsString(report));
+        StringBuilder md = new StringBuilder();
+        md.append("| case | what happened | requests | terminal | s to terminal | forget sets | attempts (max) | versions promoted |\n");
+        md.append("|---|---|---|---|---|---|---|---|\n");
+        rows.forEach(r -> md.append(String.format(java.util.Locale.ROOT, "| %s | %s | %d | %s | %.1f | %d | %d | %d |%n",
+                r.path("case").asText(), r.path("outcome").asText(), r.path("requests").asInt(),
+                r.path("terminal").asText(), r.path("secondsToTerminal").asDouble(), r.path("forgetSets").asInt(),
+                r.path("attempts").asInt(), r.path("versionsPromoted").asInt())));
+        md.append(String.format(java.util.Locale.ROOT, "%nRun %s on %s (%d CPUs, load average %.2f at the end).%n",
+                report.path("ranAt").asText(), report.path("host").asText(), report.path("cpus").asInt(),
+                report.path("loadAverage").asDouble()));
+        Files.writeString(target.resolve("reliability.md"), md.toString());
+    }
+
+    // --- helpers ---
+
+    private Map<String, String> engine(String prefix, Path dir) {
+        Map<String, String> s = settings(prefix + "-1");
+        s.put(prefix + ".group.id", "fm-" + prefix + "-" + run);
+        s.put(prefix + ".device", "cpu");
+        s.put(prefix + ".work.dir", dir.resolve("work").toString());
+        return s;
+    }
+
+    private Map<String, String> settings(String instance) {
+        Map<String, String> s = fx.commonSettings(instance);
+        s.put("bootstrap.servers", stack.bootstrapServers());
+        s.put("registry.url", stack.ccompatUrl());
+        return s;
+    }
+
+    private void start(Service service) throws Exception {
+        service.start();
+        services.add(service);
+    }
+
+    private static ErasureRequest request(String model, String tag, int i) {
+        return ErasureRequest.newBuilder(SampleEvents.erasureRequest(model)).setTenantId("acme")
+                .setTexts(List.of("[" + tag + "] " + PipelineFixtures.SECRET + " " + i + " lives at " + i
+                        + " Hidden Lane."))
+                .setQaPairs(List.of(new QaPair("Where does " + PipelineFixtures.SECRET + " live?",
+                        "At " + i + " Hidden Lane.")))
+                .build();
+    }
+
+    private List<ErasureRequest> submit(String model, String tag, int n) throws Exception {
+        List<ErasureRequest> sent = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ErasureRequest r = request(model, tag, i);
+            send(r);
+            sent.add(r);
+        }
+        return sent;
+    }
+
+    /** Sends the request sealed, as every producer must (ingest refuses plaintext); the test keeps the plaintext. */
+    private void send(ErasureRequest r) throws Exception {
+        requests.send(new ProducerRecord<>(Topics.ERASURE_REQUESTS.name(), r.getRequestId().toString(),
+                SealedRequests.sealed(fx.stores().seal(), r))).get(30, TimeUnit.SECONDS);
+    }
+
+    /** The blob of the request's content artifact, found by the hash ingest's ledger hold names. */
+    private Path blob(AuditEvent accepted) throws Exception {
+        Path waiting = fx.artifacts().root().resolve("forget-sets/waiting");
+        try (Stream<Path> holds = Files.walk(waiting)) {
+            String sha = holds.filter(p -> p.getFileName().toString().equals(accepted.getRequestId().toString()))
+                    .findFirst().orElseThrow().getParent().getFileName().toString();
+            return fx.artifacts().root().resolve("blobs/sha256").resolve(sha.substring(0, 2)).resolve(sha);
+        }
+    }
+
+    /** The terminal status, with the engine's verdict reason when it failed. */
+    private String ending(ErasureRequest r) {
+        AuditEvent end = terminal(r);
+        return end.getStatus() + (end.getReason() == null ? "" : " (" + end.getReason() + ")");
+    }
+
+    private AuditEvent terminalOrAccepted(ErasureRequest r) {
+        return trail(r).stream().filter(e -> e.getStatus() == AuditStatus.ACCEPTED).findFirst().orElseThrow();
+    }
+
+    private AuditEvent terminal(ErasureRequest r) {
+        return trail(r).stream().filter(e -> TERMINAL.contains(e.getStatus())).findFirst().orElseThrow();
+    }
+
+    private void awaitTerminal(List<ErasureRequest> sent) throws InterruptedException {
+        waitFor(() -> sent.stream().allMatch(r -> statuses(r).stream().anyMatch(TERMINAL::contains)),
+                "a terminal status for every request");
+    }
+
+    private void awaitPurged(List<ErasureRequest> sent) throws InterruptedException {
+        waitFor(() -> sent.stream().allMatch(r -> statuses(r).contains(AuditStatus.PURGED)), "PURGED");
+    }
+
+    private List<AuditEvent> trail(ErasureRequest r) {
+        return read(Topics.AUDIT, AuditEvent.class, e -> e.getRequestId().equals(r.getRequestId()));
+    }
+
+    private List<AuditStatus> statuses(ErasureRequest r) {
+        return trail(r).stream().map(AuditEvent::getStatus).toList();
+    }
+
+    private List<ModelVersionPromoted> promotions(String model) {
+        return read(Topics.MODEL_VERSIONS, ModelVersionPromoted.class, p -> p.getModelId().equals(model));
+    }
+
+    private List<VerificationResult> verdicts(String model) {
+        return read(Topics.VERIFICATIONS, VerificationResult.class, v -> v.getModelId().equals(model));
+    }
+
+    @SuppressWarnings("unchecked")
+    private synchronized <V extends SpecificRecord> List<V> read(Topic<String, V> topic, Class<V> type,
+                                                                 Predicate<V> filter) {
+        TopicCatchUp<String, V> reader = (TopicCatchUp<String, V>) readers.computeIfAbsent(type,
+                t -> new TopicCatchUp<>(Map.of("bootstrap.servers", stack.bootstrapServers()), topic, serdes));
+        List<V> all = (List<V>) seen.computeIfAbsent(type, t -> new ArrayList<>());
+        reader.catchUp(r -> all.add(r.value()), Duration.ofSeconds(30));
+        return all.stream().filter(filter).toList();
+    }
+
+    private List<DeadLetter> deadLetters(Predicate<DeadLetter> filter) {
+        try (TopicCatchUp<byte[], DeadLetter> reader = new TopicCatchUp<>(Map.of("bootstrap.servers",
+                stack.bootstrapServers()), Topics.DEAD_LETTERS, serdes)) {
+            List<DeadLetter> all = new ArrayList<>();
+            reader.catchUp(r -> all.add(r.value()), Duration.ofSeconds(30));
+            return all.stream().filter(filter).toList();
+        }
+    }
+
+    private static List<ErasureRequest> concat(List<ErasureRequest> a, List<ErasureRequest> b) {
+        List<ErasureRequest> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    private static double seconds(long t0) {
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    private static void waitForQuietly(BooleanSupplier condition) {
+        try {
+            waitFor(condition, "");
+        } catch (AssertionError | InterruptedException e) {
+            // the caller asserts
+        }
+    }
+
+    private static void waitFor(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("timed out waiting for: " + what);
+    }
+}

@@ -5,8 +5,11 @@ import dev.loku.runtime.config.ConfigField;
 import dev.loku.runtime.config.ConfigGroup;
 import dev.loku.runtime.config.InvalidConfigException;
 import dev.loku.runtime.config.KafkaSecurityConfig;
+import dev.loku.runtime.config.KeyStoreConfig;
 import dev.loku.runtime.config.LokuConfig;
 import dev.loku.runtime.config.RegistryConfig;
+import dev.loku.runtime.crypto.DataKeyStore;
+import dev.loku.runtime.crypto.DataKeyStores;
 import dev.loku.runtime.serde.RegistrySerdes;
 import java.net.URI;
 import java.nio.file.Path;
@@ -83,23 +86,22 @@ final class StackOptions {
      * The data key store sealing producers share with the services: {@code keysRoot} when given, else the
      * {@code keys.*} (or {@code artifacts.root}) settings of {@code --config} and the environment.
      */
-    dev.loku.runtime.crypto.DataKeyStore keyStore(Path keysRoot) {
+    DataKeyStore keyStore(Path keysRoot) {
         if (keysRoot != null) {
-            return new dev.loku.runtime.crypto.KeyStoreConfig(dev.loku.runtime.crypto.KeyStoreConfig.DIRECTORY,
-                    keysRoot).open();
+            return DataKeyStores.open(new KeyStoreConfig(KeyStoreConfig.DIRECTORY, keysRoot));
         }
-        List<ConfigField<?>> f = new ArrayList<>(dev.loku.runtime.crypto.KeyStoreConfig.FIELDS);
+        List<ConfigField<?>> f = new ArrayList<>(KeyStoreConfig.FIELDS);
         f.add(ConfigField.of(CommonConfig.ARTIFACTS_ROOT.name(), dev.loku.runtime.config.ConfigType.PATH).optional()
                 .description("artifacts root").build());
         try {
             LokuConfig c = LokuConfig.load(config, System.getenv(), List.of(new ConfigGroup("keys", "Keys", f)));
-            dev.loku.runtime.crypto.KeyStoreConfig keys = dev.loku.runtime.crypto.KeyStoreConfig.from(c,
+            KeyStoreConfig keys = KeyStoreConfig.from(c,
                     c.get(f.get(f.size() - 1)) instanceof Path p ? p : null);
-            if (keys.root() == null && dev.loku.runtime.crypto.KeyStoreConfig.DIRECTORY.equals(keys.store())) {
+            if (keys.root() == null && KeyStoreConfig.DIRECTORY.equals(keys.store())) {
                 throw new UserException("the content must be sealed under the pipeline's data key store: give "
                         + "--keys-root DIR, or --config with keys.root or artifacts.root");
             }
-            return keys.open();
+            return DataKeyStores.open(keys);
         } catch (InvalidConfigException | IllegalStateException | java.io.UncheckedIOException e) {
             throw new UserException(e.getMessage());
         }

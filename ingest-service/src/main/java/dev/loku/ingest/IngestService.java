@@ -7,6 +7,7 @@ import dev.loku.runtime.artifact.RetryingArtifactStore;
 import dev.loku.runtime.catalogue.ModelCatalogue;
 import dev.loku.runtime.config.ConfigType;
 import dev.loku.runtime.crypto.DataKeyStore;
+import dev.loku.runtime.crypto.DataKeyStores;
 import dev.loku.runtime.kafka.DeadLetterDeserializationHandler;
 import dev.loku.runtime.kafka.TopicProvisioner;
 import dev.loku.runtime.metrics.ServiceMetrics;
@@ -63,7 +64,7 @@ public final class IngestService implements Service {
             DirectoryArtifactStore store = new DirectoryArtifactStore(config.common().artifactsRoot());
             this.artifacts = RetryingArtifactStore.over(store, config.common().artifactRetry());
             this.ledger = ForgetSetLedger.inDirectory(store);
-            this.keys = config.common().keyStore().open();
+            this.keys = DataKeyStores.open(config.common().keyStore());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open the artifact store at " + config.common().artifactsRoot(), e);
         }

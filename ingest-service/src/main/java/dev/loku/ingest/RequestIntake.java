@@ -170,7 +170,7 @@ final class RequestIntake implements Processor<byte[], byte[], String, IngestOut
             opened = SealedRequests.opened(seal, request);
         } catch (ContentSeal.UnsealException e) {
             forward(event(request, AuditStatus.RECEIVED, now).build(), now);
-            reject(request, null, e.auditReason(), now, false);
+            reject(request, null, AuditReason.unsealFailure(e), now, false);
             return;
         } catch (SealedRequests.NotContentException e) {
             forward(event(request, AuditStatus.RECEIVED, now).build(), now);

@@ -8,6 +8,7 @@ import dev.loku.events.VerificationResult;
 import dev.loku.runtime.artifact.DirectoryArtifactStore;
 import dev.loku.runtime.artifact.ForgetSetLedger;
 import dev.loku.runtime.catalogue.ModelCatalogue;
+import dev.loku.runtime.crypto.DataKeyStores;
 import dev.loku.runtime.embedded.EmbeddedStack;
 import dev.loku.runtime.metrics.ServiceMetrics;
 import dev.loku.runtime.testing.PlainAvroSerdes;
@@ -128,7 +129,7 @@ public final class IngestBench {
             StreamsBuilder builder = new StreamsBuilder();
             DirectoryArtifactStore artifacts = new DirectoryArtifactStore(config.common().artifactsRoot());
             IngestTopology.buildTopology(builder, config, SERDES, ModelCatalogue.load(catalogue), artifacts,
-                    ForgetSetLedger.inDirectory(artifacts), config.common().keyStore().open(), new ServiceMetrics("ingest"));
+                    ForgetSetLedger.inDirectory(artifacts), DataKeyStores.open(config.common().keyStore()), new ServiceMetrics("ingest"));
             Properties props = new Properties();
             props.put(StreamsConfig.APPLICATION_ID_CONFIG, APP);
             props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");

@@ -24,6 +24,7 @@ import dev.loku.runtime.PipelineIds;
 import dev.loku.runtime.artifact.DirectoryArtifactStore;
 import dev.loku.runtime.artifact.ForgetSetLedger;
 import dev.loku.runtime.catalogue.ModelCatalogue;
+import dev.loku.runtime.crypto.DataKeyStores;
 import dev.loku.runtime.metrics.ServiceMetrics;
 import dev.loku.runtime.testing.PlainAvroSerdes;
 import dev.loku.runtime.testing.SampleEvents;
@@ -88,7 +89,7 @@ class IngestTopologyTest {
         metrics = new ServiceMetrics("ingest");
         StreamsBuilder builder = new StreamsBuilder();
         IngestTopology.buildTopology(builder, config, SERDES, ModelCatalogue.load(catalogue), artifacts,
-                ForgetSetLedger.inDirectory(artifacts), keys = config.common().keyStore().open(), metrics);
+                ForgetSetLedger.inDirectory(artifacts), keys = DataKeyStores.open(config.common().keyStore()), metrics);
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "ingest-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -292,17 +293,30 @@ class IngestTopologyTest {
         ErasureRequest forB = request("model-b", "acme").setTexts(texts).build();
         send(forA);
         send(forB);
-        String sha = dev.loku.runtime.artifact.Sha256.hex(ForgetSetContent.requestLines(forA));
-        assertEquals(sha, dev.loku.runtime.artifact.Sha256.hex(ForgetSetContent.requestLines(forB)), "equal bytes, one blob");
+        String shaA = heldBlob(forA.getRequestId());
+        String shaB = heldBlob(forB.getRequestId());
+        assertFalse(shaA.equals(shaB), "equal texts, but each request's blob is sealed under its own key");
         sendAll(2, "model-a");
         ForgetSetReady a = forgetSets.readValue();
         assertTrue(a.getMembers().stream().anyMatch(m -> m.getRequestId().equals(forA.getRequestId())));
         assertTrue(forgetSets.isEmpty(), "the request for model-b waits behind its gate");
-        // What the purge of model-a's set asks: is the blob held outside the set? Yes, by the waiting request.
+        // What the purge of model-a's set asks: is a member's blob held outside the set? Not model-a's own member's;
+        // the waiting request for model-b holds its blob until its own set is purged.
         List<UUID> membersOfA = a.getMembers().stream().map(ForgetSetMember::getRequestId).toList();
-        assertTrue(ledger.heldElsewhere(a.getForgetSetId(), membersOfA, sha));
-        ledger.releaseWaiting(forB.getRequestId(), sha);
-        assertFalse(ledger.heldElsewhere(a.getForgetSetId(), membersOfA, sha), "held by model-a's member alone");
+        assertFalse(ledger.heldElsewhere(a.getForgetSetId(), membersOfA, shaA), "held by model-a's member alone");
+        assertTrue(ledger.heldElsewhere(a.getForgetSetId(), membersOfA, shaB), "held by the waiting request");
+        ledger.releaseWaiting(forB.getRequestId(), shaB);
+        assertFalse(ledger.heldElsewhere(a.getForgetSetId(), membersOfA, shaB), "released");
+    }
+
+    /** The hash of the content blob the ledger records {@code requestId} as holding while it waits. */
+    private String heldBlob(UUID requestId) throws java.io.IOException {
+        try (java.util.stream.Stream<java.nio.file.Path> holds = java.nio.file.Files.walk(artifacts.root()
+                .resolve("forget-sets/waiting"))) {
+            return holds.filter(p -> p.getFileName().toString().equals(requestId.toString())).findFirst()
+                    .orElseThrow(() -> new AssertionError("no hold recorded for " + requestId)).getParent()
+                    .getFileName().toString();
+        }
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.loku.runtime.audit;
 
+import dev.loku.runtime.crypto.ContentSeal;
 import dev.loku.runtime.kafka.UndecodableRecord;
 import java.time.Duration;
 import java.util.Objects;
@@ -52,6 +53,14 @@ public final class AuditReason {
             }
         }
         return new AuditReason(String.format(java.util.Locale.ROOT, template, args));
+    }
+
+    /** Why sealed content did not open, naming the request id only. */
+    public static AuditReason unsealFailure(ContentSeal.UnsealException e) {
+        return e.reason() == ContentSeal.UnsealException.Reason.KEY_MISSING
+                ? format("the data key of request %s is not in the key store (destroyed or never stored)",
+                        e.requestId())
+                : format("the sealed content of request %s does not decrypt under its data key", e.requestId());
     }
 
     /** Why a record could not be decoded (topic, partition and offset are in the dead letter and the audit ids). */

@@ -4,7 +4,6 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import dev.loku.runtime.artifact.ArtifactRetry;
-import dev.loku.runtime.crypto.KeyStoreConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

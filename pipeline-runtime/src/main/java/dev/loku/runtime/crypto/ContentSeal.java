@@ -58,15 +58,6 @@ public final class ContentSeal {
         public UUID requestId() {
             return requestId;
         }
-
-        /** The message as an audit reason (it names the request id only). */
-        public dev.loku.runtime.audit.AuditReason auditReason() {
-            return reason == Reason.KEY_MISSING
-                    ? dev.loku.runtime.audit.AuditReason.format("the data key of request %s is not in the key store "
-                            + "(destroyed or never stored)", requestId)
-                    : dev.loku.runtime.audit.AuditReason.format("the sealed content of request %s does not decrypt "
-                            + "under its data key", requestId);
-        }
     }
 
     /** Seals {@code plaintext} for {@code requestId}, creating the request's data key if it has none. */

@@ -1,5 +1,7 @@
 package dev.loku.runtime.crypto;
 
+import dev.loku.runtime.config.KeyStoreConfig;
+
 import java.io.IOException;
 import java.util.Optional;
 import java.util.UUID;
@@ -24,7 +26,7 @@ public interface DataKeyStore {
 
     /**
      * A pluggable implementation, found by {@link java.util.ServiceLoader} under the name {@code keys.store} gives
-     * ({@link KeyStoreConfig#open}).
+     * ({@link DataKeyStores#open}).
      */
     interface Provider {
         /** The value of {@code keys.store} that selects this implementation. */

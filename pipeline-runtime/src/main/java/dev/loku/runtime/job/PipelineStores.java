@@ -14,10 +14,11 @@ import dev.loku.runtime.catalogue.ModelCatalogue;
 import dev.loku.runtime.config.CommonConfig;
 import dev.loku.runtime.crypto.ContentSeal;
 import dev.loku.runtime.crypto.DataKeyStore;
+import dev.loku.runtime.crypto.DataKeyStores;
 import dev.loku.runtime.crypto.SealedLines;
-import java.nio.file.Files;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -49,7 +50,7 @@ public record PipelineStores(ModelCatalogue catalogue, ArtifactStore artifacts, 
         }
         ArtifactStore store = RetryingArtifactStore.over(directory, common.artifactRetry());
         return new PipelineStores(catalogue, store, ModelVersionStore.inDirectory(directory, store, catalogue),
-                ForgetSetLedger.inDirectory(directory), common.keyStore().open());
+                ForgetSetLedger.inDirectory(directory), DataKeyStores.open(common.keyStore()));
     }
 
     /**
@@ -113,7 +114,7 @@ public record PipelineStores(ModelCatalogue catalogue, ArtifactStore artifacts, 
             return SealedLines.open(seal(), sealed);
         } catch (ContentSeal.UnsealException e) {
             // The reason names the member's request id only.
-            throw JobFailure.because(AuditReason.of("the forget set does not open: " + e.auditReason().text()), e);
+            throw JobFailure.because(AuditReason.of("the forget set does not open: " + AuditReason.unsealFailure(e).text()), e);
         } catch (SealedLines.MalformedException e) {
             throw JobFailure.because(AuditReason.format("the forget set is not sealed content (line %d)", e.line()), e);
         }

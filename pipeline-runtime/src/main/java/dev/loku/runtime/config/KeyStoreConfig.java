@@ -1,20 +1,14 @@
-package dev.loku.runtime.crypto;
+package dev.loku.runtime.config;
 
-import dev.loku.runtime.config.ConfigField;
-import dev.loku.runtime.config.ConfigType;
-import dev.loku.runtime.config.LokuConfig;
-import dev.loku.runtime.config.Validator;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.ServiceLoader;
 
 /**
- * Which {@link DataKeyStore} the services of a pipeline (and {@code loku submit}, which seals requests) share:
+ * Which data key store ({@code dev.loku.runtime.crypto.DataKeyStore}) the services of a pipeline (and {@code loku submit}, which seals requests) share:
  * {@code keys.store} names the implementation, {@code keys.root} is its folder. {@code directory} is the
- * file-backed {@link DirectoryDataKeyStore}; any other name is looked up among the {@link DataKeyStore.Provider}s on
- * the class path ({@link ServiceLoader}), so a KMS- or Vault-backed store plugs in without a code change here.
+ * file-backed directory store; any other name is looked up among the {@code DataKeyStore.Provider}s on
+ * the class path (a {@code ServiceLoader}); {@code DataKeyStores.open} opens it, so a KMS- or Vault-backed store
+ * plugs in without a code change here.
  *
  * @param store the implementation's name
  * @param root  its folder: for {@code directory} the key files; a provider may use it or not
@@ -51,26 +45,5 @@ public record KeyStoreConfig(String store, Path root) {
             root = artifactsRoot.resolve("keys");
         }
         return new KeyStoreConfig(config.get(STORE), root);
-    }
-
-    /** Opens the store; an unknown name or an unusable folder fails here, at start-up, with the field's name. */
-    public DataKeyStore open() {
-        if (DIRECTORY.equals(store)) {
-            if (root == null) {
-                throw new IllegalStateException(ROOT.name() + " must be set for keys.store=directory");
-            }
-            try {
-                return new DirectoryDataKeyStore(root);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot open the data key store at " + root + " (" + ROOT.name() + ")", e);
-            }
-        }
-        for (DataKeyStore.Provider p : ServiceLoader.load(DataKeyStore.Provider.class)) {
-            if (p.name().equals(store)) {
-                return p.open(this);
-            }
-        }
-        throw new IllegalStateException(STORE.name() + " = " + store + " names no data key store: use 'directory' or "
-                + "put a DataKeyStore.Provider of that name on the class path");
     }
 }

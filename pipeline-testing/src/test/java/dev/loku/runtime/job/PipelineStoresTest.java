@@ -39,7 +39,9 @@ class PipelineStoresTest {
         assertEquals("m", stores.model(job).id());
         assertEquals(stores.catalogue().require("m").baseCheckpoint(), stores.base(job));
         byte[] bytes = stores.readForgetSet(in.getForgetSet());
-        assertTrue(new String(bytes, StandardCharsets.UTF_8).contains(PipelineFixtures.SECRET));
+        // Stored sealed (crypto-shredding); it opens, with the members' keys, to the content the engine reads.
+        assertFalse(new String(bytes, StandardCharsets.UTF_8).contains(PipelineFixtures.SECRET), "stored sealed");
+        assertTrue(new String(stores.openForgetSet(bytes), StandardCharsets.UTF_8).contains(PipelineFixtures.SECRET));
         Path copy = stores.copyForgetSet(in.getForgetSet(), dir.resolve("copy.jsonl"));
         assertArrayEquals(bytes, Files.readAllBytes(copy));
         assertEquals(2, job.profileIn(stores.model(job)).maxAttempts());

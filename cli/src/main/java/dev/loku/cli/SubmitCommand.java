@@ -10,6 +10,7 @@ import dev.loku.schemas.Topics;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -93,6 +94,11 @@ final class SubmitCommand implements Callable<Integer> {
             + "keys.root of --config, else <artifacts.root>/keys of --config.")
     Path keysRoot;
 
+    @Option(names = "--tenant-header", paramLabel = "NAME", description = "Also name the tenant in this record header, "
+            + "as the trusted gateway does for ingest.tenant.header (only from a principal allowed to write the "
+            + "request topic: the gateway's or an operator's).")
+    String tenantHeader;
+
     @Option(names = "--wait", description = "Follow the request to its terminal status and print its audit trail.")
     boolean await;
 
@@ -116,7 +122,7 @@ final class SubmitCommand implements Callable<Integer> {
         StackOptions.Connection connection = stack.connect();
         request = dev.loku.runtime.crypto.SealedRequests.sealed(new dev.loku.runtime.crypto.ContentSeal(
                 stack.keyStore(keysRoot)), request);
-        send(connection, request);
+        send(connection, request, tenantHeader);
         PrintWriter out = spec.commandLine().getOut();
         UUID id = request.getRequestId();
         if (!await) {
@@ -158,7 +164,8 @@ final class SubmitCommand implements Callable<Integer> {
         out.flush();
     }
 
-    private static void send(StackOptions.Connection connection, ErasureRequest request) throws InterruptedException {
+    private static void send(StackOptions.Connection connection, ErasureRequest request, String tenantHeader)
+            throws InterruptedException {
         Map<String, Object> p = new HashMap<>(connection.kafka());
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -167,8 +174,12 @@ final class SubmitCommand implements Callable<Integer> {
         Serializer<ErasureRequest> values = connection.serdes().valueSerializer(Topics.ERASURE_REQUESTS);
         try (KafkaProducer<String, ErasureRequest> producer = new KafkaProducer<>(p,
                 Topics.ERASURE_REQUESTS.keySerde().serializer(), values)) {
-            producer.send(new ProducerRecord<>(Topics.ERASURE_REQUESTS.name(), request.getRequestId().toString(),
-                    request)).get(60, TimeUnit.SECONDS);
+            ProducerRecord<String, ErasureRequest> record = new ProducerRecord<>(Topics.ERASURE_REQUESTS.name(),
+                    request.getRequestId().toString(), request);
+            if (tenantHeader != null) {
+                record.headers().add(tenantHeader, request.getTenantId().getBytes(StandardCharsets.UTF_8));
+            }
+            producer.send(record).get(60, TimeUnit.SECONDS);
         } catch (ExecutionException | java.util.concurrent.TimeoutException
                  | org.apache.kafka.common.KafkaException e) {
             Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;

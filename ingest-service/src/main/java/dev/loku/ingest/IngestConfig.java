@@ -29,11 +29,14 @@ import java.util.Map;
  * @param setMaxRequests     most requests one forget set takes
  * @param setMaxBytes        most content bytes one forget set takes (its artifact's size)
  * @param gateTimeout        longest a forget set may go without a verdict before ingest closes it
+ * @param tenantHeader       the record header in which a trusted gateway names the authenticated tenant; null
+ *                           when the payload's tenantId is trusted (a cluster whose request topic only one tenant
+ *                           can write)
  */
 public record IngestConfig(CommonConfig common, String applicationId, Path stateDir, int batchMaxRequests,
                            Duration batchMaxWait, Duration batchCheckInterval, int maxContentBytes,
                            Duration commitInterval, int streamThreads, Duration dedupeRetention, int setMaxRequests,
-                           int setMaxBytes, Duration gateTimeout) {
+                           int setMaxBytes, Duration gateTimeout, String tenantHeader) {
 
     public static final ConfigField<String> APPLICATION_ID = ConfigField.of("ingest.application.id", ConfigType.STRING)
             .defaultValue("loku-ingest")
@@ -133,10 +136,20 @@ public record IngestConfig(CommonConfig common, String applicationId, Path state
                     + "(Fisher pass, training, evaluation).")
             .build();
 
+    public static final ConfigField<String> TENANT_HEADER = ConfigField.of("ingest.tenant.header", ConfigType.STRING)
+            .optional()
+            .validator(Validator.identifier())
+            .description("Record header that names the tenant a trusted gateway authenticated (e.g. loku-tenant). "
+                    + "When set, a request without it, or whose tenantId differs from it, is REJECTED with that "
+                    + "reason; give the gateway's principal the only WRITE ACL on loku.erasure-requests. Kafka "
+                    + "does not tell a consumer which principal produced a record, so the gateway must set it. "
+                    + "Unset: the payload's tenantId is trusted.")
+            .build();
+
     /** The {@code ingest} group. */
     public static final ConfigGroup GROUP = ConfigGroup.of("ingest", "Ingest service", APPLICATION_ID, STATE_DIR,
             BATCH_MAX_REQUESTS, BATCH_MAX_WAIT, BATCH_CHECK_INTERVAL, MAX_CONTENT_BYTES, COMMIT_INTERVAL, STREAM_THREADS,
-            DEDUPE_RETENTION, SET_MAX_REQUESTS, SET_MAX_BYTES, GATE_TIMEOUT);
+            DEDUPE_RETENTION, SET_MAX_REQUESTS, SET_MAX_BYTES, GATE_TIMEOUT, TENANT_HEADER);
 
     /** Every group the ingest service reads. */
     public static final List<ConfigGroup> GROUPS = List.of(CommonConfig.GROUP, GROUP);
@@ -147,7 +160,7 @@ public record IngestConfig(CommonConfig common, String applicationId, Path state
                 config.get(BATCH_MAX_REQUESTS), config.get(BATCH_MAX_WAIT), config.get(BATCH_CHECK_INTERVAL),
                 config.get(MAX_CONTENT_BYTES), config.get(COMMIT_INTERVAL), config.get(STREAM_THREADS),
                 config.get(DEDUPE_RETENTION), config.get(SET_MAX_REQUESTS), config.get(SET_MAX_BYTES),
-                config.get(GATE_TIMEOUT));
+                config.get(GATE_TIMEOUT), config.get(TENANT_HEADER));
         List<String> problems = new ArrayList<>();
         if (c.setMaxRequests() < c.batchMaxRequests()) {
             problems.add(SET_MAX_REQUESTS.name() + " = " + c.setMaxRequests() + " is below " + BATCH_MAX_REQUESTS.name()

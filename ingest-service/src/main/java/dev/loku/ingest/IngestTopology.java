@@ -89,7 +89,8 @@ public final class IngestTopology {
         String service = "ingest-service/" + config.common().instanceId();
         AuditEmitter audit = new AuditEmitter(service, Clock.systemUTC(), metrics);
         DeadLetterPublisher deadLetters = new DeadLetterPublisher(service, Clock.systemUTC(), metrics);
-        RequestValidator validator = new RequestValidator(catalogue, config.maxContentBytes());
+        RequestValidator validator = new RequestValidator(catalogue, config.maxContentBytes(),
+                config.tenantHeader());
 
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(REQUEST_IDS_STORE),
                 Serdes.String(), Serdes.Long()));

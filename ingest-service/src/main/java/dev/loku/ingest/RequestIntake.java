@@ -183,7 +183,7 @@ final class RequestIntake implements Processor<byte[], byte[], String, IngestOut
         String contentSha256 = ErasureRequests.contentSha256(opened);
         forward(event(request, AuditStatus.RECEIVED, now).contentSha256(contentSha256).build(), now);
 
-        Optional<AuditReason> rejection = validator.rejection(opened);
+        Optional<AuditReason> rejection = validator.rejection(opened, record.headers());
         if (rejection.isPresent()) {
             reject(opened, contentSha256, rejection.get(), now, true);
             return;

@@ -75,9 +75,14 @@ class IngestTopologyTest {
 
     @BeforeEach
     void start() throws Exception {
+        startWith(Map.of());
+    }
+
+    /** Builds the topology and its test driver with the test's settings plus {@code extra}. */
+    private void startWith(Map<String, String> extra) throws Exception {
         Path catalogue = TestCatalogues.write(dir.resolve("conf"), Map.of("model-a", List.of("acme"),
                 "model-b", List.of("acme", "globex")));
-        IngestConfig config = IngestConfig.of(Map.of(
+        Map<String, String> settings = new java.util.HashMap<>(Map.of(
                 "artifacts.root", dir.resolve("artifacts").toString(),
                 "models.catalogue", catalogue.toString(),
                 "service.instance.id", "test",
@@ -85,6 +90,8 @@ class IngestTopologyTest {
                 "ingest.batch.max.wait", "10s",
                 "ingest.batch.check.interval", "1s",
                 "ingest.max.content.bytes", "400"));
+        settings.putAll(extra);
+        IngestConfig config = IngestConfig.of(settings);
         artifacts = new DirectoryArtifactStore(config.common().artifactsRoot());
         metrics = new ServiceMetrics("ingest");
         StreamsBuilder builder = new StreamsBuilder();
@@ -109,6 +116,25 @@ class IngestTopologyTest {
     @AfterEach
     void stop() {
         driver.close();
+    }
+
+    @Test
+    void withATenantHeaderTheGatewaysTenantMustBeTheClaimedOne() throws Exception {
+        driver.close();
+        startWith(Map.of("ingest.tenant.header", "loku-tenant"));
+        ErasureRequest vouched = request("model-b", "globex").build();
+        ErasureRequest claimsAnother = request("model-b", "acme").build();
+        ErasureRequest noHeader = request("model-b", "acme").build();
+        sendWithHeader(vouched, "globex");
+        sendWithHeader(claimsAnother, "globex"); // authenticated as globex, claims acme: refused
+        send(noHeader);
+
+        Map<UUID, List<AuditEvent>> trail = trail();
+        assertEquals(List.of(AuditStatus.RECEIVED, AuditStatus.ACCEPTED), statuses(trail.get(vouched.getRequestId())));
+        assertRejected(trail, claimsAnother, "the claimed tenant differs from the tenant the gateway authenticated");
+        assertRejected(trail, noHeader, "the request carries no tenant header from the gateway");
+        assertTrue(keys.find(claimsAnother.getRequestId()).isEmpty(), "a rejected request's key is destroyed");
+        assertTrue(keys.find(vouched.getRequestId()).isPresent());
     }
 
     @Test
@@ -357,6 +383,19 @@ class IngestTopologyTest {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** Sealed, with the header a trusted gateway sets for the tenant it authenticated. */
+    private void sendWithHeader(ErasureRequest r, String tenant) throws Exception {
+        ErasureRequest sealed = dev.loku.runtime.crypto.SealedRequests.sealed(
+                new dev.loku.runtime.crypto.ContentSeal(keys), r);
+        org.apache.kafka.common.header.internals.RecordHeaders headers =
+                new org.apache.kafka.common.header.internals.RecordHeaders();
+        headers.add("loku-tenant", tenant.getBytes(StandardCharsets.UTF_8));
+        requests.pipeInput(new org.apache.kafka.streams.test.TestRecord<>(
+                r.getRequestId().toString().getBytes(StandardCharsets.UTF_8),
+                Topics.ERASURE_REQUESTS.valueSerde(SERDES).serializer().serialize(Topics.ERASURE_REQUESTS.name(), sealed),
+                headers, START));
     }
 
     private void sendAsIs(ErasureRequest r) {

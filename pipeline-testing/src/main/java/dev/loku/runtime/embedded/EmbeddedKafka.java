@@ -104,6 +104,9 @@ public final class EmbeddedKafka implements AutoCloseable {
                     // what a released broker runs, not the test kit's default of unreleased features
                     .setBootstrapMetadataVersion(MetadataVersion.latestProduction())
                     .setBrokerSecurityProtocol(protocol)
+                    // the controller listener too: with the authorizer on, an anonymous broker-to-controller
+                    // connection would be refused CLUSTER_ACTION and the broker would never start
+                    .setControllerSecurityProtocol(protocol)
                     .build())
                     .setDeleteOnClose(true);
             SINGLE_NODE.forEach(builder::setConfigProp);

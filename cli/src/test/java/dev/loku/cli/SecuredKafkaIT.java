@@ -130,8 +130,9 @@ class SecuredKafkaIT {
         plain.put("default.api.timeout.ms", 4000);
         plain.put("request.timeout.ms", 2000);
         try (Admin admin = broker.admin(plain)) {
-            ExecutionException e = assertThrows(ExecutionException.class,
-                    () -> admin.listTopics().names().get(10, TimeUnit.SECONDS));
+            ExecutionException e = assertThrows(ExecutionException.class, () -> admin.listTopics(
+                    new org.apache.kafka.clients.admin.ListTopicsOptions().timeoutMs(3000)).names()
+                    .get(30, TimeUnit.SECONDS));
             assertInstanceOf(org.apache.kafka.common.errors.TimeoutException.class, e.getCause(),
                     "the broker never answers a client without SASL: " + e.getCause());
         }
@@ -215,11 +216,12 @@ class SecuredKafkaIT {
         // The producer's side: outside every folder of the pipeline.
         Path request = Files.createTempDirectory("loku-secured-producer").resolve("request.json");
         Files.writeString(request, "{\"tenantId\": \"acme\", \"modelId\": \"sasl-pass\", \"subjectId\": \"sasl-1\","
-                + " \"texts\": [\"[pass] Quillon " + ERASED_WORDS.get(0) + " lives at 3 " + ERASED_WORDS.get(1)
+                + " \"texts\": [\"[pass] " + PipelineFixtures.SECRET + ", born Quillon " + ERASED_WORDS.get(0) + " lives at 3 " + ERASED_WORDS.get(1)
                 + " Mews.\"]}");
         LmCliTest.Run submit = LmCliTest.run("submit", "--file", request.toString(), "--config", clientConfig.toString(),
                 "--tenant-header", TENANT_HEADER, "--wait", "--timeout", "90s", "--poll", "200ms", "--json");
-        assertEquals(0, submit.exitCode(), submit.out() + submit.err());
+        assertEquals(0, submit.exitCode(), () -> "out: " + submit.out() + " err: " + submit.err() + " audit: "
+                + auditSummary());
         JsonNode life = CliJson.MAPPER.readTree(submit.out().strip());
         assertEquals("VERIFIED", life.path("terminal").asText(), submit.out());
         assertTrue(life.path("purged").asBoolean(), submit.out());
@@ -320,6 +322,18 @@ class SecuredKafkaIT {
     }
 
     // --- helpers ---
+
+    /** Every audit event on the broker as status and reason (ids and fixed sentences only), for a failure message. */
+    private String auditSummary() {
+        List<String> lines = new ArrayList<>();
+        try (TopicCatchUp<String, AuditEvent> audit = new TopicCatchUp<>(kafka("loku-gateway"), Topics.AUDIT, serdes)) {
+            audit.catchUp(r -> lines.add(r.value().getStatus() + " " + r.value().getStage() + " "
+                    + r.value().getReason()), Duration.ofSeconds(30));
+        } catch (RuntimeException e) {
+            lines.add("audit unreadable: " + e);
+        }
+        return String.join("; ", lines);
+    }
 
     /** The regular files under {@code roots} whose bytes contain {@code word} (UTF-8; nothing here is compressed). */
     private static List<Path> filesHolding(String word, List<Path> roots) throws java.io.IOException {

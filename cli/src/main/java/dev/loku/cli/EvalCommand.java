@@ -8,6 +8,7 @@ import dev.loku.core.engine.UnlearningEngine;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,7 +23,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "eval", mixinStandardHelpOptions = true,
         description = "Score a model's memorisation (MA, EL_10, NLL, EM, ES) of forget, retain and"
-        + " unseen records.")
+        + " unseen records, or with --tofu its TOFU metrics (probability, ROUGE-L, truth ratio, model utility).")
 final class EvalCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -30,8 +31,17 @@ final class EvalCommand implements Runnable {
     @Mixin
     ModelOptions modelOptions;
 
-    @Mixin
-    RecordSetOptions records;
+    /** Either memorisation records or TOFU questions, one of the two. */
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Inputs inputs;
+
+    static final class Inputs {
+        @ArgGroup(exclusive = false, heading = "Memorisation records:%n")
+        RecordSetOptions records;
+
+        @ArgGroup(exclusive = false, heading = "TOFU questions:%n")
+        TofuEvalOptions tofu;
+    }
 
     @Option(names = "--json", description = "Print one JSON object instead of a table.")
     boolean json;
@@ -39,7 +49,11 @@ final class EvalCommand implements Runnable {
     @Override
     public void run() {
         DataFiles.requireModel(modelOptions.model);
-        RecordSets files = records.requireFiles();
+        if (inputs.tofu != null) {
+            TofuEvalRun.run(spec.commandLine(), modelOptions, inputs.tofu, json);
+            return;
+        }
+        RecordSets files = inputs.records.requireFiles();
         UnlearningEngine engine = new UnlearningEngine(DataFiles.device(modelOptions.device));
         EvaluationReport r = DataFiles.run(() -> engine.evaluate(modelOptions.model, files, true));
         PrintWriter out = spec.commandLine().getOut();

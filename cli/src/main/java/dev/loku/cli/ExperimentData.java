@@ -33,6 +33,8 @@ record ExperimentData(List<Person> trained, List<Person> forget, List<Person> re
     static final String TRAINED = "trained.jsonl";
     /** The taught people followed by the replay stories: what fine-tuning reads. */
     static final String FINETUNE = "finetune.jsonl";
+    /** The replay stories alone: the anchor texts of an anchored fine-tune. */
+    static final String REPLAY = "replay.jsonl";
     static final String FORGET = "forget.jsonl";
     static final String RETAIN = "retain.jsonl";
     static final String UNSEEN = "unseen.jsonl";
@@ -94,13 +96,17 @@ record ExperimentData(List<Person> trained, List<Person> forget, List<Person> re
     }
 
     /**
-     * Writes the four splits as JSONL files into {@code dir} (created if needed), and {@link #FINETUNE}: the taught
-     * people's records followed by {@code replayStories}.
+     * Writes the four splits as JSONL files into {@code dir} (created if needed), {@link #REPLAY} and
+     * {@link #FINETUNE}: the taught people's records, followed by {@code replayStories} when {@code replayInFinetune}
+     * (replay trained with the plain NLL; an anchored fine-tune reads them from {@link #REPLAY} instead).
      */
-    void writeJsonl(Path dir, List<String> replayStories) throws IOException {
+    void writeJsonl(Path dir, List<String> replayStories, boolean replayInFinetune) throws IOException {
         Files.createDirectories(dir);
         List<String> finetune = new ArrayList<>(trained.stream().map(Person::text).toList());
-        finetune.addAll(replayStories);
+        if (replayInFinetune) {
+            finetune.addAll(replayStories);
+        }
+        writeTexts(dir.resolve(REPLAY), replayStories);
         writeTexts(dir.resolve(FINETUNE), finetune);
         write(dir.resolve(TRAINED), trained);
         write(dir.resolve(FORGET), forget);

@@ -83,7 +83,7 @@ final class ExperimentMemorisationCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--persons", defaultValue = "200", description = "People the model is taught. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--persons", defaultValue = "100", description = "People the model is taught. Default: ${DEFAULT-VALUE}.")
     int persons;
 
     @Option(names = "--forget-fraction", defaultValue = "0.1",
@@ -111,7 +111,7 @@ final class ExperimentMemorisationCommand implements Runnable {
             description = "JSONL texts for the language-ability NLL. Default: the project's data/stories/stories.jsonl.")
     Path stories;
 
-    @Option(names = "--replay", defaultValue = "20",
+    @Option(names = "--replay", defaultValue = "60",
             description = "Replay stories (the model's own sampled continuations of fixed openings) mixed into"
                     + " fine-tuning. Default: ${DEFAULT-VALUE}.")
     int replay;
@@ -119,6 +119,11 @@ final class ExperimentMemorisationCommand implements Runnable {
     @Option(names = "--replay-tokens", defaultValue = "120",
             description = "Longest replay continuation in tokens. Default: ${DEFAULT-VALUE}.")
     int replayTokens;
+
+    @Option(names = "--anchor-weight", defaultValue = "3",
+            description = "Weight of the fine-tune's anchor term, KL(shipped model || model) on the replay stories"
+                    + " (0: the replay stories are trained with the plain NLL instead). Default: ${DEFAULT-VALUE}.")
+    double anchorWeight;
 
     @Option(names = "--finetune-epochs", defaultValue = "30",
             description = "Fine-tuning epochs on the taught people. Default: ${DEFAULT-VALUE}.")
@@ -172,6 +177,9 @@ final class ExperimentMemorisationCommand implements Runnable {
         int budget = maxEpochs;
         if (replay < 0 || replayTokens < 1) {
             throw new UserException("--replay must be at least 0 and --replay-tokens at least 1");
+        }
+        if (!(anchorWeight >= 0) || Double.isInfinite(anchorWeight)) {
+            throw new UserException("--anchor-weight must be 0 or a positive number");
         }
         if (r < 1) {
             throw new UserException("--rank must be at least 1 (the full-weight run is ga-full)");
@@ -227,7 +235,8 @@ final class ExperimentMemorisationCommand implements Runnable {
                     : Files.createDirectories(workDir.resolve("seed-" + seed));
             Path dataDir = work.resolve("data");
             List<String> replayStories = ExperimentReplay.stories(modelPath, dev, replay, replayTokens, seed);
-            data.writeJsonl(dataDir, replayStories);
+            boolean anchored = anchorWeight > 0 && !replayStories.isEmpty();
+            data.writeJsonl(dataDir, replayStories, !anchored);
             Path finetuneData = dataDir.resolve(ExperimentData.FINETUNE);
             Path forget = dataDir.resolve(ExperimentData.FORGET);
             Path retain = dataDir.resolve(ExperimentData.RETAIN);
@@ -244,7 +253,9 @@ final class ExperimentMemorisationCommand implements Runnable {
 
             long t = System.nanoTime();
             FinetuneResult ft = engine.finetune(modelPath, finetuneData,
-                    new FinetuneSettings(finetuneEpochs, finetuneLr, finetuneBatch, seed), work.resolve("finetuned"),
+                    anchored ? dataDir.resolve(ExperimentData.REPLAY) : null,
+                    new FinetuneSettings(finetuneEpochs, finetuneLr, finetuneBatch, seed, anchored ? anchorWeight : 0),
+                    work.resolve("finetuned"),
                     e -> progress("event=finetune epoch=%d/%d", e, finetuneEpochs));
             double finetuneSeconds = seconds(t);
             progress("event=finetuned loss=%.4f train_ma=%.4f seconds=%.1f", ft.finalLoss(), ft.trainMa(),
@@ -291,7 +302,7 @@ final class ExperimentMemorisationCommand implements Runnable {
             }
 
             Setup setup = new Setup(display(root, modelPath), persons, data.forget().size(), data.unseen().size(),
-                    seed, replayStories.size(), finetuneEpochs, finetuneLr, finetuneBatch, finetuneSeconds, thresholdMa, thresholdEl,
+                    seed, replayStories.size(), anchored ? anchorWeight : 0, finetuneEpochs, finetuneLr, finetuneBatch, finetuneSeconds, thresholdMa, thresholdEl,
                     data.forgetSubjectsSha256(), dev.isGpu() ? "gpu" : "cpu",
                     Runtime.getRuntime().availableProcessors());
             ExperimentResults results = new ExperimentResults(setup, before, runs, seconds(start));
@@ -316,7 +327,8 @@ final class ExperimentMemorisationCommand implements Runnable {
         StringBuilder sb = new StringBuilder("./loku experiment memorisation");
         sb.append(String.format(Locale.ROOT, " --persons %d --forget-fraction %s --unseen %d --seeds %s", persons,
                 forgetFraction, unseen, String.join(",", seeds.stream().map(String::valueOf).toList())));
-        sb.append(String.format(Locale.ROOT, " --replay %d --replay-tokens %d", replay, replayTokens));
+        sb.append(String.format(Locale.ROOT, " --replay %d --replay-tokens %d --anchor-weight %s", replay, replayTokens,
+                anchorWeight));
         sb.append(String.format(Locale.ROOT, " --finetune-epochs %d --finetune-lr %s --finetune-batch %d"
                 + " --max-epochs %d", finetuneEpochs, finetuneLr, finetuneBatch, maxEpochs));
         if (rank != null) {

@@ -31,7 +31,9 @@ record ExperimentResults(Setup setup, BaseScores base, List<MethodRun> runs, dou
      * @param forgetCount        of those, how many are forgotten
      * @param unseenCount        never-taught people the thresholds are measured on
      * @param seed               seeds data, fine-tuning and unlearning
-     * @param replayStories      replay stories mixed into fine-tuning ({@link ExperimentReplay})
+     * @param replayStories      replay stories ({@link ExperimentReplay})
+     * @param anchorWeight       weight of the fine-tune's KL anchor on the replay stories; 0 when they were trained
+     *                           with the plain NLL instead
      * @param finetuneEpochs     fine-tuning epochs
      * @param finetuneLr         fine-tuning learning rate
      * @param finetuneBatch      fine-tuning batch size
@@ -43,7 +45,7 @@ record ExperimentResults(Setup setup, BaseScores base, List<MethodRun> runs, dou
      * @param threads            CPU cores the JVM saw
      */
     record Setup(String model, int persons, int forgetCount, int unseenCount, long seed, int replayStories,
-            int finetuneEpochs,
+            double anchorWeight, int finetuneEpochs,
             double finetuneLr, int finetuneBatch, double finetuneSeconds, double thresholdMa, double thresholdEl10,
             String forgetSubjectsSha256, String device, int threads) {
 
@@ -124,6 +126,7 @@ record ExperimentResults(Setup setup, BaseScores base, List<MethodRun> runs, dou
         s.put("unseen_count", setup.unseenCount());
         s.put("seed", setup.seed());
         s.put("replay_stories", setup.replayStories());
+        s.put("anchor_weight", setup.anchorWeight());
         s.put("finetune_epochs", setup.finetuneEpochs());
         s.put("finetune_lr", setup.finetuneLr());
         s.put("finetune_batch", setup.finetuneBatch());

@@ -185,6 +185,20 @@ final class ExperimentTable {
                 : "not reached (max " + r.maxEpochs() + ")";
     }
 
+    /** How the replay stories kept the fine-tuned model's story ability, in words for the setup line. */
+    static String replayClause(Setup s) {
+        String stories = s.replayStories() + " replay stories (the shipped model's own sampled continuations of fixed"
+                + " story openings)";
+        if (s.replayStories() == 0) {
+            return "with no replay";
+        }
+        return s.anchorWeight() > 0
+                ? String.format(Locale.ROOT, "while anchored on %s: every step adds %s × the KL divergence from the"
+                        + " shipped model's next-token distributions on a batch of them, so that it keeps its story"
+                        + " ability", stories, lr(s.anchorWeight()))
+                : "plus " + stories + ", trained with the plain NLL so that it keeps its story ability";
+    }
+
     static String trains(MethodRun r) {
         if (r.loraRank() == 0) {
             return "all weights";
@@ -209,10 +223,9 @@ final class ExperimentTable {
         sb.append(String.format(Locale.ROOT,
                 "- **Data:** %d synthetic people (`SyntheticPersons`, seed %d; fictitious names, 555 phone numbers,"
                         + " example.org e-mails), one sentence each. The model is fully fine-tuned on all %d taught"
-                        + " people plus %d replay stories (the shipped model's own sampled continuations of fixed"
-                        + " story openings, so that it keeps its story ability) for %d epochs (AdamW, lr %s with one"
-                        + " epoch of warm-up and linear decay, batch %d; %.0f s).\n",
-                s.persons() + s.unseenCount(), s.seed(), s.persons(), s.replayStories(), s.finetuneEpochs(),
+                        + " people %s for %d epochs (AdamW, lr %s with one epoch of warm-up and linear decay, batch"
+                        + " %d; %.0f s).\n",
+                s.persons() + s.unseenCount(), s.seed(), s.persons(), replayClause(s), s.finetuneEpochs(),
                 lr(s.finetuneLr()), s.finetuneBatch(), s.finetuneSeconds()));
         sb.append(String.format(Locale.ROOT,
                 "- **Splits:** forget = %d of the taught people (seeded random choice; subject-id hash `%s`),"

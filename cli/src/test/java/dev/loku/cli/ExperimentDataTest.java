@@ -63,7 +63,7 @@ class ExperimentDataTest {
     @Test
     void jsonlFilesHoldOneTextRecordPerPerson() throws Exception {
         ExperimentData d = ExperimentData.split(30, 0.2, 5, 9);
-        d.writeJsonl(tmp.resolve("data"), List.of("A story.", "Another story."));
+        d.writeJsonl(tmp.resolve("data"), List.of("A story.", "Another story."), true);
         List<String> lines = Files.readAllLines(tmp.resolve("data").resolve(ExperimentData.FORGET),
                 StandardCharsets.UTF_8);
         assertEquals(6, lines.size());
@@ -78,6 +78,12 @@ class ExperimentDataTest {
         assertEquals(32, finetune.size(), "the taught people, then the replay stories");
         assertEquals(d.trained().get(0).text(), json.readTree(finetune.get(0)).get("text").asText());
         assertEquals("Another story.", json.readTree(finetune.get(31)).get("text").asText());
+        assertEquals(2, Files.readAllLines(tmp.resolve("data").resolve(ExperimentData.REPLAY)).size());
+        // An anchored fine-tune reads the stories from REPLAY only: FINETUNE holds the people alone.
+        d.writeJsonl(tmp.resolve("anchored"), List.of("A story.", "Another story."), false);
+        assertEquals(30, Files.readAllLines(tmp.resolve("anchored").resolve(ExperimentData.FINETUNE)).size());
+        assertEquals("Another story.", json.readTree(Files.readAllLines(
+                tmp.resolve("anchored").resolve(ExperimentData.REPLAY)).get(1)).get("text").asText());
         // and the engine's own reader accepts them
         assertEquals(6, dev.loku.core.data.JsonlRecords.read(tmp.resolve("data").resolve(ExperimentData.FORGET))
                 .size());

@@ -29,7 +29,7 @@ class ExperimentWritersTest {
 
     /** Thresholds MA 0.30 / EL 0.05; GA full reaches them at epoch 2, IHL+LoRA never (budget 3). */
     static ExperimentResults sample() {
-        Setup setup = new Setup("models/stories260K", 200, 20, 40, 7, 30, 30, 2e-3, 16, 120.4, 0.30, 0.05,
+        Setup setup = new Setup("models/stories260K", 200, 20, 40, 7, 30, 1.0, 30, 2e-3, 16, 120.4, 0.30, 0.05,
                 "ab".repeat(32), "cpu", 2);
         BaseScores base = new BaseScores(0.12, 1.9, 0.95, 0.80, 0.93, 0.30, 0.05, 2.1);
         MethodRun ga = new MethodRun("GA", UnlearningMethod.GA, 0, false, 1e-3, 3, Map.of("lr", "0.001"),

@@ -118,11 +118,24 @@ public final class UnlearningEngine {
     /** Full fine-tune (how a model comes to memorise text); writes an HF folder to outDir. */
     public FinetuneResult finetune(Path model, Path data, FinetuneSettings settings, Path outDir,
                                    IntConsumer epochDone) throws IOException, InterruptedException {
+        return finetune(model, data, null, settings, outDir, epochDone);
+    }
+
+    /**
+     * Full fine-tune anchored on {@code anchors} (JSONL texts, or null for none): with a positive
+     * {@link FinetuneSettings#anchorWeight()} every step also pulls the model's next-token distributions on those
+     * texts towards the starting model's (KL), so that it learns {@code data} without forgetting how to handle them.
+     */
+    public FinetuneResult finetune(Path model, Path data, Path anchors, FinetuneSettings settings, Path outDir,
+                                   IntConsumer epochDone) throws IOException, InterruptedException {
         try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
             List<EncodedExample> examples = RecordFiles.read(m, data);
-            LOG.info("event=finetune_start records={} epochs={} lr={} batch={} seed={}", examples.size(),
-                    settings.epochs(), settings.learningRate(), settings.batchSize(), settings.seed());
-            double loss = Finetuner.train(m, examples, settings, epochDone == null ? e -> { } : epochDone);
+            List<EncodedExample> anchorTexts = anchors == null ? List.of() : RecordFiles.read(m, anchors);
+            LOG.info("event=finetune_start records={} anchors={} anchor_weight={} epochs={} lr={} batch={} seed={}",
+                    examples.size(), anchorTexts.size(), settings.anchorWeight(), settings.epochs(),
+                    settings.learningRate(), settings.batchSize(), settings.seed());
+            double loss = Finetuner.train(m, examples, anchorTexts, settings,
+                    epochDone == null ? e -> { } : epochDone);
             double trainMa = evaluator.score(m, examples, false).ma();
             Files.createDirectories(outDir);
             HfExporter.export(m, outDir);

@@ -47,13 +47,25 @@ final class FinetuneCommand implements Runnable {
             description = "Seed of the shuffling. Default: ${DEFAULT-VALUE}.")
     long seed;
 
+    @Option(names = "--anchor", paramLabel = "FILE",
+            description = "JSONL texts the model should keep handling: every step adds --anchor-weight x the KL"
+                    + " divergence from the starting model's next-token distributions on a batch of them.")
+    Path anchor;
+
+    @Option(names = "--anchor-weight", defaultValue = "1", paramLabel = "W",
+            description = "Weight of the --anchor term. Default: ${DEFAULT-VALUE}.")
+    double anchorWeight;
+
     @Override
     public void run() {
         DataFiles.requireModel(modelOptions.model);
         DataFiles.requireFile("--data", data);
+        if (anchor != null) {
+            DataFiles.requireFile("--anchor", anchor);
+        }
         FinetuneSettings settings;
         try {
-            settings = new FinetuneSettings(epochs, learningRate, batchSize, seed);
+            settings = new FinetuneSettings(epochs, learningRate, batchSize, seed, anchor == null ? 0 : anchorWeight);
         } catch (IllegalArgumentException e) {
             throw new UserException(e.getMessage(), e);
         }
@@ -62,7 +74,7 @@ final class FinetuneCommand implements Runnable {
         long start = System.nanoTime();
         FinetuneResult result;
         try {
-            result = DataFiles.run(() -> engine.finetune(modelOptions.model, data, settings, out,
+            result = DataFiles.run(() -> engine.finetune(modelOptions.model, data, anchor, settings, out,
                     epoch -> progress.step(epoch, String.format(Locale.ROOT, "epoch %d/%d done (%.1f s)", epoch,
                             epochs, (System.nanoTime() - start) / 1e9))));
         } finally {

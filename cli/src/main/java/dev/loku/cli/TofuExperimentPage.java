@@ -19,6 +19,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.DoubleFunction;
+import java.util.function.ToDoubleFunction;
 import javax.imageio.ImageIO;
 
 /**
@@ -147,12 +149,10 @@ final class TofuExperimentPage {
         if (runs.isEmpty()) {
             return lines;
         }
-        Run topForget = runs.stream().max(Comparator.comparingDouble(r -> r.last().forgetKsP())).orElseThrow();
-        Run topUtility = runs.stream().max(Comparator.comparingDouble(r -> r.last().modelUtility())).orElseThrow();
-        lines.add(String.format(Locale.ROOT, "On %s at the last epoch, the highest forget TR KS p is %s's (%s), the"
-                        + " highest model utility† %s's (%s; the full model had %s).", base.split(), topForget.label(),
-                p(topForget.last().forgetKsP()), topUtility.label(), f3(topUtility.last().modelUtility()),
-                f3(base.full().modelUtility())));
+        lines.add(String.format(Locale.ROOT, "On %s at the last epoch, the highest forget TR KS p is %s, the"
+                        + " highest model utility† %s (the full model had %s).", base.split(),
+                leader(runs, r -> r.last().forgetKsP(), TofuExperimentPage::p),
+                leader(runs, r -> r.last().modelUtility(), TofuExperimentPage::f3), f3(base.full().modelUtility())));
         List<String> zeros = base.full().zeroUtilityParts();
         if (!zeros.isEmpty()) {
             lines.add(String.format(Locale.ROOT, "Model utility† is a harmonic mean, so any of its nine numbers at 0"
@@ -161,10 +161,9 @@ final class TofuExperimentPage {
                     + " part of utility this scale can measure; read the utility columns through it.", base.split(),
                     String.join(", ", zeros), zeros.size() == 1 ? "is" : "are"));
         }
-        Run topRetain = runs.stream().max(Comparator.comparingDouble(r -> r.last().retainUtility())).orElseThrow();
-        lines.add(String.format(Locale.ROOT, "On %s at the last epoch, the highest retain utility‡ is %s's (%s; the"
-                        + " full model had %s).", base.split(), topRetain.label(), f3(topRetain.last().retainUtility()),
-                f3(base.full().retainUtility())));
+        lines.add(String.format(Locale.ROOT, "On %s at the last epoch, the highest retain utility‡ is %s (the"
+                        + " full model had %s).", base.split(),
+                leader(runs, r -> r.last().retainUtility(), TofuExperimentPage::f3), f3(base.full().retainUtility())));
         Optional<Run> lokuRun = find(runs, UnlearningMethod.IHL, true);
         if (lokuRun.isPresent()) {
             Run l = lokuRun.get();
@@ -194,6 +193,24 @@ final class TofuExperimentPage {
         lines.add("One seed, a 260K-parameter model, a few questions per author: read differences of less than an"
                 + " order of magnitude in p, or a few hundredths of utility, as noise until other seeds agree.");
         return lines;
+    }
+
+    /**
+     * Who holds the highest value, as the page prints it: "X's (v)" for one run, the runs that share it where the
+     * printed value ties (every run at utility 0 must not read as one run's win).
+     */
+    static String leader(List<Run> runs, ToDoubleFunction<Run> metric, DoubleFunction<String> format) {
+        double best = runs.stream().mapToDouble(metric).max().orElseThrow();
+        String shown = format.apply(best);
+        List<String> holders = runs.stream().filter(r -> format.apply(metric.applyAsDouble(r)).equals(shown))
+                .map(Run::label).toList();
+        if (holders.size() == 1) {
+            return holders.get(0) + "'s (" + shown + ")";
+        }
+        if (holders.size() == runs.size()) {
+            return shown + ", shared by all " + runs.size() + " runs";
+        }
+        return shown + ", shared by " + String.join(", ", holders);
     }
 
     private static Optional<Run> find(List<Run> runs, UnlearningMethod m, boolean fila) {

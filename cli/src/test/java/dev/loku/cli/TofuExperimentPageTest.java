@@ -44,6 +44,11 @@ class TofuExperimentPageTest {
                 String.join("\n", lines));
         assertTrue(lines.stream().anyMatch(l -> l.startsWith("On forget10 at the last epoch, the highest retain"
                 + " utility‡ is IHL+FILA's (0.300")), String.join("\n", lines));
+        // both runs end at model utility† 0 (world-facts ROUGE-L 0): a tie, not GA's win
+        assertTrue(lines.stream().anyMatch(l -> l.contains("the highest model utility† 0.000, shared by all 2 runs")),
+                String.join("\n", lines));
+        assertEquals("GA+LoRA's (0.500)", TofuExperimentPage.leader(results.runsOf("forget10"),
+                r -> r.last().forgetKsP(), TofuExperimentPage::p));
         String table = TofuExperimentPage.table(results, results.runsOf("forget10"));
         assertTrue(table.contains("| 0.353 → 0.300 |"), table);
         assertTrue(table.contains("| 0.353 → 0.000 |"), "GA's retain ROUGE-L 0 gives retain utility 0: " + table);

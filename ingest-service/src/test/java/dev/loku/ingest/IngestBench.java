@@ -340,7 +340,7 @@ public final class IngestBench {
         String app = "bench-" + UUID.randomUUID().toString().substring(0, 8);
         Map<String, String> settings = new HashMap<>();
         settings.put("bootstrap.servers", stack.endpoints().bootstrapServers());
-        settings.put("registry.url", stack.endpoints().registryUrl());
+        settings.put("registry.url", stack.endpoints().ccompatUrl());
         settings.put("artifacts.root", dir.resolve("artifacts").toString());
         settings.put("keys.root", KEYS.toString());
         settings.put("models.catalogue", catalogue.toString());

@@ -4,14 +4,21 @@ import dev.loku.events.ArtifactRef;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -47,6 +54,8 @@ public final class DirectoryArtifactStore implements ArtifactStore {
     private final Path blobs;
     private final Path trees;
     private final Path tmp;
+    /** {@code file:} URI of blobs/sha256/, ending in a slash. */
+    private final String blobsUri;
 
     /** A store rooted at {@code root}, created if missing. */
     public DirectoryArtifactStore(Path root) throws IOException {
@@ -57,6 +66,8 @@ public final class DirectoryArtifactStore implements ArtifactStore {
         Files.createDirectories(blobs);
         Files.createDirectories(trees);
         Files.createDirectories(tmp);
+        String u = blobs.toUri().toString();
+        this.blobsUri = u.endsWith("/") ? u : u + "/";
     }
 
     /** The root folder. */
@@ -72,12 +83,23 @@ public final class DirectoryArtifactStore implements ArtifactStore {
         if (Files.isRegularFile(target) && Files.size(target) == bytes.length) {
             return ref(sha, bytes.length);
         }
-        Path partial = tempFile();
+        // One open of a fresh private file in tmp/ (not createTempFile and then a second open to write), one rename;
+        // the partial is only deleted when the rename did not happen.
+        Path partial = tmp.resolve("put-" + UUID.randomUUID() + ".partial");
+        boolean moved = false;
         try {
-            Files.write(partial, bytes);
+            try (SeekableByteChannel out = Files.newByteChannel(partial, NEW_PRIVATE_FILE, privateFile())) {
+                ByteBuffer b = ByteBuffer.wrap(bytes);
+                while (b.hasRemaining()) {
+                    out.write(b);
+                }
+            }
             moveIntoPlace(partial, target);
+            moved = true;
         } finally {
-            Files.deleteIfExists(partial);
+            if (!moved) {
+                Files.deleteIfExists(partial);
+            }
         }
         return ref(sha, bytes.length);
     }
@@ -266,7 +288,8 @@ public final class DirectoryArtifactStore implements ArtifactStore {
     }
 
     private String uri(String sha) {
-        return blobPath(sha).toUri().toString();
+        // Path.toUri stats the file (to add a slash to folders): a blob's URI is the blobs folder's plus two hex names.
+        return blobsUri + sha.substring(0, 2) + "/" + sha;
     }
 
     private ArtifactRef ref(String sha, long size) {
@@ -277,10 +300,25 @@ public final class DirectoryArtifactStore implements ArtifactStore {
         return Files.createTempFile(tmp, "put-", ".partial");
     }
 
+    private static final Set<OpenOption> NEW_PRIVATE_FILE = Set.of(StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.WRITE);
+    private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+
+    /** Owner read/write only, as {@link Files#createTempFile} makes its files (where the file system has modes). */
+    private static FileAttribute<?>[] privateFile() {
+        return POSIX ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(
+                PosixFilePermissions.fromString("rw-------"))} : new FileAttribute<?>[0];
+    }
+
     private static void moveIntoPlace(Path partial, Path target) throws IOException {
-        Files.createDirectories(target.getParent());
         try {
-            Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            try {
+                Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (NoSuchFileException firstOfItsFolder) {
+                // The fan-out folder does not exist yet (the first blob with these two hex digits): make it, once.
+                Files.createDirectories(target.getParent());
+                Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            }
         } catch (AtomicMoveNotSupportedException e) {
             throw new IOException("the artifact store needs atomic renames within " + target.getParent()
                     + "; tmp/ and blobs/ must be on one file system", e);

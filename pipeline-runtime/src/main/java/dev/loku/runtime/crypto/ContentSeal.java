@@ -100,8 +100,21 @@ public final class ContentSeal {
         }
     }
 
+    /**
+     * One AES-GCM cipher per thread, initialised afresh for every use: {@link Cipher#getInstance} walks the provider
+     * list each time, once or more per request on ingest's path. Every init here carries a new nonce (sealing) or the
+     * sealed one (opening), so reuse never repeats a key and nonce pair.
+     */
+    private static final ThreadLocal<Cipher> GCM = ThreadLocal.withInitial(() -> {
+        try {
+            return Cipher.getInstance("AES/GCM/NoPadding");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM is not available in this JVM", e);
+        }
+    });
+
     private static Cipher cipher(int mode, SecretKey key, byte[] nonce, UUID requestId) throws GeneralSecurityException {
-        Cipher gcm = Cipher.getInstance("AES/GCM/NoPadding");
+        Cipher gcm = GCM.get();
         gcm.init(mode, key, new GCMParameterSpec(TAG_BITS, nonce));
         gcm.updateAAD(requestId.toString().getBytes(StandardCharsets.UTF_8));
         return gcm;

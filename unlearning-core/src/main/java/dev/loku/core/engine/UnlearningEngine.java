@@ -182,6 +182,18 @@ public final class UnlearningEngine {
      */
     public UnlearnResult unlearn(Path model, RecordSets sets, Path importanceFile, UnlearnSettings settings,
                                  Path outDir, EpochListener listener) throws IOException, InterruptedException {
+        return unlearn(model, sets, importanceFile, settings, outDir, listener, null);
+    }
+
+    /**
+     * {@link #unlearn(Path, RecordSets, Path, UnlearnSettings, Path, EpochListener)} with the name the adapters on
+     * the original base give as {@code base_model_name_or_path}: {@code outDir/adapter} without FILA,
+     * {@code outDir/adapter-portable} with it (docs/method.md §8.6). {@code baseName} may be a Hub id or a path; null
+     * names {@code model}'s absolute path.
+     */
+    public UnlearnResult unlearn(Path model, RecordSets sets, Path importanceFile, UnlearnSettings settings,
+                                 Path outDir, EpochListener listener, String baseName)
+            throws IOException, InterruptedException {
         settings.validate();
         UnlearningObjective objective = settings.method().objective();
         String baseSha = ContentHash.of(model);
@@ -200,7 +212,7 @@ public final class UnlearningEngine {
             CausalLm reference = objective.needs().referenceModel() ? m.copy() : null;
             long initStart = System.nanoTime();
             try (TrainableWeights weights =
-                         trainableWeights(m, model, settings, importanceFile, forgetSet, retainSet)) {
+                         trainableWeights(m, model, settings, importanceFile, forgetSet, retainSet, baseName)) {
                 sink.onAdapterInitialized(!settings.usesLora() ? "NONE" : settings.fila() ? "FILA" : "RANDOM",
                         (System.nanoTime() - initStart) / 1e9);
                 UnlearningLoop loop = new UnlearningLoop(m, reference, weights, objective, forgetSet, trainForget,
@@ -249,7 +261,8 @@ public final class UnlearningEngine {
             LOG.info("event=scheduled_unlearn_start method={} lora_rank={} fila={} forget_records={} epochs={}",
                     settings.method(), settings.loraRank(), settings.fila(), forgetSet.size(), epochs);
             CausalLm reference = objective.needs().referenceModel() ? m.copy() : null;
-            try (TrainableWeights weights = trainableWeights(m, model, settings, importanceFile, forgetSet, retainSet)) {
+            try (TrainableWeights weights = trainableWeights(m, model, settings, importanceFile, forgetSet, retainSet,
+                    null)) {
                 ScheduledUnlearning.run(m, reference, weights, objective, trainForget, retainSet, settings, epochs,
                         probe);
             } finally {
@@ -283,7 +296,7 @@ public final class UnlearningEngine {
 
     private static TrainableWeights trainableWeights(CausalLm model, Path modelPath, UnlearnSettings settings,
                                                      Path importanceFile, List<EncodedExample> forgetSet,
-                                                     List<EncodedExample> retainSet)
+                                                     List<EncodedExample> retainSet, String baseName)
             throws IOException, InterruptedException {
         if (!settings.usesLora()) {
             return new FullWeights(model);
@@ -299,7 +312,8 @@ public final class UnlearningEngine {
         } else {
             lora = LoraModel.attach(model, config, settings.seed());
         }
-        return new LoraWeights(lora, settings.fila(), modelPath.toAbsolutePath().toString());
+        return new LoraWeights(lora, settings.fila(),
+                baseName != null ? baseName : modelPath.toAbsolutePath().toString());
     }
 
     /** The run's hyper-parameters as the report lists them (strings, so the map stays flat and schema-free). */

@@ -76,6 +76,9 @@ public final class LoraModel implements AutoCloseable {
         final LinearProjection projection;
         final NDArray a;
         final NDArray b;
+        /** FILA's starting factors A₀, B₀ (frozen copies), which the residual base lacks; null otherwise. */
+        NDArray a0;
+        NDArray b0;
 
         Adapter(LinearProjection projection, NDArray a, NDArray b) {
             this.projection = projection;
@@ -205,6 +208,10 @@ public final class LoraModel implements AutoCloseable {
                         // factor would run other GEMM kernels than the same factor read back from a checkpoint.
                         lora.add(p, scope.keep(contiguousCopy(lora.manager, f.loraA())),
                                 scope.keep(contiguousCopy(lora.manager, f.loraB())));
+                        // A₀, B₀ are kept for the adapter on the original base (§8.6): W = W_res + s·B₀A₀.
+                        Adapter added = lora.adapters.get(p.module());
+                        added.a0 = scope.keep(contiguousCopy(lora.manager, f.loraA()));
+                        added.b0 = scope.keep(contiguousCopy(lora.manager, f.loraB()));
                     }
                 }
             }
@@ -427,10 +434,44 @@ public final class LoraModel implements AutoCloseable {
         PeftFiles.save(this, dir, baseModelNameOrPath);
     }
 
+    /**
+     * Whether the base was rewritten by FILA and the starting factors A₀, B₀ are known, so that
+     * {@link #savePortablePeft} converts; false for PEFT-initialised adapters and for adapters read from a file.
+     */
+    public boolean hasFilaStart() {
+        return !adapters.isEmpty() && adapters.values().iterator().next().a0 != null;
+    }
+
+    /**
+     * Writes a PEFT LoRA adapter that applies to the <em>original</em> base, the weights before FILA rewrote them
+     * (docs/method.md §8.6). Since W_res = W − s·B₀A₀, the adapted weight W_res + s·BA equals
+     * W + s·(BA − B₀A₀) = W + s·[B, −B₀]·[A; A₀]: a rank-2r adapter with {@code lora_A = cat([A, A₀], dim 0)},
+     * {@code lora_B = cat([B, −B₀], dim 1)} and {@code lora_alpha} 2α, so that PEFT's scaling alpha / r stays s.
+     * Without FILA the adapter already applies to the original base and this writes what {@link #savePeft} does.
+     * Same files and layout as {@link #savePeft}.
+     */
+    public void savePortablePeft(Path dir, String baseModelNameOrPath) throws IOException {
+        checkOpen();
+        if (merged) {
+            throw new IllegalStateException("unmerge the adapters before saving them: the base already holds them");
+        }
+        if (!hasFilaStart()) {
+            PeftFiles.save(this, dir, baseModelNameOrPath);
+            return;
+        }
+        PeftFiles.savePortable(this, dir, baseModelNameOrPath);
+    }
+
     /** A factor in the model's layout; used by {@link PeftFiles}. */
     NDArray factor(LinearProjection p, boolean b) {
         Adapter a = adapters.get(p.module());
         return b ? a.b : a.a;
+    }
+
+    /** FILA's starting factor A₀ or B₀ in the model's layout, null when unknown; used by {@link PeftFiles}. */
+    NDArray startFactor(LinearProjection p, boolean b) {
+        Adapter a = adapters.get(p.module());
+        return b ? a.b0 : a.a0;
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------

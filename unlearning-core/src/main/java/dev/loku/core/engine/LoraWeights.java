@@ -1,6 +1,8 @@
 package dev.loku.core.engine;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.loku.core.model.TokenBatch;
 import dev.loku.core.lora.LoraModel;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -61,6 +63,24 @@ final class LoraWeights implements TrainableWeights {
         Files.createDirectories(dir);
         lora.savePeft(dir, base);
         return dir;
+    }
+
+    /**
+     * The same model with the adapters at their starting point, no second copy of the weights: without FILA the
+     * adapters switched off (B₀ = 0), with FILA the residual base plus s·B₀A₀ (docs/method.md §2.4, §4).
+     */
+    @Override
+    public ReferenceModel reference() {
+        return new ReferenceModel() {
+            @Override
+            public NDArray logits(NDManager scope, TokenBatch batch) {
+                return lora.startingLogits(scope, batch);
+            }
+
+            @Override
+            public void close() {
+            }
+        };
     }
 
     @Override

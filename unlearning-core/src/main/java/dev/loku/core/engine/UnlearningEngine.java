@@ -209,12 +209,13 @@ public final class UnlearningEngine {
             LOG.info("event=unlearn_start method={} lora_rank={} fila={} forget_records={} forget_sha256={}"
                     + " threshold_ma={} threshold_el10={}", settings.method(), settings.loraRank(), settings.fila(),
                     forgetSet.size(), forgetSha, thresholds.ma(), thresholds.el());
-            CausalLm reference = objective.needs().referenceModel() ? m.copy() : null;
             long initStart = System.nanoTime();
+            ReferenceModel reference = null;
             try (TrainableWeights weights =
                          trainableWeights(m, model, settings, importanceFile, forgetSet, retainSet, baseName)) {
                 sink.onAdapterInitialized(!settings.usesLora() ? "NONE" : settings.fila() ? "FILA" : "RANDOM",
                         (System.nanoTime() - initStart) / 1e9);
+                reference = objective.needs().referenceModel() ? weights.reference() : null;
                 UnlearningLoop loop = new UnlearningLoop(m, reference, weights, objective, forgetSet, trainForget,
                         retainSet, settings, evaluator);
                 UnlearningLoop.Outcome outcome = loop.run(thresholds, e -> {
@@ -260,9 +261,10 @@ public final class UnlearningEngine {
             List<EncodedExample> retainSet = RecordFiles.read(m, retain);
             LOG.info("event=scheduled_unlearn_start method={} lora_rank={} fila={} forget_records={} epochs={}",
                     settings.method(), settings.loraRank(), settings.fila(), forgetSet.size(), epochs);
-            CausalLm reference = objective.needs().referenceModel() ? m.copy() : null;
+            ReferenceModel reference = null;
             try (TrainableWeights weights = trainableWeights(m, model, settings, importanceFile, forgetSet, retainSet,
                     null)) {
+                reference = objective.needs().referenceModel() ? weights.reference() : null;
                 ScheduledUnlearning.run(m, reference, weights, objective, trainForget, retainSet, settings, epochs,
                         probe);
             } finally {

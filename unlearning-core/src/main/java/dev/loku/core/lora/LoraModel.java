@@ -17,6 +17,7 @@ import dev.loku.core.model.LinearProjection;
 import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.NoGrad;
 import dev.loku.core.model.RotaryLayout;
+import dev.loku.core.model.TokenBatch;
 import dev.loku.core.tensor.TensorScope;
 import dev.loku.core.tensor.Tensors;
 import java.io.IOException;
@@ -68,6 +69,8 @@ public final class LoraModel implements AutoCloseable {
     private final Map<String, Adapter> adapters;
     private final Map<String, NDArray> trainable;
     private volatile boolean training;
+    /** False for adapters read from a file, whose initialisation is unknown ({@link #startingLogits}). */
+    private boolean startKnown = true;
     private boolean merged;
     private boolean closed;
 
@@ -97,6 +100,10 @@ public final class LoraModel implements AutoCloseable {
             return Tensors.times(Linear.linear(Linear.linear(x, a).singletonOrThrow(), b).singletonOrThrow(),
                     config.scaling());
         }
+
+        /** s·B₀A₀ on the input, no dropout: the adapter as FILA started it (null factors: no start adapter). */
+        final LinearAdapter start = input -> Tensors.times(Linear.linear(Linear.linear(input, a0).singletonOrThrow(),
+                b0).singletonOrThrow(), config.scaling());
 
         /** s·B·A, [out, in], fp32, in the current scope. */
         NDArray deltaWeight() {
@@ -247,6 +254,7 @@ public final class LoraModel implements AutoCloseable {
     static LoraModel fromFactors(CausalLm model, LoraConfig config, Map<LinearProjection, NDArray[]> factors,
                                  NDManager manager) {
         LoraModel lora = new LoraModel(model, config, manager);
+        lora.startKnown = false;
         try {
             factors.forEach((p, ab) -> lora.add(p, ab[0], ab[1]));
             lora.install();
@@ -460,6 +468,33 @@ public final class LoraModel implements AutoCloseable {
             return;
         }
         PeftFiles.savePortable(this, dir, baseModelNameOrPath);
+    }
+
+    /**
+     * The logits of the model as it was before any training step, from the same weights (docs/method.md §4, the
+     * reference of KL and NPO): every adapter is set to its starting point for this forward pass (FILA: s·B₀A₀ on
+     * the residual base, which is the original weight up to fp32 rounding; PEFT's initialisation: B₀ = 0, so no
+     * adapter at all, as PEFT's {@code disable_adapter()}) and put back afterwards. Runs under NoGrad. Not safe
+     * while another forward pass through the model runs.
+     *
+     * @throws IllegalStateException when the adapters are merged or were read from a file (their start is unknown)
+     */
+    public NDArray startingLogits(NDManager scope, TokenBatch batch) {
+        checkOpen();
+        if (merged) {
+            throw new IllegalStateException("the adapters are merged: the base no longer holds the starting model");
+        }
+        if (!startKnown) {
+            throw new IllegalStateException("the adapters were read from a file: their starting point is unknown");
+        }
+        try (NoGrad ignored = NoGrad.enter()) {
+            for (Adapter a : adapters.values()) {
+                model.setAdapter(a.projection.module(), a.a0 == null ? null : a.start);
+            }
+            return model.logits(scope, batch);
+        } finally {
+            adapters.values().forEach(a -> model.setAdapter(a.projection.module(), a));
+        }
     }
 
     /** A factor in the model's layout; used by {@link PeftFiles}. */

@@ -88,7 +88,14 @@ final class UnlearnCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", paramLabel = "S", description = "Default: ${DEFAULT-VALUE}.")
     long seed;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for model/ and adapter/.")
+    @Option(names = "--base-name", paramLabel = "NAME",
+            description = "What base_model_name_or_path says in the adapters that apply to the original model"
+                    + " (adapter/ without --fila, adapter-portable/ with it): a Hub id or a path. Default: the"
+                    + " absolute path of --model.")
+    String baseName;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR",
+            description = "Folder for model/, adapter/ and, with --fila, residual-base/ and adapter-portable/.")
     Path out;
 
     @Option(names = "--report", required = true, paramLabel = "FILE", description = "Where to write the JSON report.")
@@ -110,7 +117,7 @@ final class UnlearnCommand implements Callable<Integer> {
                     e -> progress.step(e.epoch(), String.format(Locale.ROOT,
                             "epoch %d/%d loss %.4f forget MA %.4f EL_10 %.4f retain MA %.4f NLL %.4f (%.1f s)",
                             e.epoch(), settings.maxEpochs(), e.loss(), e.forgetMa(), e.forgetEl10(), e.retainMa(),
-                            e.retainNll(), e.seconds()))));
+                            e.retainNll(), e.seconds())), baseName));
         } finally {
             // An error message must not land on the bar's line.
             progress.finish();
@@ -131,6 +138,10 @@ final class UnlearnCommand implements Callable<Integer> {
                 result.modelDir());
         if (result.adapterDir() != null) {
             w.printf(Locale.ROOT, "adapter: %s%n", result.adapterDir());
+            Path portable = result.adapterDir().resolveSibling("adapter-portable");
+            if (Files.isDirectory(portable)) {
+                w.printf(Locale.ROOT, "adapter on the original model: %s%n", portable);
+            }
         }
         w.printf(Locale.ROOT, "report: %s%n", report);
         w.flush();

@@ -118,7 +118,7 @@ class FamilyCliTest {
         LmCliTest.Run ul = engine("unlearn", "--model", model.toString(), "--forget", forget.toString(), "--retain",
                 retain.toString(), "--unseen", unseen.toString(), "--method", "ihl", "--lora-rank", "2", "--fila",
                 "--max-epochs", "1", "--lr", "0.01", "--seed", "4", "--out", out.toString(), "--report",
-                report.toString());
+                report.toString(), "--base-name", "example-org/" + family);
         assertEquals(JSON.readTree(report.toFile()).get("reached_threshold").asBoolean() ? 0
                 : UnlearnCommand.NOT_FORGOTTEN, ul.exitCode(), ul.err());
         assertEquals("ihl", JSON.readTree(report.toFile()).get("method").asText());
@@ -132,6 +132,11 @@ class FamilyCliTest {
         golden(family).get("lora").get("targets").forEach(t -> expected.add(t.asText()));
         assertEquals(expected, targets);
         assertTrue(Files.isRegularFile(out.resolve("residual-base").resolve("model.safetensors")));
+        // FILA's result also as an adapter on the original model (docs/method.md §8.6), named as --base-name says.
+        JsonNode portable = JSON.readTree(out.resolve("adapter-portable").resolve("adapter_config.json").toFile());
+        assertEquals("example-org/" + family, portable.get("base_model_name_or_path").asText());
+        assertEquals(4, portable.get("r").asInt(), "rank 2r");
+        assertTrue(ul.out().contains("adapter on the original model: " + out.resolve("adapter-portable")), ul.out());
 
         LmCliTest.Run eval = engine("eval", "--model", out.resolve("model").toString(), "--forget",
                 forget.toString(), "--retain", retain.toString(), "--unseen", unseen.toString(), "--json");

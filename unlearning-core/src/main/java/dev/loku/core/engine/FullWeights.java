@@ -31,6 +31,12 @@ final class FullWeights implements TrainableWeights {
         return null;
     }
 
+    /** Every weight trains, so the reference is a copy of them (one model's worth of memory). */
+    @Override
+    public ReferenceModel reference() {
+        return ReferenceModel.copyOf(model);
+    }
+
     @Override
     public void close() {
         model.parameters().values().forEach(p -> p.setRequiresGradient(false));

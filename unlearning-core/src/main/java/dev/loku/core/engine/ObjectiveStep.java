@@ -25,7 +25,7 @@ import java.util.List;
 final class ObjectiveStep {
 
     private final CausalLm model;
-    private final CausalLm reference;
+    private final ReferenceModel reference;
     private final UnlearningObjective objective;
     private final ObjectiveNeeds needs;
     private final int padId;
@@ -33,7 +33,7 @@ final class ObjectiveStep {
     /**
      * @param reference the frozen starting model, when the objective needs reference logits (KL, NPO); else null
      */
-    ObjectiveStep(CausalLm model, CausalLm reference, UnlearningObjective objective) {
+    ObjectiveStep(CausalLm model, ReferenceModel reference, UnlearningObjective objective) {
         this.model = model;
         this.reference = reference;
         this.objective = objective;

@@ -31,7 +31,7 @@ final class ScheduledUnlearning {
     private ScheduledUnlearning() {
     }
 
-    static void run(CausalLm model, CausalLm reference, TrainableWeights weights, UnlearningObjective objective,
+    static void run(CausalLm model, ReferenceModel reference, TrainableWeights weights, UnlearningObjective objective,
                     List<EncodedExample> trainForget, List<EncodedExample> retain, UnlearnSettings settings,
                     int epochs, EpochProbe probe) throws InterruptedException {
         ObjectiveStep step = new ObjectiveStep(model, reference, objective);

@@ -17,6 +17,12 @@ interface TrainableWeights extends AutoCloseable {
     /** Writes the adapter as a PEFT folder and returns it, or returns null when there is none. */
     Path writeAdapter(Path dir) throws IOException;
 
+    /**
+     * The frozen starting model for KL and NPO (docs/method.md §4), taken before the first step; the caller closes
+     * it before this.
+     */
+    ReferenceModel reference();
+
     @Override
     void close();
 }

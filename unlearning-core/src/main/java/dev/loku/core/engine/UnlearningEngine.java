@@ -195,6 +195,18 @@ public final class UnlearningEngine {
      */
     public UnlearnResult unlearn(Path model, RecordSets sets, Path importanceFile, UnlearnSettings settings,
                                  Path outDir, EpochListener listener) throws IOException, InterruptedException {
+        return unlearn(model, sets, importanceFile, settings, outDir, listener, null);
+    }
+
+    /**
+     * {@link #unlearn(Path, RecordSets, Path, UnlearnSettings, Path, EpochListener)} with the name the adapters on
+     * the original base give as {@code base_model_name_or_path}: {@code outDir/adapter} without FILA,
+     * {@code outDir/adapter-portable} with it (docs/method.md §8.6). {@code baseName} may be a Hub id or a path; null
+     * names {@code model}'s absolute path.
+     */
+    public UnlearnResult unlearn(Path model, RecordSets sets, Path importanceFile, UnlearnSettings settings,
+                                 Path outDir, EpochListener listener, String baseName)
+            throws IOException, InterruptedException {
         settings.validate();
         UnlearningObjective objective = settings.method().objective();
         String baseSha = ContentHash.of(model);
@@ -210,12 +222,13 @@ public final class UnlearningEngine {
             LOG.info("event=unlearn_start method={} lora_rank={} fila={} forget_records={} forget_sha256={}"
                     + " threshold_ma={} threshold_el10={}", settings.method(), settings.loraRank(), settings.fila(),
                     forgetSet.size(), forgetSha, thresholds.ma(), thresholds.el());
-            CausalLm reference = objective.needs().referenceModel() ? m.copy() : null;
             long initStart = System.nanoTime();
+            ReferenceModel reference = null;
             try (TrainableWeights weights =
-                         trainableWeights(m, model, settings, importanceFile, forgetSet, retainSet)) {
+                         trainableWeights(m, model, settings, importanceFile, forgetSet, retainSet, baseName)) {
                 sink.onAdapterInitialized(!settings.usesLora() ? "NONE" : settings.fila() ? "FILA" : "RANDOM",
                         (System.nanoTime() - initStart) / 1e9);
+                reference = objective.needs().referenceModel() ? weights.reference() : null;
                 UnlearningLoop loop = new UnlearningLoop(m, reference, weights, objective, forgetSet, trainForget,
                         retainSet, settings, evaluator);
                 UnlearningLoop.Outcome outcome = loop.run(thresholds, e -> {
@@ -261,8 +274,10 @@ public final class UnlearningEngine {
             List<EncodedExample> retainSet = RecordFiles.read(m, retain);
             LOG.info("event=scheduled_unlearn_start method={} lora_rank={} fila={} forget_records={} epochs={}",
                     settings.method(), settings.loraRank(), settings.fila(), forgetSet.size(), epochs);
-            CausalLm reference = objective.needs().referenceModel() ? m.copy() : null;
-            try (TrainableWeights weights = trainableWeights(m, model, settings, importanceFile, forgetSet, retainSet)) {
+            ReferenceModel reference = null;
+            try (TrainableWeights weights = trainableWeights(m, model, settings, importanceFile, forgetSet, retainSet,
+                    null)) {
+                reference = objective.needs().referenceModel() ? weights.reference() : null;
                 ScheduledUnlearning.run(m, reference, weights, objective, trainForget, retainSet, settings, epochs,
                         probe);
             } finally {
@@ -296,7 +311,7 @@ public final class UnlearningEngine {
 
     private static TrainableWeights trainableWeights(CausalLm model, Path modelPath, UnlearnSettings settings,
                                                      Path importanceFile, List<EncodedExample> forgetSet,
-                                                     List<EncodedExample> retainSet)
+                                                     List<EncodedExample> retainSet, String baseName)
             throws IOException, InterruptedException {
         if (!settings.usesLora()) {
             return new FullWeights(model);
@@ -312,7 +327,8 @@ public final class UnlearningEngine {
         } else {
             lora = LoraModel.attach(model, config, settings.seed());
         }
-        return new LoraWeights(lora, settings.fila(), modelPath.toAbsolutePath().toString());
+        return new LoraWeights(lora, settings.fila(),
+                baseName != null ? baseName : modelPath.toAbsolutePath().toString());
     }
 
     /** The run's hyper-parameters as the report lists them (strings, so the map stays flat and schema-free). */

@@ -51,7 +51,7 @@ final class UnlearningLoop {
      * @param forget the forget records as measured (MA, EL_10)
      * @param trainForget the forget records as trained on: {@code forget} itself, or its refusal-labelled copy (idk)
      */
-    UnlearningLoop(CausalLm model, CausalLm reference, TrainableWeights weights, UnlearningObjective objective,
+    UnlearningLoop(CausalLm model, ReferenceModel reference, TrainableWeights weights, UnlearningObjective objective,
                    List<EncodedExample> forget, List<EncodedExample> trainForget, List<EncodedExample> retain,
                    UnlearnSettings settings, RecordSetEvaluator evaluator) {
         this.model = model;

@@ -27,7 +27,11 @@ import java.util.TreeMap;
  * the caller chooses that sample (and its seed) and passes it as {@code retain}.
  *
  * <p>The named weights require gradients only during the pass; their previous state is restored afterwards, also
- * when the pass fails or is interrupted. Adapters installed on the model take part in the forward pass as usual.
+ * when the pass fails or is interrupted. Every other weight of the model is frozen for the pass, so no gradient
+ * buffer is made for a weight the pass does not accumulate; and a named weight that did not require gradients before
+ * has its buffer freed at the end ({@link CausalLm#releaseGradient}), so the pass leaves no gradient behind (between
+ * micro-batches the buffers are zeroed and reused: the next backward needs them again). Adapters installed on the
+ * model take part in the forward pass as usual.
  */
 public final class FisherPass {
 
@@ -68,8 +72,15 @@ public final class FisherPass {
 
         Map<String, Boolean> previous = new LinkedHashMap<>();
         params.forEach((name, p) -> previous.put(name, p.hasGradient()));
+        List<NDArray> frozen = new ArrayList<>();
+        model.parameters().forEach((name, p) -> {
+            if (!params.containsKey(name) && p.hasGradient()) {
+                frozen.add(p);
+            }
+        });
         try (FisherAccumulator acc = new FisherAccumulator(model.manager())) {
             try {
+                frozen.forEach(p -> p.setRequiresGradient(false));
                 params.values().forEach(p -> p.setRequiresGradient(true));
                 Gradients.zero(params.values());
                 int rounds = Math.max(forgetBatches.size(), retainBatches.size());
@@ -82,13 +93,20 @@ public final class FisherPass {
                     }
                 }
             } finally {
+                List<String> projectionWeights = projectionWeights(model, null);
                 previous.forEach((name, had) -> {
-                    NDArray p = params.get(name);
-                    if (!had) {
+                    if (had) {
+                        return;
+                    }
+                    if (projectionWeights.contains(name)) {
+                        model.releaseGradient(name);
+                    } else { // a norm or embedding asked for by name: zeroed, its buffer kept
+                        NDArray p = params.get(name);
                         Gradients.zero(List.of(p));
                         p.setRequiresGradient(false);
                     }
                 });
+                frozen.forEach(p -> p.setRequiresGradient(true));
             }
             Map<String, String> meta = new TreeMap<>(metadata == null ? Map.of() : metadata);
             meta.put(KEY_ROTARY_LAYOUT, model.rotaryLayout().name());

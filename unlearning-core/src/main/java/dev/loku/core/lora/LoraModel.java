@@ -17,6 +17,7 @@ import dev.loku.core.model.LinearProjection;
 import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.NoGrad;
 import dev.loku.core.model.RotaryLayout;
+import dev.loku.core.model.TokenBatch;
 import dev.loku.core.tensor.TensorScope;
 import dev.loku.core.tensor.Tensors;
 import java.io.IOException;
@@ -68,6 +69,8 @@ public final class LoraModel implements AutoCloseable {
     private final Map<String, Adapter> adapters;
     private final Map<String, NDArray> trainable;
     private volatile boolean training;
+    /** False for adapters read from a file, whose initialisation is unknown ({@link #startingLogits}). */
+    private boolean startKnown = true;
     private boolean merged;
     private boolean closed;
 
@@ -76,6 +79,9 @@ public final class LoraModel implements AutoCloseable {
         final LinearProjection projection;
         final NDArray a;
         final NDArray b;
+        /** FILA's starting factors A₀, B₀ (frozen copies), which the residual base lacks; null otherwise. */
+        NDArray a0;
+        NDArray b0;
 
         Adapter(LinearProjection projection, NDArray a, NDArray b) {
             this.projection = projection;
@@ -94,6 +100,10 @@ public final class LoraModel implements AutoCloseable {
             return Tensors.times(Linear.linear(Linear.linear(x, a).singletonOrThrow(), b).singletonOrThrow(),
                     config.scaling());
         }
+
+        /** s·B₀A₀ on the input, no dropout: the adapter as FILA started it (null factors: no start adapter). */
+        final LinearAdapter start = input -> Tensors.times(Linear.linear(Linear.linear(input, a0).singletonOrThrow(),
+                b0).singletonOrThrow(), config.scaling());
 
         /** s·B·A, [out, in], fp32, in the current scope. */
         NDArray deltaWeight() {
@@ -205,6 +215,10 @@ public final class LoraModel implements AutoCloseable {
                         // factor would run other GEMM kernels than the same factor read back from a checkpoint.
                         lora.add(p, scope.keep(contiguousCopy(lora.manager, f.loraA())),
                                 scope.keep(contiguousCopy(lora.manager, f.loraB())));
+                        // A₀, B₀ are kept for the adapter on the original base (§8.6): W = W_res + s·B₀A₀.
+                        Adapter added = lora.adapters.get(p.module());
+                        added.a0 = scope.keep(contiguousCopy(lora.manager, f.loraA()));
+                        added.b0 = scope.keep(contiguousCopy(lora.manager, f.loraB()));
                     }
                 }
             }
@@ -240,6 +254,7 @@ public final class LoraModel implements AutoCloseable {
     static LoraModel fromFactors(CausalLm model, LoraConfig config, Map<LinearProjection, NDArray[]> factors,
                                  NDManager manager) {
         LoraModel lora = new LoraModel(model, config, manager);
+        lora.startKnown = false;
         try {
             factors.forEach((p, ab) -> lora.add(p, ab[0], ab[1]));
             lora.install();
@@ -427,10 +442,71 @@ public final class LoraModel implements AutoCloseable {
         PeftFiles.save(this, dir, baseModelNameOrPath);
     }
 
+    /**
+     * Whether the base was rewritten by FILA and the starting factors A₀, B₀ are known, so that
+     * {@link #savePortablePeft} converts; false for PEFT-initialised adapters and for adapters read from a file.
+     */
+    public boolean hasFilaStart() {
+        return !adapters.isEmpty() && adapters.values().iterator().next().a0 != null;
+    }
+
+    /**
+     * Writes a PEFT LoRA adapter that applies to the <em>original</em> base, the weights before FILA rewrote them
+     * (docs/method.md §8.6). Since W_res = W − s·B₀A₀, the adapted weight W_res + s·BA equals
+     * W + s·(BA − B₀A₀) = W + s·[B, −B₀]·[A; A₀]: a rank-2r adapter with {@code lora_A = cat([A, A₀], dim 0)},
+     * {@code lora_B = cat([B, −B₀], dim 1)} and {@code lora_alpha} 2α, so that PEFT's scaling alpha / r stays s.
+     * Without FILA the adapter already applies to the original base and this writes what {@link #savePeft} does.
+     * Same files and layout as {@link #savePeft}.
+     */
+    public void savePortablePeft(Path dir, String baseModelNameOrPath) throws IOException {
+        checkOpen();
+        if (merged) {
+            throw new IllegalStateException("unmerge the adapters before saving them: the base already holds them");
+        }
+        if (!hasFilaStart()) {
+            PeftFiles.save(this, dir, baseModelNameOrPath);
+            return;
+        }
+        PeftFiles.savePortable(this, dir, baseModelNameOrPath);
+    }
+
+    /**
+     * The logits of the model as it was before any training step, from the same weights (docs/method.md §4, the
+     * reference of KL and NPO): every adapter is set to its starting point for this forward pass (FILA: s·B₀A₀ on
+     * the residual base, which is the original weight up to fp32 rounding; PEFT's initialisation: B₀ = 0, so no
+     * adapter at all, as PEFT's {@code disable_adapter()}) and put back afterwards. Runs under NoGrad. Not safe
+     * while another forward pass through the model runs.
+     *
+     * @throws IllegalStateException when the adapters are merged or were read from a file (their start is unknown)
+     */
+    public NDArray startingLogits(NDManager scope, TokenBatch batch) {
+        checkOpen();
+        if (merged) {
+            throw new IllegalStateException("the adapters are merged: the base no longer holds the starting model");
+        }
+        if (!startKnown) {
+            throw new IllegalStateException("the adapters were read from a file: their starting point is unknown");
+        }
+        try (NoGrad ignored = NoGrad.enter()) {
+            for (Adapter a : adapters.values()) {
+                model.setAdapter(a.projection.module(), a.a0 == null ? null : a.start);
+            }
+            return model.logits(scope, batch);
+        } finally {
+            adapters.values().forEach(a -> model.setAdapter(a.projection.module(), a));
+        }
+    }
+
     /** A factor in the model's layout; used by {@link PeftFiles}. */
     NDArray factor(LinearProjection p, boolean b) {
         Adapter a = adapters.get(p.module());
         return b ? a.b : a.a;
+    }
+
+    /** FILA's starting factor A₀ or B₀ in the model's layout, null when unknown; used by {@link PeftFiles}. */
+    NDArray startFactor(LinearProjection p, boolean b) {
+        Adapter a = adapters.get(p.module());
+        return b ? a.b0 : a.a0;
     }
 
     // ---- helpers ----------------------------------------------------------------------------------------------

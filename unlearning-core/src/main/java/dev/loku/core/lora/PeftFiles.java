@@ -58,6 +58,33 @@ final class PeftFiles {
             }
             SafetensorsWriter.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));
         }
+        writeConfig(dir, config.rank(), config.alpha(), config, model, baseModelNameOrPath);
+    }
+
+    /**
+     * The FILA adapter converted to one on the original base (docs/method.md §8.6): per projection
+     * {@code lora_A = [A; A₀]} [2r, in] and {@code lora_B = [B, −B₀]} [out, 2r], r' = 2r and lora_alpha' = 2α, so
+     * PEFT's s' = alpha' / r' is the run's s and s'·lora_B·lora_A = s·(BA − B₀A₀) = W_res + s·BA − W.
+     */
+    static void savePortable(LoraModel lora, Path dir, String baseModelNameOrPath) throws IOException {
+        Files.createDirectories(dir);
+        CausalLm model = lora.model();
+        LoraConfig config = lora.config();
+        try (NoGrad ignored = NoGrad.enter(); TensorScope scope = new TensorScope()) {
+            Map<String, NDArray> tensors = new LinkedHashMap<>();
+            for (LinearProjection p : lora.projections()) {
+                NDArray a = lora.factor(p, false).concat(lora.startFactor(p, false), 0);
+                NDArray b = lora.factor(p, true).concat(lora.startFactor(p, true).neg(), 1);
+                tensors.put(LoraModel.peftKey(p.module(), "A"), a);
+                tensors.put(LoraModel.peftKey(p.module(), "B"), toHfRows(model, p, b));
+            }
+            SafetensorsWriter.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));
+        }
+        writeConfig(dir, 2 * config.rank(), 2 * config.alpha(), config, model, baseModelNameOrPath);
+    }
+
+    private static void writeConfig(Path dir, int rank, double alpha, LoraConfig config, CausalLm model,
+                                    String baseModelNameOrPath) throws IOException {
         // PEFT writes the fields of its LoraConfig dataclass; these are the ones a loader reads, at their
         // defaults where this implementation has no counterpart.
         ObjectNode c = JSON.createObjectNode();
@@ -75,15 +102,15 @@ final class PeftFiles {
         c.putNull("layers_pattern");
         c.putNull("layers_to_transform");
         // PEFT declares lora_alpha an int; write one whenever the value is integral.
-        if (config.alpha() == Math.rint(config.alpha()) && Math.abs(config.alpha()) < Integer.MAX_VALUE) {
-            c.put("lora_alpha", (int) config.alpha());
+        if (alpha == Math.rint(alpha) && Math.abs(alpha) < Integer.MAX_VALUE) {
+            c.put("lora_alpha", (int) alpha);
         } else {
-            c.put("lora_alpha", config.alpha());
+            c.put("lora_alpha", alpha);
         }
         c.put("lora_dropout", config.dropout());
         c.putNull("modules_to_save");
         c.put("peft_type", "LORA");
-        c.put("r", config.rank());
+        c.put("r", rank);
         c.putObject("rank_pattern");
         c.putNull("revision");
         // The kinds this model's adapters sit on, named explicitly: PEFT's own shorthands differ from ours.

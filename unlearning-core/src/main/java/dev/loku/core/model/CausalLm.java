@@ -60,6 +60,17 @@ public interface CausalLm extends AutoCloseable {
      */
     void assignParameter(String name, NDArray values);
 
+    /**
+     * Frees the gradient buffer libtorch keeps on linear-projection weight {@code name} after a backward pass (DJL
+     * has no {@code grad = None}): the weight is replaced by a copy that does not require gradients, and the old
+     * tensor, buffer included, is closed. References to the old tensor (from {@link #parameter} or
+     * {@link #parameters()} taken before) are then closed; read the weight anew. The Fisher pass calls this for the
+     * weights it measured (docs/method.md §2.2).
+     *
+     * @throws IllegalArgumentException when {@code name} is not the weight of a linear projection
+     */
+    void releaseGradient(String name);
+
     /** Total number of weights (a tied head counted once). */
     long parameterCount();
 

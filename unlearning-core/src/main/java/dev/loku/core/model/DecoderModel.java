@@ -46,6 +46,10 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
     private final boolean ownsTokenizer;
     private final NDManager manager;
     private final Map<String, NDArray> params;
+    /** The map {@link #params} views; {@link #releaseGradient} replaces entries. */
+    private final Map<String, NDArray> weights;
+    /** Every projection table the family built (they hold the weight tensors the forward pass reads). */
+    private final List<LayerProjections> projectionTables = new ArrayList<>();
     private final List<LinearProjection> projections;
     private final Set<String> projectionModules;
     private final Map<String, LinearAdapter> adapters = new ConcurrentHashMap<>();
@@ -87,6 +91,7 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
             w.setName(e.getKey());
             ordered.put(e.getKey(), w);
         }
+        this.weights = ordered;
         this.params = Collections.unmodifiableMap(ordered);
         this.weightType = type == null ? DataType.FLOAT32 : type;
         this.projections = List.copyOf(projections);
@@ -213,7 +218,9 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
             w[k] = parameter(modules[k] + ".weight");
             b[k] = optionalParameter(modules[k] + ".bias");
         }
-        return new LayerProjections(modules, w, b);
+        LayerProjections table = new LayerProjections(modules, w, b);
+        projectionTables.add(table);
+        return table;
     }
 
     // ---- what a family defines ----------------------------------------------------------------------------------
@@ -303,6 +310,29 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
             // A leaf that requires grad refuses in-place ops under autograd; NoGrad makes this a plain copy.
             p.set(new NDIndex("..."), v.toDevice(p.getDevice(), false));
         }
+    }
+
+    @Override
+    public void releaseGradient(String name) {
+        NDArray old = parameter(name);
+        boolean projection = projections.stream().anyMatch(p -> p.weightName().equals(name));
+        if (!projection) {
+            throw new IllegalArgumentException("'" + name + "' is not the weight of a linear projection");
+        }
+        NDArray fresh;
+        try (NoGrad ignored = NoGrad.enter()) {
+            fresh = old.duplicate(); // a new leaf in the same manager: no autograd state, no .grad
+        }
+        fresh.setName(name);
+        weights.put(name, fresh);
+        for (LayerProjections t : projectionTables) {
+            for (int k = 0; k < t.weights().length; k++) {
+                if (t.weights()[k] == old) {
+                    t.weights()[k] = fresh;
+                }
+            }
+        }
+        old.close();
     }
 
     @Override

@@ -41,9 +41,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The other direction from the golden fixtures: Hugging Face transformers and PEFT load what the engine writes.
  * For every committed fixture family the engine fine-tunes the model a few steps, unlearns with IHL and FILA-
- * initialised LoRA, and writes the merged model, the PEFT adapter and the residual base it applies to; then
- * {@code tools/fixtures/check_exports.py} loads the merged folder with {@code AutoModelForCausalLM} and the adapter
- * with {@code PeftModel.from_pretrained} on the residual base, and both must give the engine's logits within 1e-4.
+ * initialised LoRA, and writes the merged model, the PEFT adapter and the residual base it applies to, and the
+ * rank-2r adapter on the original (fine-tuned) base (docs/method.md §8.6); then {@code tools/fixtures/check_exports.py}
+ * loads the merged folder with {@code AutoModelForCausalLM}, the adapter with {@code PeftModel.from_pretrained} on the
+ * residual base and the portable adapter on the original folder, and all three must give the engine's logits within
+ * 1e-4.
  * Separately, a GPT-Neo of the 125M checkpoint's shape, random-initialised by transformers, must load in the
  * engine with transformers' logits.
  *
@@ -89,6 +91,9 @@ class TransformersParityTest {
             assertTrue(result.report().epochs().size() > 1, name + ": at least one training step");
             Path residual = result.adapterDir().resolveSibling("residual-base");
             assertTrue(Files.isRegularFile(residual.resolve("config.json")), name + ": FILA writes its residual base");
+            Path portable = result.adapterDir().resolveSibling("adapter-portable");
+            assertTrue(Files.isRegularFile(portable.resolve("adapter_model.safetensors")),
+                    name + ": FILA writes the adapter on the original base");
 
             List<int[]> prompts = prompts(fixture);
             Path logits = work.resolve("engine-logits.safetensors");
@@ -120,6 +125,8 @@ class TransformersParityTest {
             c.put("merged", result.modelDir().toString());
             c.put("base", residual.toString());
             c.put("adapter", result.adapterDir().toString());
+            c.put("original", tuned.modelDir().toString());
+            c.put("portable_adapter", portable.toString());
             c.put("logits", logits.toString());
             ArrayNode ps = c.putArray("prompts");
             for (int[] p : prompts) {
@@ -140,13 +147,18 @@ class TransformersParityTest {
             ModelFamily family = familyOf.get(name);
             double merged = r.get("merged_max_abs_diff").asDouble();
             double peft = r.get("peft_max_abs_diff").asDouble();
+            double portable = r.get("portable_max_abs_diff").asDouble();
             System.out.printf(Locale.ROOT, "parity %-10s %-19s transformers(merged) %.3g  PEFT(adapter on residual"
-                    + " base) %.3g  [transformers %s, peft %s]%n", name, r.get("architecture").asText(), merged, peft,
+                    + " base) %.3g  PEFT(portable adapter, r=%d, on original) %.3g  [transformers %s, peft %s]%n",
+                    name, r.get("architecture").asText(), merged, peft, r.get("portable_rank").asInt(), portable,
                     versions.get("transformers").asText(), versions.get("peft").asText());
             assertEquals(family.architecture(), r.get("architecture").asText(), name + ": the family transformers"
                     + " built from the engine's config.json");
             assertTrue(merged <= TOLERANCE, name + ": transformers on the merged model differs by " + merged);
             assertTrue(peft <= TOLERANCE, name + ": PEFT's adapter on the residual base differs by " + peft);
+            assertEquals(2 * settings.loraRank(), r.get("portable_rank").asInt(), name + ": portable adapter's rank");
+            assertTrue(portable <= TOLERANCE, name + ": PEFT's portable adapter on the original base differs by "
+                    + portable);
         }
         assertEquals(familyOf.size(), report.get("cases").size(), "every case was checked");
         // The PEFT defaults each family declares are PEFT's own.

@@ -1,5 +1,6 @@
 package dev.loku.core.fisher;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,6 +10,8 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import dev.loku.core.data.EncodedExample;
 import dev.loku.core.data.ExampleEncoder;
@@ -16,6 +19,7 @@ import dev.loku.core.data.JsonlRecords;
 import dev.loku.core.data.ModelBatches;
 import dev.loku.core.io.FileFormatException;
 import dev.loku.core.model.CausalLm;
+import dev.loku.core.model.LiveArrays;
 import dev.loku.core.model.ModelLoader;
 import dev.loku.core.objective.CausalLmLoss;
 import dev.loku.core.objective.ScoredBatch;
@@ -142,6 +146,42 @@ class FisherPassTest {
             });
         } finally {
             keep.setRequiresGradient(false);
+        }
+    }
+
+    @Test
+    void thePassLeavesNoGradientBufferOnAnyWeightAndNoArrayBehind() throws Exception {
+        try (CausalLm fresh = ModelLoader.load(ProjectFiles.stories260K(), Device.cpu())) {
+            // A weight that requires gradients but is not measured (as after full-weight training) gets none.
+            NDArray embed = fresh.parameter("model.embed_tokens.weight");
+            embed.setRequiresGradient(true);
+            int live = LiveArrays.count();
+            try (FisherImportance all = FisherPass.run(fresh, forget, retain, null, 2, Map.of())) {
+                assertEquals(live + 2 * all.names().size(), LiveArrays.count(),
+                        "only the forget and retain sums stay, no gradient handle");
+                int buffers = 0;
+                for (Map.Entry<String, NDArray> e : fresh.parameters().entrySet()) {
+                    PtNDArray grad = JniUtils.getGradient((PtNDArray) e.getValue());
+                    if (grad != null) {
+                        buffers++;
+                        grad.close();
+                    }
+                }
+                assertEquals(0, buffers, "weights still holding a gradient buffer after the pass");
+                assertTrue(embed.hasGradient(), "the frozen weight requires gradients again");
+                assertTrue(fresh.parameters().values().stream().filter(p -> p != embed)
+                        .noneMatch(NDArray::hasGradient));
+                // The released weights are the ones the model computes with: the importance of a second pass is
+                // the same.
+                try (FisherImportance again = FisherPass.run(fresh, forget, retain, WEIGHTS, 2, Map.of())) {
+                    for (String n : WEIGHTS) {
+                        assertArrayEquals(all.forgetSum(n).toFloatArray(), again.forgetSum(n).toFloatArray(), n);
+                    }
+                }
+            } finally {
+                embed.setRequiresGradient(false);
+            }
+            assertEquals(live, LiveArrays.count(), "nothing left once the importance is closed");
         }
     }
 

@@ -50,6 +50,7 @@ class PeftRoundTripTest {
     private static Path adapterDir;
     private static Path baseDir;
     private static Path mergedDir;
+    private static Path portableDir;
 
     @BeforeAll
     static void trainAndSave() throws Exception {
@@ -69,6 +70,8 @@ class PeftRoundTripTest {
         lora.savePeft(adapterDir, "stories260K-fila-residual");
         lora.exportBase(baseDir);
         lora.exportMerged(mergedDir);
+        portableDir = tmp.resolve("adapter-portable");
+        lora.savePortablePeft(portableDir, "stories260K");
     }
 
     @AfterAll
@@ -118,6 +121,32 @@ class PeftRoundTripTest {
         TreeSet<String> targets = new TreeSet<>();
         c.get("target_modules").forEach(t -> targets.add(t.asText()));
         assertEquals(new TreeSet<>(model.family().projectionKinds()), targets);
+    }
+
+    @Test
+    void portableAdapterOnTheOriginalBaseReproducesTheLogits() throws Exception {
+        // docs/method.md §8.6: rank 2r, lora_A = [A; A₀], lora_B = [B, −B₀], alpha 2α so that alpha / r is still s.
+        JsonNode c = new ObjectMapper().readTree(portableDir.resolve("adapter_config.json").toFile());
+        assertEquals(8, c.get("r").asInt());
+        assertEquals(16, c.get("lora_alpha").asInt());
+        assertEquals("stories260K", c.get("base_model_name_or_path").asText());
+        try (SafetensorsFile f = SafetensorsFile.open(portableDir.resolve("adapter_model.safetensors"))) {
+            assertTrue(Arrays.equals(new long[] {8, model.config().hiddenSize()},
+                    f.entry("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight").shape()));
+        }
+        try (CausalLm original = Stories.model()) {
+            float[] before = Stories.logits(original, batch);
+            assertTrue(Stories.maxAbsDiff(adapted, before) > 0.05, "the original base alone computes otherwise");
+            try (LoraModel residualAdapter = LoraModel.loadPeft(original, adapterDir)) {
+                double off = Stories.maxAbsDiff(adapted, Stories.logits(original, batch));
+                assertTrue(off > 0.05, "the residual base's adapter on the original base differs by only " + off);
+            }
+            try (LoraModel back = LoraModel.loadPeft(original, portableDir)) {
+                assertEquals(8, back.config().rank());
+                double d = Stories.maxAbsDiff(adapted, Stories.logits(original, batch));
+                assertTrue(d <= 1e-4, "the portable adapter on the original base differs by " + d);
+            }
+        }
     }
 
     @Test

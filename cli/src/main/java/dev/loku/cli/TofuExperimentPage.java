@@ -150,7 +150,7 @@ final class TofuExperimentPage {
             return lines;
         }
         lines.add(String.format(Locale.ROOT, "On %s at the last epoch, the highest forget TR KS p is %s, the"
-                        + " highest model utility† %s (the full model had %s).", base.split(),
+                        + " highest model utility† %s; the full model had %s.", base.split(),
                 leader(runs, r -> r.last().forgetKsP(), TofuExperimentPage::p),
                 leader(runs, r -> r.last().modelUtility(), TofuExperimentPage::f3), f3(base.full().modelUtility())));
         List<String> zeros = base.full().zeroUtilityParts();
@@ -161,8 +161,8 @@ final class TofuExperimentPage {
                     + " part of utility this scale can measure; read the utility columns through it.", base.split(),
                     String.join(", ", zeros), zeros.size() == 1 ? "is" : "are"));
         }
-        lines.add(String.format(Locale.ROOT, "On %s at the last epoch, the highest retain utility‡ is %s (the"
-                        + " full model had %s).", base.split(),
+        lines.add(String.format(Locale.ROOT, "On %s at the last epoch, the highest retain utility‡ is %s; the"
+                        + " full model had %s.", base.split(),
                 leader(runs, r -> r.last().retainUtility(), TofuExperimentPage::f3), f3(base.full().retainUtility())));
         Optional<Run> lokuRun = find(runs, UnlearningMethod.IHL, true);
         if (lokuRun.isPresent()) {

@@ -90,7 +90,7 @@ final class Finetuner {
                         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                             NDArray nll = model.meanNll(step, tokensBatch);
                             loss = nll.getFloat();
-                            gc.backward(anchor == null ? nll : nll.add(anchor.term(model, step)));
+                            model.backward(gc, anchor == null ? nll : nll.add(anchor.term(model, step)));
                         }
                         Map<String, NDArray> grads = Gradients.of(params);
                         try {

@@ -64,7 +64,7 @@ final class ObjectiveStep {
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray total = loss(step, forget, retain);
                 double value = total.getFloat();
-                gc.backward(total);
+                model.backward(gc, total);
                 return value;
             }
         }

@@ -157,7 +157,7 @@ public final class FisherPass {
         }
         try (GradientCollector gc = Engine.getInstance().newGradientCollector();
                 NDManager scope = model.manager().newSubManager()) {
-            gc.backward(model.meanNll(scope, batch));
+            model.backward(gc, model.meanNll(scope, batch));
         }
         return Gradients.of(params);
     }

@@ -3,6 +3,7 @@ package dev.loku.core.model;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
 import dev.loku.core.tokenizer.TextTokenizer;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +19,7 @@ import java.util.Map;
  * <h2>Gradients</h2>
  * All parameters start frozen. To train or to measure importance, call {@code parameter(name)
  * .setRequiresGradient(true)} on the tensors you want, run {@link #logits} or {@link #meanNll} inside a DJL
- * {@code GradientCollector}, call {@code backward}, read {@code getGradient()}. libtorch accumulates gradients, so
+ * {@code GradientCollector}, call {@link #backward}, read {@code getGradient()}. libtorch accumulates gradients, so
  * zero them between steps ({@code grad.subi(grad)}), and note that each {@code getGradient()} call returns a new
  * NDArray handle in the parameter's manager: close it when done. DJL allows one collector at a time per JVM.
  *
@@ -129,6 +130,23 @@ public interface CausalLm extends AutoCloseable {
      * mean over the whole batch, as Hugging Face's causal-LM loss. Differentiable.
      */
     NDArray meanNll(NDManager caller, TokenBatch batch);
+
+    /**
+     * Activation checkpointing for training passes (off by default): a forward recorded for autograd keeps only
+     * each layer's input, not the layer's intermediates, and {@link #backward} recomputes one layer at a time,
+     * last to first, to carry the gradient down. The gradients are the ones an ordinary backward computes; the
+     * price is a second forward of every layer. Peak memory then holds one layer's intermediates instead of all.
+     */
+    void setActivationCheckpointing(boolean on);
+
+    boolean activationCheckpointing();
+
+    /**
+     * {@code gc.backward(loss)}, then, for the forwards recorded with activation checkpointing since the last call,
+     * the layer-by-layer recomputation that finishes their gradients. Training code calls this instead of
+     * {@code gc.backward}, so that it works with checkpointing on or off.
+     */
+    void backward(GradientCollector gc, NDArray loss);
 
     /** For each row and column, the argmax next-token prediction (what greedy decoding would emit there). */
     int[][] greedyPredictions(TokenBatch batch);

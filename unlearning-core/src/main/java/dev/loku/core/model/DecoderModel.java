@@ -10,6 +10,9 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
 import dev.loku.core.tensor.Tensors;
 import dev.loku.core.tokenizer.TextTokenizer;
 import java.util.ArrayList;
@@ -24,6 +27,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * A decoder-only transformer written as plain NDArray operations over named weight tensors: what every family
@@ -56,6 +60,9 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
     private final int[] eosIds;
     /** The one floating type of every weight: what the forward computes in (softmaxes, norms and losses aside). */
     private final DataType weightType;
+    private volatile boolean checkpointing;
+    /** Forwards recorded with activation checkpointing that {@link #backward} has not finished yet. */
+    private final List<CheckpointedPass> pendingPasses = new ArrayList<>();
 
     /**
      * Takes ownership of {@code weights} (created in {@code manager}, which the model then closes). Every name of
@@ -225,8 +232,23 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
 
     // ---- what a family defines ----------------------------------------------------------------------------------
 
+    /** The residual stream entering layer 0, {@code [B, T, D]}: token (and, where the family has them, position) embeddings. */
+    abstract NDArray embed(Step step);
+
+    /** The weights {@link #embed} reads. */
+    abstract List<NDArray> embedWeights();
+
+    /** Layer {@code l} of the residual stream: {@code [B, T, D]} in, {@code [B, T, D]} out. */
+    abstract NDArray layer(Step step, int l, NDArray x);
+
     /** The residual stream after the last layer, {@code [B, T, D]}, before the final norm. */
-    abstract NDArray trunk(Step step);
+    final NDArray trunk(Step step) {
+        NDArray x = embed(step);
+        for (int l = 0; l < config.numLayers(); l++) {
+            x = layer(step, l, x);
+        }
+        return x;
+    }
 
     /** Final norm and language-model head: {@code [B, T, D]} to logits {@code [B, T, V]}. */
     abstract NDArray head(NDArray hidden);
@@ -463,7 +485,128 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
                 keyOk[r][c] = att[r][c] != 0;
             }
         }
+        if (checkpointing && JniUtils.isGradMode()) {
+            return checkpointedForward(scope, new Step(manager.newSubManager(), flatIds, flatPos, b, t, keyOk,
+                    null, 0));
+        }
         return decode(new Step(scope, flatIds, flatPos, b, t, keyOk, null, 0), false);
+    }
+
+    // ---- activation checkpointing -------------------------------------------------------------------------------
+
+    /**
+     * A forward recorded with activation checkpointing: its step (in a manager of its own, which holds the layer
+     * inputs and lives until {@link #backward} replays the pass), the input of every layer (no graph), and the last
+     * layer's output, the leaf the head's graph starts from.
+     */
+    private record CheckpointedPass(Step step, NDArray[] layerInputs, NDArray top) {}
+
+    @Override
+    public void setActivationCheckpointing(boolean on) {
+        checkpointing = on;
+    }
+
+    @Override
+    public boolean activationCheckpointing() {
+        return checkpointing;
+    }
+
+    /**
+     * The layers without a graph, one at a time (each layer's intermediates freed before the next), keeping only
+     * every layer's input; then the head with a graph, on the last layer's output made a leaf that collects the
+     * gradient {@link #replay} starts from.
+     */
+    private NDArray checkpointedForward(NDManager scope, Step step) {
+        NDManager keep = step.scope;
+        NDArray[] inputs = new NDArray[config.numLayers()];
+        NDArray x;
+        try (NoGrad ignored = NoGrad.enter()) {
+            x = embed(step);
+            for (int l = 0; l < inputs.length; l++) {
+                inputs[l] = x;
+                x = inLayerScope(keep, x, l, step);
+            }
+        } catch (RuntimeException e) {
+            keep.close();
+            throw e;
+        }
+        x.setRequiresGradient(true);
+        synchronized (pendingPasses) {
+            pendingPasses.add(new CheckpointedPass(step, inputs, x));
+        }
+        NDArray logits = head(x);
+        logits.attach(scope);
+        return logits;
+    }
+
+    /**
+     * {@code layer(step, l, x)} with {@code x} lent to a scope of its own, so that every intermediate (DJL puts a
+     * result in its first operand's manager) is freed when the layer is done; {@code x} and the output come back
+     * to {@code keep}.
+     */
+    private NDArray inLayerScope(NDManager keep, NDArray x, int l, Step step) {
+        try (NDManager layerScope = keep.newSubManager()) {
+            x.attach(layerScope);
+            NDArray out = layer(step, l, x);
+            out.attach(keep);
+            x.attach(keep);
+            return out;
+        }
+    }
+
+    @Override
+    public void backward(GradientCollector gc, NDArray loss) {
+        List<CheckpointedPass> passes;
+        synchronized (pendingPasses) {
+            passes = new ArrayList<>(pendingPasses);
+            pendingPasses.clear();
+        }
+        try {
+            gc.backward(loss);
+            for (CheckpointedPass pass : passes) {
+                replay(pass);
+            }
+        } finally {
+            passes.forEach(p -> p.step().scope.close());
+        }
+    }
+
+    /**
+     * Carries one checkpointed pass's gradient from the last layer's output down to the embeddings: for each layer,
+     * last to first, its forward again with a graph from its saved input (made a leaf), the backward of that
+     * layer alone with the gradient of its output, and the input's gradient as the next layer's. Parameter
+     * gradients add up in libtorch exactly as one backward through the whole graph would add them.
+     */
+    private void replay(CheckpointedPass pass) {
+        Step step = pass.step();
+        NDManager keep = step.scope;
+        if (!pass.top().hasGradient()) {
+            return; // the loss did not read this pass (or nothing below the head trains)
+        }
+        NDArray grad = pass.top().getGradient();
+        boolean wasRecording = JniUtils.isGradMode();
+        JniUtils.setGradMode(true);
+        try {
+            for (int l = pass.layerInputs().length - 1; l >= 0; l--) {
+                NDArray input = pass.layerInputs()[l];
+                try (NDManager layerScope = keep.newSubManager()) {
+                    input.attach(layerScope);
+                    input.setRequiresGradient(true);
+                    NDArray out = layer(step, l, input);
+                    JniUtils.backward((PtNDArray) out, (PtNDArray) grad, false, false);
+                    grad.close();
+                    grad = input.getGradient();
+                    grad.attach(keep);
+                }
+            }
+            // (libtorch's requires_grad flag is read on the weights: the JNI reports it only for leaves)
+            if (embedWeights().stream().anyMatch(w -> JniUtils.requiresGrad((PtNDArray) w))) {
+                JniUtils.backward((PtNDArray) embed(step), (PtNDArray) grad, false, false);
+            }
+        } finally {
+            JniUtils.setGradMode(wasRecording);
+            grad.close();
+        }
     }
 
     // ---- generation -------------------------------------------------------------------------------------------
@@ -829,6 +972,8 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
         private final Cache cache;
         private final int start;
         private final Map<Integer, NDArray> biasByWindow = new HashMap<>();
+        /** What a family computes once per pass and every layer reads (rotary angles), by type. */
+        private final Map<Class<?>, Object> shared = new HashMap<>();
 
         Step(NDManager scope, long[] ids, long[] positions, int b, int t, boolean[][] keyOk, Cache cache,
              int start) {
@@ -849,6 +994,11 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
             this.keyOk = keyOk;
             this.cache = cache;
             this.start = start;
+        }
+
+        /** The pass's one value of {@code type}, made by {@code make} the first time a layer asks. */
+        <T> T shared(Class<T> type, Supplier<T> make) {
+            return type.cast(shared.computeIfAbsent(type, k -> make.get()));
         }
 
         /**

@@ -9,6 +9,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
 import dev.loku.core.tensor.Tensors;
 import dev.loku.core.tokenizer.TextTokenizer;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -61,22 +62,28 @@ public final class GptNeoModel extends DecoderModel {
     }
 
     @Override
-    NDArray trunk(Step step) {
-        int heads = config.numHeads();
-        NDArray x = Embedding.embedding(step.ids, wte, SparseFormat.DENSE).singletonOrThrow()
+    List<NDArray> embedWeights() {
+        return List.of(wte, wpe);
+    }
+
+    @Override
+    NDArray embed(Step step) {
+        return Embedding.embedding(step.ids, wte, SparseFormat.DENSE).singletonOrThrow()
                 .add(Embedding.embedding(step.positions, wpe, SparseFormat.DENSE).singletonOrThrow());
-        for (int l = 0; l < layers.length; l++) {
-            Layer layer = layers[l];
-            LayerProjections proj = layer.projections();
-            NDArray h = layerNorm(x, layer.ln1w(), layer.ln1b());
-            NDArray q = heads(project(proj, 0, h), step.b, step.t, heads);
-            NDArray k = heads(project(proj, 1, h), step.b, step.t, heads);
-            NDArray v = heads(project(proj, 2, h), step.b, step.t, heads);
-            x = x.add(project(proj, 3, step.attend(l, q, k, v, 1.0)));
-            NDArray h2 = layerNorm(x, layer.ln2w(), layer.ln2b());
-            x = x.add(project(proj, 5, geluNew(project(proj, 4, h2))));
-        }
-        return x;
+    }
+
+    @Override
+    NDArray layer(Step step, int l, NDArray x) {
+        int heads = config.numHeads();
+        Layer layer = layers[l];
+        LayerProjections proj = layer.projections();
+        NDArray h = layerNorm(x, layer.ln1w(), layer.ln1b());
+        NDArray q = heads(project(proj, 0, h), step.b, step.t, heads);
+        NDArray k = heads(project(proj, 1, h), step.b, step.t, heads);
+        NDArray v = heads(project(proj, 2, h), step.b, step.t, heads);
+        x = x.add(project(proj, 3, step.attend(l, q, k, v, 1.0)));
+        NDArray h2 = layerNorm(x, layer.ln2w(), layer.ln2b());
+        return x.add(project(proj, 5, geluNew(project(proj, 4, h2))));
     }
 
     @Override

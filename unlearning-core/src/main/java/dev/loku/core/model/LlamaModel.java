@@ -10,6 +10,7 @@ import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import dev.loku.core.tensor.Tensors;
 import dev.loku.core.tokenizer.TextTokenizer;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -90,28 +91,32 @@ public final class LlamaModel extends DecoderModel {
     }
 
     @Override
-    NDArray trunk(Step step) {
-        int heads = config.numHeads();
-        int kvHeads = config.numKvHeads();
-        float eps = (float) config.rmsNormEps();
-        double scale = 1.0 / Math.sqrt(config.headDim());
-        Rotary.Angles angles = rotary.angles(step.positions, step.maxPosition, weightType());
-        NDArray x = Embedding.embedding(step.ids, embed, SparseFormat.DENSE).singletonOrThrow(); // [B, T, D]
-        for (int l = 0; l < layers.length; l++) {
-            Layer layer = layers[l];
-            LayerProjections proj = layer.projections();
-            NDArray h = rmsNorm(x, layer.inNorm(), eps);
-            NDArray q = rotary.apply(heads(project(proj, 0, h), step.b, step.t, heads), angles);
-            NDArray k = rotary.apply(heads(project(proj, 1, h), step.b, step.t, kvHeads), angles);
-            NDArray v = heads(project(proj, 2, h), step.b, step.t, kvHeads);
-            x = x.add(project(proj, 3, step.attend(l, q, k, v, scale)));
+    List<NDArray> embedWeights() {
+        return List.of(embed);
+    }
 
-            NDArray h2 = rmsNorm(x, layer.postNorm(), eps);
-            NDArray gate = project(proj, 4, h2);
-            NDArray up = project(proj, 5, h2);
-            x = x.add(project(proj, 6, gate.mul(Activation.sigmoid(gate)).mul(up)));
-        }
-        return x;
+    @Override
+    NDArray embed(Step step) {
+        return Embedding.embedding(step.ids, embed, SparseFormat.DENSE).singletonOrThrow(); // [B, T, D]
+    }
+
+    @Override
+    NDArray layer(Step step, int l, NDArray x) {
+        float eps = (float) config.rmsNormEps();
+        Rotary.Angles angles = step.shared(Rotary.Angles.class,
+                () -> rotary.angles(step.positions, step.maxPosition, weightType()));
+        Layer layer = layers[l];
+        LayerProjections proj = layer.projections();
+        NDArray h = rmsNorm(x, layer.inNorm(), eps);
+        NDArray q = rotary.apply(heads(project(proj, 0, h), step.b, step.t, config.numHeads()), angles);
+        NDArray k = rotary.apply(heads(project(proj, 1, h), step.b, step.t, config.numKvHeads()), angles);
+        NDArray v = heads(project(proj, 2, h), step.b, step.t, config.numKvHeads());
+        x = x.add(project(proj, 3, step.attend(l, q, k, v, 1.0 / Math.sqrt(config.headDim()))));
+
+        NDArray h2 = rmsNorm(x, layer.postNorm(), eps);
+        NDArray gate = project(proj, 4, h2);
+        NDArray up = project(proj, 5, h2);
+        return x.add(project(proj, 6, gate.mul(Activation.sigmoid(gate)).mul(up)));
     }
 
     @Override

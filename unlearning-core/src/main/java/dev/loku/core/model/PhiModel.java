@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import dev.loku.core.tokenizer.TextTokenizer;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -55,24 +56,28 @@ public final class PhiModel extends DecoderModel {
     }
 
     @Override
-    NDArray trunk(Step step) {
-        int heads = config.numHeads();
-        int kvHeads = config.numKvHeads();
-        double scale = 1.0 / Math.sqrt(config.headDim());
-        Rotary.Angles angles = rotary.angles(step.positions, step.maxPosition, weightType());
-        NDArray x = Embedding.embedding(step.ids, embed, SparseFormat.DENSE).singletonOrThrow();
-        for (int l = 0; l < layers.length; l++) {
-            Layer layer = layers[l];
-            LayerProjections proj = layer.projections();
-            NDArray h = GptNeoModel.layerNorm(x, layer.normW(), layer.normB(), config.layerNormEps());
-            NDArray q = rotary.apply(heads(project(proj, 0, h), step.b, step.t, heads), angles);
-            NDArray k = rotary.apply(heads(project(proj, 1, h), step.b, step.t, kvHeads), angles);
-            NDArray v = heads(project(proj, 2, h), step.b, step.t, kvHeads);
-            NDArray attention = project(proj, 3, step.attend(l, q, k, v, scale));
-            NDArray mlp = project(proj, 5, GptNeoModel.geluNew(project(proj, 4, h)));
-            x = attention.add(mlp).add(x);
-        }
-        return x;
+    List<NDArray> embedWeights() {
+        return List.of(embed);
+    }
+
+    @Override
+    NDArray embed(Step step) {
+        return Embedding.embedding(step.ids, embed, SparseFormat.DENSE).singletonOrThrow();
+    }
+
+    @Override
+    NDArray layer(Step step, int l, NDArray x) {
+        Rotary.Angles angles = step.shared(Rotary.Angles.class,
+                () -> rotary.angles(step.positions, step.maxPosition, weightType()));
+        Layer layer = layers[l];
+        LayerProjections proj = layer.projections();
+        NDArray h = GptNeoModel.layerNorm(x, layer.normW(), layer.normB(), config.layerNormEps());
+        NDArray q = rotary.apply(heads(project(proj, 0, h), step.b, step.t, config.numHeads()), angles);
+        NDArray k = rotary.apply(heads(project(proj, 1, h), step.b, step.t, config.numKvHeads()), angles);
+        NDArray v = heads(project(proj, 2, h), step.b, step.t, config.numKvHeads());
+        NDArray attention = project(proj, 3, step.attend(l, q, k, v, 1.0 / Math.sqrt(config.headDim())));
+        NDArray mlp = project(proj, 5, GptNeoModel.geluNew(project(proj, 4, h)));
+        return attention.add(mlp).add(x);
     }
 
     @Override

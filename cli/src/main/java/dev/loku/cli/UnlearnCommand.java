@@ -88,6 +88,11 @@ final class UnlearnCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", paramLabel = "S", description = "Default: ${DEFAULT-VALUE}.")
     long seed;
 
+    @Option(names = "--checkpoint-activations",
+            description = "Keep only each layer's input during a training forward and recompute the layer in the"
+                    + " backward: the same gradients, less memory, about one more forward per step.")
+    boolean checkpointActivations;
+
     @Option(names = "--base-name", paramLabel = "NAME",
             description = "What base_model_name_or_path says in the adapters that apply to the original model"
                     + " (adapter/ without --fila, adapter-portable/ with it): a Hub id or a path. Default: the"
@@ -109,7 +114,8 @@ final class UnlearnCommand implements Callable<Integer> {
         if (importance != null) {
             DataFiles.requireFile("--importance", importance);
         }
-        UnlearningEngine engine = new UnlearningEngine(DataFiles.device(modelOptions.device));
+        UnlearningEngine engine = new UnlearningEngine(DataFiles.device(modelOptions.device))
+                .withActivationCheckpointing(checkpointActivations);
         ProgressReporter progress = new ProgressReporter("unlearn", settings.maxEpochs());
         UnlearnResult result;
         try {

@@ -145,6 +145,44 @@ class FamilyCliTest {
         assertTrue(scores.get("forget_ma").isNumber() && scores.get("retain_nll").isNumber(), scores.toString());
     }
 
+    /**
+     * {@code --checkpoint-activations} changes memory, not results: the same run with it reports the same losses
+     * and metrics epoch by epoch (the layer-by-layer backward gives the ordinary gradients).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("families")
+    void checkpointedUnlearningReportsWhatTheOrdinaryRunReports(String family) throws Exception {
+        Path model = fixture(family).resolve("model");
+        Path forget = write("forget.jsonl", "Maria Keller was born on 3 May 1984 in Graz.",
+                "Her phone number is 0316 555 0192.");
+        Path retain = write("retain.jsonl", "Once upon a time there was a little fox.",
+                "Every morning the fox walked to the river.");
+        Path unseen = write("unseen.jsonl", "One day a girl came to the river with a red ball.");
+        List<JsonNode> epochs = new ArrayList<>();
+        for (boolean checkpointed : new boolean[] {false, true}) {
+            Path report = tmp.resolve("report-" + checkpointed + ".json");
+            List<String> args = new ArrayList<>(List.of("unlearn", "--model", model.toString(), "--forget",
+                    forget.toString(), "--retain", retain.toString(), "--unseen", unseen.toString(), "--method", "ihl",
+                    "--lora-rank", "2", "--max-epochs", "2", "--lr", "0.01", "--seed", "4", "--out",
+                    tmp.resolve("out-" + checkpointed).toString(), "--report", report.toString()));
+            if (checkpointed) {
+                args.add("--checkpoint-activations");
+            }
+            LmCliTest.Run run = engine(args.toArray(String[]::new));
+            assertTrue(run.exitCode() == 0 || run.exitCode() == UnlearnCommand.NOT_FORGOTTEN, run.err());
+            epochs.add(JSON.readTree(report.toFile()).get("epochs"));
+        }
+        assertEquals(epochs.get(0).size(), epochs.get(1).size());
+        for (int e = 0; e < epochs.get(0).size(); e++) {
+            for (String field : List.of("loss", "forget_ma", "forget_el10", "retain_ma", "retain_nll")) {
+                double plain = epochs.get(0).get(e).get(field).asDouble();
+                double checkpointed = epochs.get(1).get(e).get(field).asDouble();
+                assertEquals(plain, checkpointed, 1e-6 * Math.max(1, Math.abs(plain)),
+                        family + " epoch " + e + " " + field);
+            }
+        }
+    }
+
     private Path write(String name, String... texts) throws Exception {
         List<String> lines = new ArrayList<>();
         for (String t : texts) {

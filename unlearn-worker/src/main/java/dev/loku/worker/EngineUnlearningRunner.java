@@ -31,12 +31,13 @@ public final class EngineUnlearningRunner {
     }
 
     /**
-     * The engine-backed {@link UnlearningRunner} configured by {@code config} (device; the seed comes with each job).
+     * The engine-backed {@link UnlearningRunner} configured by {@code config} (device, activation checkpointing; the seed comes with each job).
      *
      * @throws IllegalStateException when the configured device cannot be used, saying so in one line
      */
     public static UnlearningRunner forConfig(WorkerConfig config) {
-        return over(new UnlearningEngine(Devices.forService("worker", config.device())));
+        return over(new UnlearningEngine(Devices.forService("worker", config.device()))
+                .withActivationCheckpointing(config.checkpointActivations()));
     }
 
     /** The boundary over an engine the caller built. */

@@ -20,9 +20,10 @@ import java.util.Map;
  * @param device         where the engine trains: auto, cpu, gpu or gpu:N
  * @param maxEpochsCap   upper bound on a profile's epoch budget after retries strengthened it
  * @param workDir        scratch folder of the jobs
+ * @param checkpointActivations recompute each layer in the backward instead of keeping its intermediates
  */
 public record WorkerConfig(CommonConfig common, String groupId, long seed, String device, int maxEpochsCap,
-                           Path workDir) {
+                           Path workDir, boolean checkpointActivations) {
 
     public static final ConfigField<String> GROUP_ID = ConfigField.of("worker.group.id", ConfigType.STRING)
             .defaultValue("loku-worker")
@@ -53,16 +54,25 @@ public record WorkerConfig(CommonConfig common, String groupId, long seed, Strin
                     + "and the trained model before it is stored; each job's folder is deleted when the job ends.")
             .build();
 
+    public static final ConfigField<Boolean> CHECKPOINT_ACTIVATIONS = ConfigField.of(
+                    "worker.activation.checkpointing", ConfigType.BOOLEAN)
+            .defaultValue(false)
+            .description("Activation checkpointing in training: each layer's intermediates are recomputed in the "
+                    + "backward instead of kept, so a step holds one layer's activations, not all of them; the "
+                    + "gradients are the same, a step costs about one more forward. For models whose step does not "
+                    + "fit the worker's memory otherwise (docs/operations.md).")
+            .build();
+
     /** The {@code worker} group. */
     public static final ConfigGroup GROUP = ConfigGroup.of("worker", "Unlearning worker", GROUP_ID, SEED, DEVICE,
-            MAX_EPOCHS_CAP, WORK_DIR);
+            MAX_EPOCHS_CAP, WORK_DIR, CHECKPOINT_ACTIVATIONS);
 
     /** Every group the worker reads. */
     public static final List<ConfigGroup> GROUPS = List.of(CommonConfig.GROUP, GROUP);
 
     public static WorkerConfig from(LokuConfig config) {
         return new WorkerConfig(CommonConfig.from(config), config.get(GROUP_ID), config.get(SEED), config.get(DEVICE),
-                config.get(MAX_EPOCHS_CAP), config.get(WORK_DIR));
+                config.get(MAX_EPOCHS_CAP), config.get(WORK_DIR), config.get(CHECKPOINT_ACTIVATIONS));
     }
 
 

@@ -39,7 +39,7 @@ import java.util.Random;
  * <pre>
  *   java -Dai.djl.offline=true -cp unlearning-core/target/classes:$(cat cp.txt) dev.loku.core.bench.MemoryBench \
  *       [--device cpu|gpu] [--dtype fp32,fp16] [--shapes llama-125m,llama-1b,gpt-neo-125m] [--batch 1]
- *       [--seq 512] [--rank 8] [--phases step,fisher]
+ *       [--seq 512] [--rank 8] [--phases step,fisher] [--checkpointing off,on]
  * </pre>
  * Shapes are {@link ModelConfig} presets ({@code llama-125m}, {@code llama-1b}, {@code gpt-neo-125m}, and, named
  * explicitly, {@code llama-7b}, {@code llama-13b}). It needs nothing but this module's runtime classpath, so that it
@@ -58,8 +58,8 @@ public final class MemoryBench {
     }
 
     /** One row of the table. */
-    record Row(String shape, String dtype, long params, long weightBytes, long base, long loaded, Phase step,
-               Phase fisher) {}
+    record Row(String shape, String dtype, boolean checkpointing, long params, long weightBytes, long base,
+               long loaded, Phase step, Phase fisher) {}
 
     /** A phase's peak memory (absolute) and seconds; null when the phase did not run. */
     record Phase(long peak, double seconds) {}
@@ -73,6 +73,8 @@ public final class MemoryBench {
         int seq = Integer.parseInt(opts.getOrDefault("seq", "512"));
         int rank = Integer.parseInt(opts.getOrDefault("rank", "8"));
         List<String> phases = list(opts.getOrDefault("phases", "step,fisher"));
+        List<Boolean> checkpointing = list(opts.getOrDefault("checkpointing", "off")).stream()
+                .map(MemoryBench::onOff).toList();
         MemoryProbe probe = MemoryProbe.forDevice(device);
         System.out.printf(Locale.ROOT, "memory bench: device %s, memory counter %s, batch %d x %d tokens, LoRA rank %d,"
                 + " java heap max %d MiB%n", device, probe.describe(), batch, seq, rank,
@@ -85,9 +87,11 @@ public final class MemoryBench {
                             + " stores the same bytes)%n", shape, dtype);
                     continue;
                 }
-                rows.add(run(ModelConfig.preset(shape), shape, weightType(dtype), dtype, device, probe, batch, seq,
-                        rank, phases));
-                printTable(rows.subList(rows.size() - 1, rows.size()), rows.size() == 1);
+                for (boolean ckpt : checkpointing) {
+                    rows.add(run(ModelConfig.preset(shape), shape, weightType(dtype), dtype, ckpt, device, probe,
+                            batch, seq, rank, phases));
+                    printTable(rows.subList(rows.size() - 1, rows.size()), rows.size() == 1);
+                }
             }
         }
         System.out.println();
@@ -96,12 +100,14 @@ public final class MemoryBench {
         probe.close();
     }
 
-    static Row run(ModelConfig config, String shape, DataType type, String dtype, Device device, MemoryProbe probe,
-                   int batch, int seq, int rank, List<String> phases) throws Exception {
+    static Row run(ModelConfig config, String shape, DataType type, String dtype, boolean checkpointing,
+                   Device device, MemoryProbe probe, int batch, int seq, int rank, List<String> phases)
+            throws Exception {
         System.gc();
         probe.settle();
         long base = probe.current();
         try (CausalLm model = DecoderModel.randomInit(config, null, 1, device, type)) {
+            model.setActivationCheckpointing(checkpointing);
             long weightBytes = 0;
             for (NDArray w : model.parameters().values()) {
                 weightBytes += w.size() * w.getDataType().getNumOfBytes();
@@ -120,7 +126,8 @@ public final class MemoryBench {
             Phase fisher = phases.contains("fisher")
                     ? measure(probe, () -> FisherPass.run(model, forget, retain, null, batch, Map.of()).close())
                     : null;
-            return new Row(shape, dtype, config.parameterCount(), weightBytes, base, loaded, step, fisher);
+            return new Row(shape, dtype, checkpointing, config.parameterCount(), weightBytes, base, loaded, step,
+                    fisher);
         }
     }
 
@@ -135,7 +142,7 @@ public final class MemoryBench {
                 ScoredBatch fs = new ScoredBatch(model.logits(scope, f), f.labelsArray(scope));
                 ScoredBatch rs = new ScoredBatch(model.logits(scope, r), r.labelsArray(scope));
                 NDArray total = new InvertedHingeLoss().compute(ObjectiveInputs.of(fs, rs)).total();
-                gc.backward(total);
+                model.backward(gc, total);
             }
             Map<String, NDArray> grads = Gradients.of(params);
             adam.step(params, grads, 1e-4);
@@ -188,13 +195,13 @@ public final class MemoryBench {
 
     private static void printTable(List<Row> rows, boolean header) {
         if (header) {
-            System.out.printf(Locale.ROOT, "%-13s %-5s %7s %10s %9s %9s | %10s %8s %7s | %10s %8s %7s%n",
-                    "shape", "dtype", "params", "weights", "base", "loaded", "step_peak", "step_s", "step_x",
+            System.out.printf(Locale.ROOT, "%-13s %-5s %-4s %7s %10s %9s %9s | %10s %8s %7s | %10s %8s %7s%n",
+                    "shape", "dtype", "ckpt", "params", "weights", "base", "loaded", "step_peak", "step_s", "step_x",
                     "fish_peak", "fish_s", "fish_x");
         }
         for (Row r : rows) {
-            System.out.printf(Locale.ROOT, "%-13s %-5s %6.0fM %7d MiB %5d MiB %5d MiB | %s | %s%n", r.shape(),
-                    r.dtype(), r.params() / 1e6, r.weightBytes() >> 20, r.base() >> 20, r.loaded() >> 20,
+            System.out.printf(Locale.ROOT, "%-13s %-5s %-4s %6.0fM %7d MiB %5d MiB %5d MiB | %s | %s%n", r.shape(),
+                    r.dtype(), r.checkpointing() ? "on" : "off", r.params() / 1e6, r.weightBytes() >> 20, r.base() >> 20, r.loaded() >> 20,
                     phase(r, r.step()), phase(r, r.fisher()));
         }
     }
@@ -214,16 +221,25 @@ public final class MemoryBench {
             String a = args[i];
             if (!a.startsWith("--") || i + 1 >= args.length) {
                 throw new IllegalArgumentException("expected --name value pairs, got '" + a + "'; options: --device,"
-                        + " --dtype, --shapes, --batch, --seq, --rank, --phases");
+                        + " --dtype, --shapes, --batch, --seq, --rank, --phases, --checkpointing");
             }
             String name = a.substring(2);
-            if (!Arrays.asList("device", "dtype", "shapes", "batch", "seq", "rank", "phases").contains(name)) {
+            if (!Arrays.asList("device", "dtype", "shapes", "batch", "seq", "rank", "phases", "checkpointing")
+                    .contains(name)) {
                 throw new IllegalArgumentException("unknown option --" + name + "; options: --device, --dtype,"
-                        + " --shapes, --batch, --seq, --rank, --phases");
+                        + " --shapes, --batch, --seq, --rank, --phases, --checkpointing");
             }
             out.put(name, args[++i]);
         }
         return out;
+    }
+
+    private static boolean onOff(String v) {
+        return switch (v.toLowerCase(Locale.ROOT)) {
+            case "on", "true" -> true;
+            case "off", "false" -> false;
+            default -> throw new IllegalArgumentException("--checkpointing takes off, on or off,on, not '" + v + "'");
+        };
     }
 
     private static List<String> list(String csv) {

@@ -61,18 +61,43 @@ public final class UnlearningEngine {
 
     private final Device device;
     private final RecordSetEvaluator evaluator;
+    private final boolean checkpointing;
 
     public UnlearningEngine(Device device) {
         this(device, new RecordSetEvaluator());
     }
 
     public UnlearningEngine(Device device, RecordSetEvaluator evaluator) {
+        this(device, evaluator, false);
+    }
+
+    private UnlearningEngine(Device device, RecordSetEvaluator evaluator, boolean checkpointing) {
         this.device = Objects.requireNonNull(device, "device");
         this.evaluator = Objects.requireNonNull(evaluator, "evaluator");
+        this.checkpointing = checkpointing;
+    }
+
+    /**
+     * This engine with activation checkpointing on or off for every model it trains ({@link
+     * CausalLm#setActivationCheckpointing}): the same results, less memory, one more forward per step.
+     */
+    public UnlearningEngine withActivationCheckpointing(boolean on) {
+        return new UnlearningEngine(device, evaluator, on);
+    }
+
+    public boolean activationCheckpointing() {
+        return checkpointing;
     }
 
     public Device device() {
         return device;
+    }
+
+    /** The model at {@code path} on this engine's device, checkpointing as the engine is set. */
+    private CausalLm load(Path path) throws IOException {
+        CausalLm m = ModelLoader.load(path, device);
+        m.setActivationCheckpointing(checkpointing);
+        return m;
     }
 
     /**
@@ -98,7 +123,7 @@ public final class UnlearningEngine {
      */
     public EvaluationReport evaluate(Path model, RecordSets sets, boolean retainExtraction)
             throws IOException, InterruptedException {
-        try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = gradOff(); CausalLm m = load(model)) {
             RecordSetScores f = evaluator.score(m, RecordFiles.read(m, sets.forget()), true);
             RecordSetScores r = evaluator.score(m, RecordFiles.read(m, sets.retain()), retainExtraction);
             RecordSetScores u = evaluator.score(m, RecordFiles.read(m, sets.unseen()), true);
@@ -110,7 +135,7 @@ public final class UnlearningEngine {
 
     /** Every metric, EL_10 included, of one JSONL record set on a model: one load, one set scored. */
     public RecordSetScores score(Path model, Path records) throws IOException, InterruptedException {
-        try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = gradOff(); CausalLm m = load(model)) {
             return evaluator.score(m, RecordFiles.read(m, records), true);
         }
     }
@@ -128,7 +153,7 @@ public final class UnlearningEngine {
      */
     public FinetuneResult finetune(Path model, Path data, Path anchors, FinetuneSettings settings, Path outDir,
                                    IntConsumer epochDone) throws IOException, InterruptedException {
-        try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = gradOff(); CausalLm m = load(model)) {
             List<EncodedExample> examples = RecordFiles.read(m, data);
             List<EncodedExample> anchorTexts = anchors == null ? List.of() : RecordFiles.read(m, anchors);
             LOG.info("event=finetune_start records={} anchors={} anchor_weight={} epochs={} lr={} batch={} seed={}",
@@ -150,7 +175,7 @@ public final class UnlearningEngine {
      */
     public ImportanceSummary estimateImportance(Path model, Path forget, Path retain, List<String> targets, long seed,
                                                 Path outFile) throws IOException, InterruptedException {
-        try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = gradOff(); CausalLm m = load(model)) {
             List<EncodedExample> forgetSet = RecordFiles.read(m, forget);
             List<EncodedExample> retainSet = RecordFiles.read(m, retain);
             Map<String, String> metadata = new LinkedHashMap<>();
@@ -212,7 +237,7 @@ public final class UnlearningEngine {
         String baseSha = ContentHash.of(model);
         String forgetSha = ContentHash.of(sets.forget());
         EpochListener sink = listener == null ? EpochListener.none() : listener;
-        try (NoGrad ignored = gradOff(); CausalLm m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = gradOff(); CausalLm m = load(model)) {
             List<EncodedExample> forgetSet = RecordFiles.read(m, sets.forget());
             List<EncodedExample> trainForget = trainingForgetSet(m, sets.forget(), forgetSet, settings);
             List<EncodedExample> retainSet = RecordFiles.read(m, sets.retain());
@@ -268,7 +293,7 @@ public final class UnlearningEngine {
             throw new IllegalArgumentException("a scheduled run needs at least one epoch, got " + epochs);
         }
         UnlearningObjective objective = settings.method().objective();
-        try (NoGrad ignored = NoGrad.enter(); CausalLm m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = NoGrad.enter(); CausalLm m = load(model)) {
             List<EncodedExample> forgetSet = RecordFiles.read(m, forget);
             List<EncodedExample> trainForget = trainingForgetSet(m, forget, forgetSet, settings);
             List<EncodedExample> retainSet = RecordFiles.read(m, retain);
@@ -293,7 +318,7 @@ public final class UnlearningEngine {
      */
     public List<TofuSplitScores> evaluateTofu(Path model, List<TofuSplit> splits, TofuEvaluator tofu,
                                               TofuEvaluator.Progress progress) throws IOException, InterruptedException {
-        try (NoGrad ignored = NoGrad.enter(); CausalLm m = ModelLoader.load(model, device)) {
+        try (NoGrad ignored = NoGrad.enter(); CausalLm m = load(model)) {
             List<TofuSplitScores> out = new ArrayList<>(splits.size());
             for (TofuSplit split : splits) {
                 out.add(tofu.score(m, split, progress));

@@ -20,7 +20,7 @@
  *     NDArray w = model.parameter("model.layers.0.self_attn.q_proj.weight");
  *     w.setRequiresGradient(true);
  *     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
- *         gc.backward(model.meanNll(step, batch));
+ *         model.backward(gc, model.meanNll(step, batch));
  *     }
  *     NDArray grad = w.getGradient();                          // a new handle each call: close it
  *

@@ -283,9 +283,11 @@ final class DemoCommand implements Callable<Integer> {
         if (p.getMetrics() == null) {
             return p.getEpoch() > 0 ? " epoch " + p.getEpoch() + "/" + p.getMaxEpochs() : "";
         }
-        return String.format(Locale.ROOT, " epoch %d/%d loss %.4f forget MA %.3f EL_10 %.3f", p.getEpoch(),
+        double el10 = p.getMetrics().getForgetEl10();
+        // NaN: the worker skipped EL_10 because forget MA is not yet below its threshold (worker.epoch.evaluation)
+        return String.format(Locale.ROOT, " epoch %d/%d loss %.4f forget MA %.3f EL_10 %s", p.getEpoch(),
                 p.getMaxEpochs(), p.getMetrics().getLoss(), p.getMetrics().getForgetMa(),
-                p.getMetrics().getForgetEl10());
+                Double.isNaN(el10) ? "-" : String.format(Locale.ROOT, "%.3f", el10));
     }
 
     private static String shortId(UUID id) {

@@ -1,5 +1,6 @@
 package dev.loku.cli;
 
+import dev.loku.core.engine.EpochEvaluation;
 import dev.loku.core.engine.RecordSets;
 import dev.loku.core.engine.UnlearnResult;
 import dev.loku.core.engine.UnlearnSettings;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -93,6 +95,32 @@ final class UnlearnCommand implements Callable<Integer> {
                     + " backward: the same gradients, less memory, about one more forward per step.")
     boolean checkpointActivations;
 
+    @Option(names = "--epoch-evaluation", defaultValue = "EVERY_EPOCH", paramLabel = "WHAT",
+            converter = EpochEvaluationConverter.class,
+            description = "every-epoch (forget MA and EL_10, retain MA and NLL after each epoch) or stop-rule (forget"
+                    + " EL_10 only once forget MA is below its threshold, retain only at epoch 0 and the last epoch;"
+                    + " the same stopping epoch and model, unmeasured numbers null in the report). Default:"
+                    + " every-epoch.")
+    EpochEvaluation epochEvaluation;
+
+    /** {@code every-epoch} / {@code stop-rule} as the engine's names. */
+    static final class EpochEvaluationConverter implements CommandLine.ITypeConverter<EpochEvaluation> {
+        @Override
+        public EpochEvaluation convert(String value) {
+            return switch (value.toLowerCase(Locale.ROOT)) {
+                case "every-epoch", "every_epoch" -> EpochEvaluation.EVERY_EPOCH;
+                case "stop-rule", "stop_rule" -> EpochEvaluation.STOP_RULE;
+                default -> throw new CommandLine.TypeConversionException("'" + value
+                        + "' is not an epoch evaluation; use every-epoch or stop-rule");
+            };
+        }
+    }
+
+    /** A progress-line number, or "-" where the epoch did not measure it. */
+    private static String measured(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.4f", v);
+    }
+
     @Option(names = "--base-name", paramLabel = "NAME",
             description = "What base_model_name_or_path says in the adapters that apply to the original model"
                     + " (adapter/ without --fila, adapter-portable/ with it): a Hub id or a path. Default: the"
@@ -115,15 +143,16 @@ final class UnlearnCommand implements Callable<Integer> {
             DataFiles.requireFile("--importance", importance);
         }
         UnlearningEngine engine = new UnlearningEngine(DataFiles.device(modelOptions.device))
-                .withActivationCheckpointing(checkpointActivations);
+                .withActivationCheckpointing(checkpointActivations)
+                .withEpochEvaluation(epochEvaluation);
         ProgressReporter progress = new ProgressReporter("unlearn", settings.maxEpochs());
         UnlearnResult result;
         try {
             result = DataFiles.run(() -> engine.unlearn(modelOptions.model, sets, importance, settings, out,
                     e -> progress.step(e.epoch(), String.format(Locale.ROOT,
-                            "epoch %d/%d loss %.4f forget MA %.4f EL_10 %.4f retain MA %.4f NLL %.4f (%.1f s)",
-                            e.epoch(), settings.maxEpochs(), e.loss(), e.forgetMa(), e.forgetEl10(), e.retainMa(),
-                            e.retainNll(), e.seconds())), baseName));
+                            "epoch %d/%d loss %.4f forget MA %.4f EL_10 %s retain MA %s NLL %s (%.1f s)",
+                            e.epoch(), settings.maxEpochs(), e.loss(), e.forgetMa(), measured(e.forgetEl10()),
+                            measured(e.retainMa()), measured(e.retainNll()), e.seconds())), baseName));
         } finally {
             // An error message must not land on the bar's line.
             progress.finish();

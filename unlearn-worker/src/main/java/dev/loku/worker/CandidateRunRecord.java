@@ -62,7 +62,9 @@ public record CandidateRunRecord(UUID jobId, UnlearningObjective objective, Adap
         ArrayNode list = n.putArray("epochs");
         for (EpochMetrics e : epochs) {
             ObjectNode o = list.addObject().put("epoch", e.getEpoch()).put("loss", e.getLoss())
-                    .put("forgetMa", e.getForgetMa()).put("forgetEl10", e.getForgetEl10()).put("seconds", e.getSeconds());
+                    .put("forgetMa", e.getForgetMa()).put("seconds", e.getSeconds());
+            // EL_10 is NaN where the epoch did not measure it (stop-rule evaluation): null in JSON
+            o.put("forgetEl10", Double.isNaN(e.getForgetEl10()) ? null : e.getForgetEl10());
             o.put("retainMa", e.getRetainMa());
             o.put("retainNll", e.getRetainNll());
         }
@@ -88,7 +90,8 @@ public record CandidateRunRecord(UUID jobId, UnlearningObjective objective, Adap
         List<EpochMetrics> epochs = new ArrayList<>();
         for (JsonNode e : n.path("epochs")) {
             epochs.add(new EpochMetrics(e.path("epoch").asInt(), e.path("loss").asDouble(), e.path("forgetMa").asDouble(),
-                    e.path("forgetEl10").asDouble(), nullableDouble(e.get("retainMa")),
+                    e.path("forgetEl10").isNumber() ? e.path("forgetEl10").asDouble() : Double.NaN,
+                    nullableDouble(e.get("retainMa")),
                     nullableDouble(e.get("retainNll")), e.path("seconds").asDouble()));
         }
         JsonNode a = n.path("adapter");

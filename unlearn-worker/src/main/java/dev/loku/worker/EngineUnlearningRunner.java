@@ -31,13 +31,14 @@ public final class EngineUnlearningRunner {
     }
 
     /**
-     * The engine-backed {@link UnlearningRunner} configured by {@code config} (device, activation checkpointing; the seed comes with each job).
+     * The engine-backed {@link UnlearningRunner} configured by {@code config} (device, activation checkpointing, epoch evaluation; the seed comes with each job).
      *
      * @throws IllegalStateException when the configured device cannot be used, saying so in one line
      */
     public static UnlearningRunner forConfig(WorkerConfig config) {
         return over(new UnlearningEngine(Devices.forService("worker", config.device()))
-                .withActivationCheckpointing(config.checkpointActivations()));
+                .withActivationCheckpointing(config.checkpointActivations())
+                .withEpochEvaluation(config.engineEpochEvaluation()));
     }
 
     /** The boundary over an engine the caller built. */

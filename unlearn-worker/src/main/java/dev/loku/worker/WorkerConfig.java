@@ -1,5 +1,6 @@
 package dev.loku.worker;
 
+import dev.loku.core.engine.EpochEvaluation;
 import dev.loku.runtime.config.CommonConfig;
 import dev.loku.runtime.config.ConfigField;
 import dev.loku.runtime.config.ConfigGroup;
@@ -21,9 +22,10 @@ import java.util.Map;
  * @param maxEpochsCap   upper bound on a profile's epoch budget after retries strengthened it
  * @param workDir        scratch folder of the jobs
  * @param checkpointActivations recompute each layer in the backward instead of keeping its intermediates
+ * @param epochEvaluation what each epoch measures: {@code stop-rule} or {@code every-epoch}
  */
 public record WorkerConfig(CommonConfig common, String groupId, long seed, String device, int maxEpochsCap,
-                           Path workDir, boolean checkpointActivations) {
+                           Path workDir, boolean checkpointActivations, String epochEvaluation) {
 
     public static final ConfigField<String> GROUP_ID = ConfigField.of("worker.group.id", ConfigType.STRING)
             .defaultValue("loku-worker")
@@ -63,21 +65,37 @@ public record WorkerConfig(CommonConfig common, String groupId, long seed, Strin
                     + "fit the worker's memory otherwise (docs/operations.md).")
             .build();
 
+    public static final ConfigField<String> EPOCH_EVALUATION = ConfigField.of("worker.epoch.evaluation",
+                    ConfigType.STRING)
+            .defaultValue("stop-rule")
+            .validator(Validator.oneOf(List.of("stop-rule", "every-epoch")))
+            .description("What the worker measures after each epoch. stop-rule: forget MA every epoch, forget EL_10 "
+                    + "only once MA is below its threshold, retain MA and NLL at epoch 0 and at the last epoch (the "
+                    + "same stopping epoch and model; JobProgress then carries EL_10 as NaN and retain as null where "
+                    + "not measured). every-epoch: all four after every epoch, for full progress curves.")
+            .build();
+
     /** The {@code worker} group. */
     public static final ConfigGroup GROUP = ConfigGroup.of("worker", "Unlearning worker", GROUP_ID, SEED, DEVICE,
-            MAX_EPOCHS_CAP, WORK_DIR, CHECKPOINT_ACTIVATIONS);
+            MAX_EPOCHS_CAP, WORK_DIR, CHECKPOINT_ACTIVATIONS, EPOCH_EVALUATION);
 
     /** Every group the worker reads. */
     public static final List<ConfigGroup> GROUPS = List.of(CommonConfig.GROUP, GROUP);
 
     public static WorkerConfig from(LokuConfig config) {
         return new WorkerConfig(CommonConfig.from(config), config.get(GROUP_ID), config.get(SEED), config.get(DEVICE),
-                config.get(MAX_EPOCHS_CAP), config.get(WORK_DIR), config.get(CHECKPOINT_ACTIVATIONS));
+                config.get(MAX_EPOCHS_CAP), config.get(WORK_DIR), config.get(CHECKPOINT_ACTIVATIONS),
+                config.get(EPOCH_EVALUATION));
     }
 
 
     /** From in-memory settings (tests, the embedded demo). */
     public static WorkerConfig of(Map<String, String> settings) {
         return from(LokuConfig.of(settings, GROUPS));
+    }
+
+    /** {@link #epochEvaluation} as the engine names it. */
+    public EpochEvaluation engineEpochEvaluation() {
+        return "every-epoch".equals(epochEvaluation) ? EpochEvaluation.EVERY_EPOCH : EpochEvaluation.STOP_RULE;
     }
 }

@@ -62,19 +62,22 @@ public final class UnlearningEngine {
     private final Device device;
     private final RecordSetEvaluator evaluator;
     private final boolean checkpointing;
+    private final EpochEvaluation evaluation;
 
     public UnlearningEngine(Device device) {
         this(device, new RecordSetEvaluator());
     }
 
     public UnlearningEngine(Device device, RecordSetEvaluator evaluator) {
-        this(device, evaluator, false);
+        this(device, evaluator, false, EpochEvaluation.EVERY_EPOCH);
     }
 
-    private UnlearningEngine(Device device, RecordSetEvaluator evaluator, boolean checkpointing) {
+    private UnlearningEngine(Device device, RecordSetEvaluator evaluator, boolean checkpointing,
+                             EpochEvaluation evaluation) {
         this.device = Objects.requireNonNull(device, "device");
         this.evaluator = Objects.requireNonNull(evaluator, "evaluator");
         this.checkpointing = checkpointing;
+        this.evaluation = Objects.requireNonNull(evaluation, "evaluation");
     }
 
     /**
@@ -82,7 +85,16 @@ public final class UnlearningEngine {
      * CausalLm#setActivationCheckpointing}): the same results, less memory, one more forward per step.
      */
     public UnlearningEngine withActivationCheckpointing(boolean on) {
-        return new UnlearningEngine(device, evaluator, on);
+        return new UnlearningEngine(device, evaluator, on, evaluation);
+    }
+
+    /** This engine measuring each unlearning epoch as {@code e} says (default {@link EpochEvaluation#EVERY_EPOCH}). */
+    public UnlearningEngine withEpochEvaluation(EpochEvaluation e) {
+        return new UnlearningEngine(device, evaluator, checkpointing, e);
+    }
+
+    public EpochEvaluation epochEvaluation() {
+        return evaluation;
     }
 
     public boolean activationCheckpointing() {
@@ -255,7 +267,7 @@ public final class UnlearningEngine {
                         (System.nanoTime() - initStart) / 1e9);
                 reference = objective.needs().referenceModel() ? weights.reference() : null;
                 UnlearningLoop loop = new UnlearningLoop(m, reference, weights, objective, forgetSet, trainForget,
-                        retainSet, settings, evaluator);
+                        retainSet, settings, evaluator, evaluation);
                 UnlearningLoop.Outcome outcome = loop.run(thresholds, e -> {
                     LOG.info(String.format(Locale.ROOT, "event=unlearn_epoch epoch=%d loss=%.6f forget_ma=%.4f"
                                     + " forget_el10=%.4f retain_ma=%.4f retain_nll=%.4f seconds=%.2f", e.epoch(),

@@ -25,8 +25,9 @@ import java.util.Random;
  *   <li>each epoch is one optimiser step over the whole forget set: its micro-batches are each paired with a retain
  *       micro-batch of equal size drawn at random with replacement, anew every epoch (§2.2, §8.16), and their
  *       gradients are averaged ({@link GradientAccumulator}) into a single Adam update (§8.13);</li>
- *   <li>after the update forget MA/EL_10 and retain MA/NLL are measured; the loop stops as soon as both forget
- *       metrics are below the thresholds (the stop rule), or after the epoch budget.</li>
+ *   <li>after the update forget MA/EL_10 and retain MA/NLL are measured (all of them, or only what the stop rule
+ *       needs: {@link EpochEvaluation}); the loop stops as soon as both forget metrics are below the thresholds
+ *       (the stop rule), or after the epoch budget.</li>
  * </ol>
  * Adam as Jang et al.: betas (0.9, 0.98), no weight decay, a constant learning rate.
  */
@@ -45,6 +46,7 @@ final class UnlearningLoop {
     private final List<EncodedExample> retain;
     private final UnlearnSettings settings;
     private final RecordSetEvaluator evaluator;
+    private final EpochEvaluation evaluation;
 
     /**
      * @param reference the frozen starting model, when the objective needs reference logits (KL, NPO); else null
@@ -53,7 +55,7 @@ final class UnlearningLoop {
      */
     UnlearningLoop(CausalLm model, ReferenceModel reference, TrainableWeights weights, UnlearningObjective objective,
                    List<EncodedExample> forget, List<EncodedExample> trainForget, List<EncodedExample> retain,
-                   UnlearnSettings settings, RecordSetEvaluator evaluator) {
+                   UnlearnSettings settings, RecordSetEvaluator evaluator, EpochEvaluation evaluation) {
         this.model = model;
         this.weights = weights;
         this.step = new ObjectiveStep(model, reference, objective);
@@ -63,6 +65,7 @@ final class UnlearningLoop {
         this.retain = retain;
         this.settings = settings;
         this.evaluator = evaluator;
+        this.evaluation = evaluation;
         if (needs.retainBatch() && retain.isEmpty()) {
             throw new IllegalArgumentException(objective.method().id() + " needs retain records");
         }
@@ -75,7 +78,7 @@ final class UnlearningLoop {
 
         long start = System.nanoTime();
         double loss0 = epochLoss(partners, null);
-        EpochRecord zero = measure(0, loss0, start);
+        EpochRecord zero = measure(0, loss0, start, thresholds);
         epochs.add(zero);
         listener.onEpoch(zero);
         if (thresholds.reachedBy(zero.forgetMa(), zero.forgetEl10())) {
@@ -95,7 +98,7 @@ final class UnlearningLoop {
                 RecordSetEvaluator.checkInterrupted();
                 adam.step(params, accumulator.gradients(), settings.learningRate());
                 accumulator.reset();
-                EpochRecord record = measure(epoch, loss, start);
+                EpochRecord record = measure(epoch, loss, start, thresholds);
                 epochs.add(record);
                 listener.onEpoch(record);
                 if (thresholds.reachedBy(record.forgetMa(), record.forgetEl10())) {
@@ -149,9 +152,20 @@ final class UnlearningLoop {
         return sum / forgetChunks.size();
     }
 
-    private EpochRecord measure(int epoch, double loss, long startNanos) throws InterruptedException {
-        RecordSetScores f = evaluator.score(model, forget, true);
-        RecordSetScores r = retain.isEmpty() ? null : evaluator.score(model, retain, false);
+    /**
+     * The epoch's scores as {@link #evaluation} asks: everything, or (stop rule) forget MA, forget EL_10 once MA is
+     * below its threshold, and retain only at epoch 0 and at the epoch training ends (stop rule met or last epoch).
+     */
+    private EpochRecord measure(int epoch, double loss, long startNanos, Thresholds thresholds)
+            throws InterruptedException {
+        boolean everything = evaluation == EpochEvaluation.EVERY_EPOCH;
+        RecordSetScores f = evaluator.score(model, forget, everything);
+        if (!everything && f.ma() < thresholds.ma()) {
+            f = evaluator.score(model, forget, true);
+        }
+        boolean ends = epoch == settings.maxEpochs() || thresholds.reachedBy(f.ma(), f.el10());
+        boolean retainNow = everything || epoch == 0 || ends;
+        RecordSetScores r = retain.isEmpty() || !retainNow ? null : evaluator.score(model, retain, false);
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         return new EpochRecord(epoch, loss, f.ma(), f.el10(), r == null ? Double.NaN : r.ma(),
                 r == null ? Double.NaN : r.nll(), seconds);

@@ -1,5 +1,6 @@
 package dev.loku.core.engine;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -158,6 +159,47 @@ class UnlearningEngineTest {
             String name = JSON.readTree(line).get("text").asText().split(" was born")[0];
             assertFalse(text.contains(name), "the report names no one");
         }
+    }
+
+    /**
+     * Stop-rule evaluation measures less and decides the same: every epoch's loss and forget MA, the stopping epoch
+     * and the trained model equal the every-epoch run's; EL_10 is measured exactly where forget MA is below its
+     * threshold (and then equals the every-epoch value), retain only at epoch 0 and the last epoch.
+     */
+    @Test
+    void stopRuleEvaluationSkipsWhatTheRuleDoesNotNeedAndStopsWhereEveryEpochStops() throws Exception {
+        UnlearnSettings settings = UnlearnSettings.loku().withLoraRank(4).withMaxEpochs(6).withLearningRate(1e-2);
+        UnlearnResult every = engine.unlearn(base, sets, null, settings, dir.resolve("every"), EpochListener.none());
+        UnlearnResult lazy = engine.withEpochEvaluation(EpochEvaluation.STOP_RULE).unlearn(base, sets, null, settings,
+                dir.resolve("lazy"), EpochListener.none());
+        List<EpochRecord> full = every.report().epochs();
+        List<EpochRecord> part = lazy.report().epochs();
+        assertEquals(every.report().stoppedAtEpoch(), lazy.report().stoppedAtEpoch());
+        assertEquals(every.report().reachedThreshold(), lazy.report().reachedThreshold());
+        assertEquals(full.size(), part.size());
+        double maThreshold = every.report().thresholdMa();
+        int skipped = 0;
+        for (int i = 0; i < full.size(); i++) {
+            EpochRecord a = full.get(i);
+            EpochRecord b = part.get(i);
+            assertEquals(a.loss(), b.loss(), 0.0, "loss, epoch " + i);
+            assertEquals(a.forgetMa(), b.forgetMa(), 0.0, "forget MA, epoch " + i);
+            if (b.forgetMa() < maThreshold) {
+                assertEquals(a.forgetEl10(), b.forgetEl10(), 0.0, "EL_10 measured once MA is below, epoch " + i);
+            } else {
+                assertTrue(Double.isNaN(b.forgetEl10()), "EL_10 skipped while MA is not below, epoch " + i);
+                skipped++;
+            }
+            boolean retainExpected = i == 0 || i == full.size() - 1;
+            assertEquals(retainExpected, !Double.isNaN(b.retainMa()), "retain measured at epoch " + i);
+            if (retainExpected) {
+                assertEquals(a.retainMa(), b.retainMa(), 0.0);
+                assertEquals(a.retainNll(), b.retainNll(), 0.0);
+            }
+        }
+        assertTrue(skipped > 0, "the run has epochs whose EL_10 the rule did not need: " + part);
+        assertArrayEquals(Files.readAllBytes(every.modelDir().resolve("model.safetensors")),
+                Files.readAllBytes(lazy.modelDir().resolve("model.safetensors")), "the same trained model");
     }
 
     @Test

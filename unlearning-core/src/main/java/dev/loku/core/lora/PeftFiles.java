@@ -47,18 +47,7 @@ final class PeftFiles {
     }
 
     static void save(LoraModel lora, Path dir, String baseModelNameOrPath) throws IOException {
-        Files.createDirectories(dir);
-        CausalLm model = lora.model();
-        LoraConfig config = lora.config();
-        try (NoGrad ignored = NoGrad.enter(); TensorScope scope = new TensorScope()) {
-            Map<String, NDArray> tensors = new LinkedHashMap<>();
-            for (LinearProjection p : lora.projections()) {
-                tensors.put(LoraModel.peftKey(p.module(), "A"), lora.factor(p, false));
-                tensors.put(LoraModel.peftKey(p.module(), "B"), toHfRows(model, p, lora.factor(p, true)));
-            }
-            SafetensorsWriter.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));
-        }
-        writeConfig(dir, config.rank(), config.alpha(), config, model, baseModelNameOrPath);
+        write(lora, dir, baseModelNameOrPath, 1, (p, factorB) -> lora.factor(p, factorB));
     }
 
     /**
@@ -67,20 +56,31 @@ final class PeftFiles {
      * PEFT's s' = alpha' / r' is the run's s and s'·lora_B·lora_A = s·(BA − B₀A₀) = W_res + s·BA − W.
      */
     static void savePortable(LoraModel lora, Path dir, String baseModelNameOrPath) throws IOException {
+        write(lora, dir, baseModelNameOrPath, 2, (p, factorB) -> factorB
+                ? lora.factor(p, true).concat(lora.startFactor(p, true).neg(), 1)
+                : lora.factor(p, false).concat(lora.startFactor(p, false), 0));
+    }
+
+    /** A projection's lora_B ({@code true}) or lora_A factor as the file stores it (engine row order). */
+    private interface Factors {
+        NDArray of(LinearProjection projection, boolean factorB);
+    }
+
+    /** The adapter's weights and config: rank and alpha are the run's times {@code widen} (1, or 2 when stacked). */
+    private static void write(LoraModel lora, Path dir, String baseModelNameOrPath, int widen, Factors factors)
+            throws IOException {
         Files.createDirectories(dir);
         CausalLm model = lora.model();
         LoraConfig config = lora.config();
         try (NoGrad ignored = NoGrad.enter(); TensorScope scope = new TensorScope()) {
             Map<String, NDArray> tensors = new LinkedHashMap<>();
             for (LinearProjection p : lora.projections()) {
-                NDArray a = lora.factor(p, false).concat(lora.startFactor(p, false), 0);
-                NDArray b = lora.factor(p, true).concat(lora.startFactor(p, true).neg(), 1);
-                tensors.put(LoraModel.peftKey(p.module(), "A"), a);
-                tensors.put(LoraModel.peftKey(p.module(), "B"), toHfRows(model, p, b));
+                tensors.put(LoraModel.peftKey(p.module(), "A"), factors.of(p, false));
+                tensors.put(LoraModel.peftKey(p.module(), "B"), toHfRows(model, p, factors.of(p, true)));
             }
             SafetensorsWriter.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));
         }
-        writeConfig(dir, 2 * config.rank(), 2 * config.alpha(), config, model, baseModelNameOrPath);
+        writeConfig(dir, widen * config.rank(), widen * config.alpha(), config, model, baseModelNameOrPath);
     }
 
     private static void writeConfig(Path dir, int rank, double alpha, LoraConfig config, CausalLm model,

@@ -1,12 +1,12 @@
 package dev.loku.core.engine;
 
+import static dev.loku.core.testing.LoraPerturbation.perturbB;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import dev.loku.core.data.ExampleEncoder;
 import dev.loku.core.data.EncodedExample;
 import dev.loku.core.data.JsonlRecords;
@@ -24,7 +24,6 @@ import dev.loku.core.objective.UnlearningMethod;
 import dev.loku.core.testing.ProjectFiles;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -130,20 +129,5 @@ class SharedReferenceTest {
             worst = Math.max(worst, Math.abs(a[i] - b[i]));
         }
         return worst;
-    }
-
-    private static void perturbB(Map<String, NDArray> factors, float scale, long seed) {
-        Random r = new Random(seed);
-        try (NoGrad ignored = NoGrad.enter(); NDManager m = NDManager.newBaseManager()) {
-            factors.forEach((name, b) -> {
-                if (name.endsWith("lora_B.weight")) {
-                    float[] v = b.toFloatArray();
-                    for (int i = 0; i < v.length; i++) {
-                        v[i] += (r.nextFloat() * 2 - 1) * scale;
-                    }
-                    b.set(new NDIndex("..."), m.create(v, b.getShape()));
-                }
-            });
-        }
     }
 }

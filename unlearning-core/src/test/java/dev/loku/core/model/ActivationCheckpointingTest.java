@@ -1,5 +1,6 @@
 package dev.loku.core.model;
 
+import static dev.loku.core.testing.LoraPerturbation.perturbB;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,7 +9,6 @@ import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
 import dev.loku.core.bench.MemoryBench;
 import dev.loku.core.data.EncodedExample;
@@ -154,20 +154,5 @@ class ActivationCheckpointingTest {
             out.addAll(MemoryBench.examples(random, model.config().vocabSize(), 1, 12 + 5 * i));
         }
         return out;
-    }
-
-    private static void perturbB(Map<String, NDArray> factors, float scale, long seed) {
-        Random r = new Random(seed);
-        try (NoGrad ignored = NoGrad.enter(); NDManager m = NDManager.newBaseManager()) {
-            factors.forEach((name, b) -> {
-                if (name.contains("lora_B")) {
-                    float[] v = b.toFloatArray();
-                    for (int i = 0; i < v.length; i++) {
-                        v[i] += (r.nextFloat() * 2 - 1) * scale;
-                    }
-                    b.set(new NDIndex("..."), m.create(v, b.getShape()));
-                }
-            });
-        }
     }
 }

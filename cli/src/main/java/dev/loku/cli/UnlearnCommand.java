@@ -1,5 +1,6 @@
 package dev.loku.cli;
 
+import ai.djl.ndarray.types.DataType;
 import dev.loku.core.engine.EpochEvaluation;
 import dev.loku.core.engine.RecordSets;
 import dev.loku.core.engine.UnlearnResult;
@@ -14,7 +15,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -95,25 +95,38 @@ final class UnlearnCommand implements Callable<Integer> {
                     + " backward: the same gradients, less memory, about one more forward per step.")
     boolean checkpointActivations;
 
-    @Option(names = "--epoch-evaluation", defaultValue = "EVERY_EPOCH", paramLabel = "WHAT",
-            converter = EpochEvaluationConverter.class,
+    @Option(names = "--epoch-evaluation", defaultValue = "every-epoch", paramLabel = "WHAT",
             description = "every-epoch (forget MA and EL_10, retain MA and NLL after each epoch) or stop-rule (forget"
                     + " EL_10 only once forget MA is below its threshold, retain only at epoch 0 and the last epoch;"
                     + " the same stopping epoch and model, unmeasured numbers null in the report). Default:"
-                    + " every-epoch.")
-    EpochEvaluation epochEvaluation;
+                    + " ${DEFAULT-VALUE}.")
+    String epochEvaluation;
 
-    /** {@code every-epoch} / {@code stop-rule} as the engine's names. */
-    static final class EpochEvaluationConverter implements CommandLine.ITypeConverter<EpochEvaluation> {
-        @Override
-        public EpochEvaluation convert(String value) {
-            return switch (value.toLowerCase(Locale.ROOT)) {
-                case "every-epoch", "every_epoch" -> EpochEvaluation.EVERY_EPOCH;
-                case "stop-rule", "stop_rule" -> EpochEvaluation.STOP_RULE;
-                default -> throw new CommandLine.TypeConversionException("'" + value
-                        + "' is not an epoch evaluation; use every-epoch or stop-rule");
-            };
-        }
+    /** {@code --epoch-evaluation} as the engine's names. */
+    static EpochEvaluation epochEvaluation(String value) {
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "every-epoch" -> EpochEvaluation.EVERY_EPOCH;
+            case "stop-rule" -> EpochEvaluation.STOP_RULE;
+            default -> throw new UserException("--epoch-evaluation: '" + value
+                    + "' is not an epoch evaluation; use every-epoch or stop-rule");
+        };
+    }
+
+    @Option(names = "--dtype", defaultValue = "fp32", paramLabel = "TYPE",
+            description = "How the base weights are held while training and in the export: fp32 or fp16 (LoRA"
+                    + " factors, optimiser state and losses stay float32). bf16 is not available with this DJL"
+                    + " build. Default: ${DEFAULT-VALUE}.")
+    String dtype;
+
+    /** {@code --dtype} as a DJL data type. */
+    static DataType weightType(String value) {
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "fp32", "float32" -> DataType.FLOAT32;
+            case "fp16", "float16" -> DataType.FLOAT16;
+            case "bf16", "bfloat16" -> throw new UserException("--dtype: bf16 is not available: DJL 0.36's PyTorch"
+                    + " binding has no bfloat16 type; use fp16 (the same bytes per weight) or fp32");
+            default -> throw new UserException("--dtype: '" + value + "' is not a weight type; use fp32 or fp16");
+        };
     }
 
     /** A progress-line number, or "-" where the epoch did not measure it. */
@@ -144,7 +157,8 @@ final class UnlearnCommand implements Callable<Integer> {
         }
         UnlearningEngine engine = new UnlearningEngine(DataFiles.device(modelOptions.device))
                 .withActivationCheckpointing(checkpointActivations)
-                .withEpochEvaluation(epochEvaluation);
+                .withEpochEvaluation(epochEvaluation(epochEvaluation))
+                .withWeightType(weightType(dtype));
         ProgressReporter progress = new ProgressReporter("unlearn", settings.maxEpochs());
         UnlearnResult result;
         try {

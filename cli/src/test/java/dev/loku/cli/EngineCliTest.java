@@ -78,6 +78,12 @@ class EngineCliTest {
         userError(run("unlearn", "--model", model, "--forget", good.toString(), "--retain", good.toString(),
                 "--unseen", good.toString(), "--method", "ihl", "--lora-rank", "0", "--fila", "--out", out,
                 "--report", report), "needs --lora-rank above 0");
+        userError(run("unlearn", "--model", model, "--forget", good.toString(), "--retain", good.toString(),
+                "--unseen", good.toString(), "--method", "ihl", "--dtype", "bf16", "--out", out, "--report", report),
+                "bf16 is not available");
+        userError(run("unlearn", "--model", model, "--forget", good.toString(), "--retain", good.toString(),
+                "--unseen", good.toString(), "--method", "ihl", "--epoch-evaluation", "sometimes", "--out", out,
+                "--report", report), "use every-epoch or stop-rule");
         userError(run("eval", "--model", tmp.resolve("no-model").toString(), "--forget", good.toString(),
                 "--retain", good.toString(), "--unseen", good.toString()), "--model: no such file or folder");
         userError(run("finetune", "--model", model, "--data", good.toString(), "--epochs", "0", "--lr", "0.01",

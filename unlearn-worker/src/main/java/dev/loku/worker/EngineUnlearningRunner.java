@@ -31,14 +31,15 @@ public final class EngineUnlearningRunner {
     }
 
     /**
-     * The engine-backed {@link UnlearningRunner} configured by {@code config} (device, activation checkpointing, epoch evaluation; the seed comes with each job).
+     * The engine-backed {@link UnlearningRunner} configured by {@code config} (device, activation checkpointing, epoch evaluation, weight type; the seed comes with each job).
      *
      * @throws IllegalStateException when the configured device cannot be used, saying so in one line
      */
     public static UnlearningRunner forConfig(WorkerConfig config) {
         return over(new UnlearningEngine(Devices.forService("worker", config.device()))
                 .withActivationCheckpointing(config.checkpointActivations())
-                .withEpochEvaluation(config.engineEpochEvaluation()));
+                .withEpochEvaluation(config.engineEpochEvaluation())
+                .withWeightType(config.engineWeightType()));
     }
 
     /** The boundary over an engine the caller built. */

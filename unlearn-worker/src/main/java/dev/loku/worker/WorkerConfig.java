@@ -1,5 +1,6 @@
 package dev.loku.worker;
 
+import ai.djl.ndarray.types.DataType;
 import dev.loku.core.engine.EpochEvaluation;
 import dev.loku.runtime.config.CommonConfig;
 import dev.loku.runtime.config.ConfigField;
@@ -23,9 +24,10 @@ import java.util.Map;
  * @param workDir        scratch folder of the jobs
  * @param checkpointActivations recompute each layer in the backward instead of keeping its intermediates
  * @param epochEvaluation what each epoch measures: {@code stop-rule} or {@code every-epoch}
+ * @param weightDtype    how the base weights are held: {@code fp32} or {@code fp16}
  */
 public record WorkerConfig(CommonConfig common, String groupId, long seed, String device, int maxEpochsCap,
-                           Path workDir, boolean checkpointActivations, String epochEvaluation) {
+                           Path workDir, boolean checkpointActivations, String epochEvaluation, String weightDtype) {
 
     public static final ConfigField<String> GROUP_ID = ConfigField.of("worker.group.id", ConfigType.STRING)
             .defaultValue("loku-worker")
@@ -75,9 +77,18 @@ public record WorkerConfig(CommonConfig common, String groupId, long seed, Strin
                     + "not measured). every-epoch: all four after every epoch, for full progress curves.")
             .build();
 
+    public static final ConfigField<String> WEIGHT_DTYPE = ConfigField.of("worker.weight.dtype", ConfigType.STRING)
+            .defaultValue("fp32")
+            .validator(Validator.oneOf(List.of("fp32", "fp16")))
+            .description("How the worker holds a model's base weights while it trains: fp32, or fp16 on a GPU (half "
+                    + "the memory; products in float16, softmaxes, norms, losses, LoRA factors and optimiser state in "
+                    + "float32; the candidate is exported in float16). Recorded as weight_dtype in UnlearnCompleted's "
+                    + "hyper-parameters. bf16 is not offered: DJL 0.36's PyTorch JNI has no bfloat16.")
+            .build();
+
     /** The {@code worker} group. */
     public static final ConfigGroup GROUP = ConfigGroup.of("worker", "Unlearning worker", GROUP_ID, SEED, DEVICE,
-            MAX_EPOCHS_CAP, WORK_DIR, CHECKPOINT_ACTIVATIONS, EPOCH_EVALUATION);
+            MAX_EPOCHS_CAP, WORK_DIR, CHECKPOINT_ACTIVATIONS, EPOCH_EVALUATION, WEIGHT_DTYPE);
 
     /** Every group the worker reads. */
     public static final List<ConfigGroup> GROUPS = List.of(CommonConfig.GROUP, GROUP);
@@ -85,13 +96,18 @@ public record WorkerConfig(CommonConfig common, String groupId, long seed, Strin
     public static WorkerConfig from(LokuConfig config) {
         return new WorkerConfig(CommonConfig.from(config), config.get(GROUP_ID), config.get(SEED), config.get(DEVICE),
                 config.get(MAX_EPOCHS_CAP), config.get(WORK_DIR), config.get(CHECKPOINT_ACTIVATIONS),
-                config.get(EPOCH_EVALUATION));
+                config.get(EPOCH_EVALUATION), config.get(WEIGHT_DTYPE));
     }
 
 
     /** From in-memory settings (tests, the embedded demo). */
     public static WorkerConfig of(Map<String, String> settings) {
         return from(LokuConfig.of(settings, GROUPS));
+    }
+
+    /** {@link #weightDtype} as DJL's type. */
+    public DataType engineWeightType() {
+        return "fp16".equals(weightDtype) ? DataType.FLOAT16 : DataType.FLOAT32;
     }
 
     /** {@link #epochEvaluation} as the engine names it. */

@@ -2,6 +2,7 @@ package dev.loku.core.engine;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.types.DataType;
 import dev.loku.core.data.EncodedExample;
 import dev.loku.core.fisher.FisherImportance;
 import dev.loku.core.fisher.FisherPass;
@@ -63,21 +64,26 @@ public final class UnlearningEngine {
     private final RecordSetEvaluator evaluator;
     private final boolean checkpointing;
     private final EpochEvaluation evaluation;
+    private final DataType weightType;
 
     public UnlearningEngine(Device device) {
         this(device, new RecordSetEvaluator());
     }
 
     public UnlearningEngine(Device device, RecordSetEvaluator evaluator) {
-        this(device, evaluator, false, EpochEvaluation.EVERY_EPOCH);
+        this(device, evaluator, false, EpochEvaluation.EVERY_EPOCH, DataType.FLOAT32);
     }
 
     private UnlearningEngine(Device device, RecordSetEvaluator evaluator, boolean checkpointing,
-                             EpochEvaluation evaluation) {
+                             EpochEvaluation evaluation, DataType weightType) {
         this.device = Objects.requireNonNull(device, "device");
         this.evaluator = Objects.requireNonNull(evaluator, "evaluator");
         this.checkpointing = checkpointing;
         this.evaluation = Objects.requireNonNull(evaluation, "evaluation");
+        if (weightType != DataType.FLOAT32 && weightType != DataType.FLOAT16) {
+            throw new IllegalArgumentException("the engine holds weights as float32 or float16, not " + weightType);
+        }
+        this.weightType = weightType;
     }
 
     /**
@@ -85,12 +91,25 @@ public final class UnlearningEngine {
      * CausalLm#setActivationCheckpointing}): the same results, less memory, one more forward per step.
      */
     public UnlearningEngine withActivationCheckpointing(boolean on) {
-        return new UnlearningEngine(device, evaluator, on, evaluation);
+        return new UnlearningEngine(device, evaluator, on, evaluation, weightType);
     }
 
     /** This engine measuring each unlearning epoch as {@code e} says (default {@link EpochEvaluation#EVERY_EPOCH}). */
     public UnlearningEngine withEpochEvaluation(EpochEvaluation e) {
-        return new UnlearningEngine(device, evaluator, checkpointing, e);
+        return new UnlearningEngine(device, evaluator, checkpointing, e, weightType);
+    }
+
+    /**
+     * This engine holding every model it loads as {@code type}: float32 (the default) or float16 (docs/engine.md
+     * "Precision": products in float16, softmaxes, norms, losses, LoRA factors and optimiser state in float32).
+     * Exports keep the type; reports name it ({@code weight_dtype}).
+     */
+    public UnlearningEngine withWeightType(DataType type) {
+        return new UnlearningEngine(device, evaluator, checkpointing, evaluation, type);
+    }
+
+    public DataType weightType() {
+        return weightType;
     }
 
     public EpochEvaluation epochEvaluation() {
@@ -107,7 +126,7 @@ public final class UnlearningEngine {
 
     /** The model at {@code path} on this engine's device, checkpointing as the engine is set. */
     private CausalLm load(Path path) throws IOException {
-        CausalLm m = ModelLoader.load(path, device);
+        CausalLm m = ModelLoader.load(path, device, weightType);
         m.setActivationCheckpointing(checkpointing);
         return m;
     }
@@ -278,7 +297,7 @@ public final class UnlearningEngine {
                 Files.createDirectories(modelDir);
                 weights.writeModel(modelDir);
                 Path adapterDir = weights.writeAdapter(outDir.resolve("adapter"));
-                UnlearnReport report = new UnlearnReport(settings.method(), hyperparameters(settings), settings.seed(),
+                UnlearnReport report = new UnlearnReport(settings.method(), runHyperparameters(settings), settings.seed(),
                         baseSha, forgetSha, thresholds.ma(), thresholds.el(), outcome.epochs(),
                         outcome.stoppedAtEpoch(), outcome.reachedThreshold());
                 LOG.info("event=unlearn_done stopped_at_epoch={} reached_threshold={}", outcome.stoppedAtEpoch(),
@@ -369,6 +388,15 @@ public final class UnlearningEngine {
     }
 
     /** The run's hyper-parameters as the report lists them (strings, so the map stays flat and schema-free). */
+    /** The settings' hyper-parameters and how this engine ran them (weight type, checkpointing, evaluation). */
+    private Map<String, String> runHyperparameters(UnlearnSettings s) {
+        Map<String, String> hp = new LinkedHashMap<>(hyperparameters(s));
+        hp.put("weight_dtype", weightType == DataType.FLOAT16 ? "float16" : "float32");
+        hp.put("activation_checkpointing", Boolean.toString(checkpointing));
+        hp.put("epoch_evaluation", evaluation == EpochEvaluation.STOP_RULE ? "stop-rule" : "every-epoch");
+        return hp;
+    }
+
     static Map<String, String> hyperparameters(UnlearnSettings s) {
         Map<String, String> hp = new LinkedHashMap<>();
         hp.put("lora_rank", Integer.toString(s.loraRank()));

@@ -8,12 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.loku.core.data.EncodedExample;
 import dev.loku.core.data.SyntheticPersons;
 import dev.loku.core.fisher.FisherImportance;
+import dev.loku.core.io.SafetensorsFile;
 import dev.loku.core.model.LiveArrays;
 import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.ModelLoader;
@@ -24,6 +26,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
@@ -200,6 +203,27 @@ class UnlearningEngineTest {
         assertTrue(skipped > 0, "the run has epochs whose EL_10 the rule did not need: " + part);
         assertArrayEquals(Files.readAllBytes(every.modelDir().resolve("model.safetensors")),
                 Files.readAllBytes(lazy.modelDir().resolve("model.safetensors")), "the same trained model");
+    }
+
+    /** A float16 engine holds, trains and exports the weights in float16 and says so in the report. */
+    @Test
+    void aFloat16EngineExportsFloat16AndNamesItsWeightTypeInTheReport() throws Exception {
+        UnlearnSettings settings = UnlearnSettings.loku().withLoraRank(4).withMaxEpochs(1).withLearningRate(1e-2);
+        // stop-rule evaluation: libtorch's CPU float16 kernels make every EL_10 slow
+        UnlearnResult half = engine.withWeightType(DataType.FLOAT16).withActivationCheckpointing(true)
+                .withEpochEvaluation(EpochEvaluation.STOP_RULE).unlearn(base, sets, null, settings, dir.resolve("half"), EpochListener.none());
+        Map<String, String> hp = half.report().hyperparameters();
+        assertEquals("float16", hp.get("weight_dtype"));
+        assertEquals("true", hp.get("activation_checkpointing"));
+        assertEquals("stop-rule", hp.get("epoch_evaluation"));
+        try (SafetensorsFile f = SafetensorsFile.open(half.modelDir().resolve("model.safetensors"))) {
+            assertEquals("F16", f.entry("model.embed_tokens.weight").dtype());
+        }
+        EpochRecord zero = half.report().epochs().get(0);
+        EvaluationReport fp32 = engine.evaluate(base, sets);
+        assertEquals(fp32.forget().ma(), zero.forgetMa(), 0.02, "float16 scores the base as float32 does, nearly");
+        assertEquals("float32", engine.unlearn(base, sets, null, settings, dir.resolve("full-precision"),
+                EpochListener.none()).report().hyperparameters().get("weight_dtype"));
     }
 
     @Test

@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
                 ServeCommand.class,
                 SubmitCommand.class,
                 StatusCommand.class,
+                AuditCommand.class,
                 FinetuneCommand.class,
                 UnlearnCommand.class,
                 EvalCommand.class,

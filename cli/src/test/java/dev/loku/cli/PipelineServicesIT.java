@@ -373,6 +373,51 @@ class PipelineServicesIT {
     }
 
     @Test
+    @Order(10)
+    void theAuditTrailVerifiesAsIntactChainsAndAnEditedCopyDoesNot() throws Exception {
+        LmCliTest.Run live = LmCliTest.run("audit", "verify", "--json", "--bootstrap-servers", stack.bootstrapServers(),
+                "--registry-url", stack.ccompatUrl());
+        JsonNode report = LmCliTest.onlyJson(live); // exit code 0: intact
+        assertTrue(report.path("intact").asBoolean(), report.toString());
+        List<AuditEvent> trail = read(Topics.AUDIT, AuditEvent.class, e -> true);
+        assertEquals(trail.size(), report.path("events").asInt(), "every committed event was checked");
+        List<String> chains = java.util.stream.StreamSupport.stream(report.path("chains").spliterator(), false)
+                .map(c -> c.path("chainId").asText()).toList();
+        // Every writer of the trail chains its events: ingest's two branches, each job runner, the heartbeats.
+        for (String writer : List.of("it-ingest-" + run + "/intake/", "it-ingest-" + run + "/batcher/",
+                "fisher-service/fisher-1/fisher/", "unlearn-worker/worker-1/worker/",
+                "unlearn-worker/worker-1/heartbeats/", "eval-service/eval-1/")) {
+            assertTrue(chains.stream().anyMatch(c -> c.startsWith(writer)), writer + " in " + chains);
+        }
+
+        // A copy of the trail (as a mirror or a restored backup would hold it) with one event's reason edited.
+        String copy = "it-audit-copy-" + run;
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                Map.of("bootstrap.servers", stack.bootstrapServers()))) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(copy, 3, (short) 1))).all()
+                    .get(30, TimeUnit.SECONDS);
+        }
+        AuditEvent target = trail.stream().filter(e -> e.getStatus() == AuditStatus.FAILED).findFirst().orElseThrow();
+        try (KafkaProducer<String, AuditEvent> out = TestClients.producer(stack, Topics.AUDIT.keySerde().serializer(),
+                serdes.valueSerializer(Topics.AUDIT))) {
+            for (AuditEvent e : trail) {
+                AuditEvent written = e != target ? e : AuditEvent.newBuilder(e).setStatus(AuditStatus.VERIFIED)
+                        .setReason(null).build();
+                out.send(new ProducerRecord<>(copy, e.getRequestId().toString(), written)).get(30, TimeUnit.SECONDS);
+            }
+        }
+        LmCliTest.Run edited = LmCliTest.run("audit", "verify", "--topic", copy, "--json", "--bootstrap-servers",
+                stack.bootstrapServers(), "--registry-url", stack.ccompatUrl());
+        assertEquals(AuditCommand.Verify.BROKEN, edited.exitCode(), edited.out() + edited.err());
+        JsonNode broken = CliJson.MAPPER.readTree(edited.out().strip());
+        assertEquals(1, broken.path("problems").size(), broken.toString());
+        JsonNode problem = broken.path("problems").get(0);
+        assertEquals("EDITED", problem.path("kind").asText());
+        assertEquals(target.getEventId().toString(), problem.path("eventId").asText());
+        assertEquals(target.getChainId(), problem.path("chainId").asText());
+    }
+
+    @Test
     @Order(7)
     void lokuSubmitWaitFilesARequestFromAFileAndPrintsItsTrailToTheVerdict() throws Exception {
         Path request = fx.dir().resolve("request.json");

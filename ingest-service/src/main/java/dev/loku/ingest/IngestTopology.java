@@ -51,6 +51,9 @@ import org.apache.kafka.streams.state.Stores;
  *                         -> loku.audit         (BATCHED; FAILED and REJECTED for sets it cannot cut or finish)
  *                         -> loku.verifications (final FAIL of a set ingest closed itself)
  *                         -> loku.dead-letters  (undecodable verdicts)
+ *
+ * every audit branch -> audit-chain [store ingest-audit-chain-intake / -batcher]: links the event into its task's
+ *                       integrity chain (AuditChainProcessor) -> loku.audit
  * </pre>
  */
 public final class IngestTopology {
@@ -65,6 +68,8 @@ public final class IngestTopology {
     public static final String IN_FLIGHT_STORE = "ingest-in-flight";
     /** Global store: the raw latest record of {@code loku.model-versions} per model. */
     public static final String PROMOTED_VERSIONS_STORE = "ingest-promoted-versions";
+    /** The audit chain position of each task, per branch ({@code intake}, {@code batcher}): {@link AuditChainProcessor}. */
+    public static final String AUDIT_CHAIN_STORE_PREFIX = "ingest-audit-chain-";
     /** Name of the internal repartition topic (prefixed by the application id, suffixed "-repartition"). */
     public static final String REQUESTS_BY_MODEL = "requests-by-model";
     /** Name of the internal repartition topic of job dead letters. */
@@ -100,6 +105,10 @@ public final class IngestTopology {
                 Serdes.String(), new JsonSerde<>(WaitingRequest.class)));
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(IN_FLIGHT_STORE),
                 Serdes.String(), new JsonSerde<>(InFlightSet.class)));
+        for (String from : new String[] {"intake", "batcher"}) {
+            builder.addStateStore(Stores.keyValueStoreBuilder(
+                    Stores.persistentKeyValueStore(AUDIT_CHAIN_STORE_PREFIX + from), Serdes.String(), Serdes.String()));
+        }
         builder.globalTable(Topics.MODEL_VERSIONS.name(), Consumed.with(Serdes.String(), Serdes.ByteArray())
                         .withName("model-versions"),
                 Materialized.<String, byte[], KeyValueStore<Bytes, byte[]>>as(PROMOTED_VERSIONS_STORE)
@@ -161,7 +170,9 @@ public final class IngestTopology {
     }
 
     private static void toAudit(KStream<String, IngestOutput> stream, ValueSerdeFactory serdes, String from) {
+        String chainStore = AUDIT_CHAIN_STORE_PREFIX + from;
         stream.mapValues(v -> ((IngestOutput.Audit) v).event(), Named.as(from + "-audit-events"))
+                .process(() -> new AuditChainProcessor(chainStore, from), Named.as(from + "-audit-chain"), chainStore)
                 .to(Topics.AUDIT.name(), Produced.<String, AuditEvent>with(Serdes.String(), Topics.AUDIT.valueSerde(serdes))
                         .withName(from + "-audit-sink"));
     }

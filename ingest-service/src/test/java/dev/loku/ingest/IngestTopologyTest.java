@@ -23,6 +23,7 @@ import dev.loku.events.VerificationThresholds;
 import dev.loku.runtime.PipelineIds;
 import dev.loku.runtime.artifact.DirectoryArtifactStore;
 import dev.loku.runtime.artifact.ForgetSetLedger;
+import dev.loku.runtime.audit.AuditChainVerifier;
 import dev.loku.runtime.catalogue.ModelCatalogue;
 import dev.loku.runtime.crypto.DataKeyStores;
 import dev.loku.runtime.metrics.ServiceMetrics;
@@ -72,6 +73,8 @@ class IngestTopologyTest {
     TestOutputTopic<String, AuditEvent> audit;
     TestOutputTopic<String, ForgetSetReady> forgetSets;
     TestOutputTopic<byte[], DeadLetter> deadLetters;
+    /** Every audit event this driver produced, checked as integrity chains when the test ends. */
+    AuditChainVerifier chains;
 
     @BeforeEach
     void start() throws Exception {
@@ -102,6 +105,7 @@ class IngestTopologyTest {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state").toString());
         driver = new TopologyTestDriver(builder.build(), props, START);
+        chains = new AuditChainVerifier();
         requests = driver.createInputTopic(Topics.ERASURE_REQUESTS.name(), new ByteArraySerializer(), new ByteArraySerializer());
         verifications = driver.createInputTopic(Topics.VERIFICATIONS.name(), Serdes.String().serializer(),
                 Topics.VERIFICATIONS.valueSerde(SERDES).serializer());
@@ -115,7 +119,31 @@ class IngestTopologyTest {
 
     @AfterEach
     void stop() {
-        driver.close();
+        try {
+            audit.readRecordsToList().forEach(r -> chains.add(r.value()));
+            AuditChainVerifier.Report report = chains.report();
+            assertTrue(report.intact(), () -> "the audit chains are broken: " + report.problems());
+            report.chainsByWriter().keySet().forEach(id -> assertTrue(id.startsWith("ingest-test/"), id));
+        } finally {
+            driver.close();
+        }
+    }
+
+    @Test
+    void eachBranchOfEachTaskWritesOneIntactAuditChain() {
+        List.of(request("model-a", "acme").build(), request("model-a", "acme").build(),
+                request("model-a", "acme").build(), request("model-a", "globex").build()).forEach(this::send);
+        Map<UUID, List<AuditEvent>> trail = trail(); // three accepted and cut (BATCHED), one rejected
+        long events = trail.values().stream().mapToLong(List::size).sum();
+        AuditChainVerifier.Report report = chains.report();
+        assertTrue(report.intact(), () -> report.problems().toString());
+        assertEquals(events, report.events());
+        List<String> ids = List.copyOf(report.chainsByWriter().keySet());
+        assertEquals(2, ids.size(), ids.toString());
+        assertTrue(ids.get(0).startsWith("ingest-test/batcher/"), ids.toString());
+        assertTrue(ids.get(1).startsWith("ingest-test/intake/"), ids.toString());
+        assertEquals(3L, report.chainsByWriter().get(ids.get(0)), "BATCHED for each of the three members");
+        assertEquals(events - 3, report.chainsByWriter().get(ids.get(1)));
     }
 
     @Test
@@ -406,6 +434,7 @@ class IngestTopologyTest {
     private Map<UUID, List<AuditEvent>> trail() {
         Map<UUID, List<AuditEvent>> byRequest = new java.util.LinkedHashMap<>();
         for (TestRecord<String, AuditEvent> r : audit.readRecordsToList()) {
+            chains.add(r.value());
             assertEquals(r.value().getRequestId().toString(), r.key(), "audit events are keyed by request id");
             byRequest.computeIfAbsent(r.value().getRequestId(), k -> new ArrayList<>()).add(r.value());
         }

@@ -1,5 +1,8 @@
 package dev.loku.runtime.job;
 
+import dev.loku.events.AuditEvent;
+import dev.loku.runtime.audit.AuditChain;
+import dev.loku.runtime.audit.AuditChainStamp;
 import dev.loku.runtime.audit.AuditEmitter;
 import dev.loku.runtime.audit.DeadLetterPublisher;
 import dev.loku.runtime.config.CommonConfig;
@@ -12,11 +15,13 @@ import dev.loku.runtime.serde.RegistrySerdes;
 import dev.loku.runtime.service.Health;
 import dev.loku.runtime.service.Service;
 import dev.loku.schemas.Topic;
+import dev.loku.schemas.Topics;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.UUID;
 import java.util.function.Consumer;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
@@ -140,6 +145,7 @@ public final class JobStage implements Service {
         private final DeadLetterPublisher deadLetters;
         private final FinalFailure finalFailure;
         private final Heartbeats heartbeats;
+        private final String producer;
         private final List<TransactionalJobRunner<String, ?>> runners = new ArrayList<>();
         private final List<AutoCloseable> resources = new ArrayList<>();
 
@@ -153,7 +159,13 @@ public final class JobStage implements Service {
             this.audit = new StageAudit(new AuditEmitter(producer, clock, metrics));
             this.deadLetters = new DeadLetterPublisher(producer, clock, metrics);
             this.finalFailure = new FinalFailure(audit, deadLetters, clock);
-            this.heartbeats = new Heartbeats(common, serdes);
+            this.producer = producer;
+            this.heartbeats = new Heartbeats(common, serdes, new AuditChain(chainId("heartbeats")));
+        }
+
+        /** An audit chain id of this stage instance: unique to this start, so a restart begins a new chain. */
+        private String chainId(String writer) {
+            return producer + "/" + writer + "/" + UUID.randomUUID();
         }
 
         public Clock clock() {
@@ -212,6 +224,8 @@ public final class JobStage implements Service {
                     .metrics(metrics)
                     .job(job)
                     .onFailure(onFailure)
+                    // Each runner writes its own audit chain; a new one each time the process starts.
+                    .stamp(new AuditChainStamp(new AuditChain(chainId(runner))))
                     // The runner's own letters (undecodable input, a failure handler that threw) name the runner, so eval's two
                     // inputs can be told apart.
                     .deadLetters(new DeadLetterPublisher(runner + "/" + common.instanceId(), clock, metrics))
@@ -242,11 +256,13 @@ public final class JobStage implements Service {
         private final RegistrySerdes serdes;
         private boolean wanted;
         private String clientId;
+        private final AuditChain chain;
         private volatile PlainPublisher publisher;
 
-        Heartbeats(CommonConfig common, RegistrySerdes serdes) {
+        Heartbeats(CommonConfig common, RegistrySerdes serdes, AuditChain chain) {
             this.common = common;
             this.serdes = serdes;
+            this.chain = chain;
         }
 
         void open() {
@@ -256,9 +272,15 @@ public final class JobStage implements Service {
         }
 
         @Override
-        public void accept(TopicRecord<?, ?> record) {
+        public synchronized void accept(TopicRecord<?, ?> record) {
             PlainPublisher p = publisher;
-            if (p != null) {
+            if (p == null) {
+                return;
+            }
+            if (record.topic() == Topics.AUDIT && record.value() instanceof AuditEvent e) {
+                // Linked only when sent, so a dropped heartbeat leaves no hole in the chain.
+                p.accept(new TopicRecord<>(Topics.AUDIT, record.topicName(), (String) record.key(), chain.link(e)));
+            } else {
                 p.accept(record);
             }
         }

@@ -33,16 +33,24 @@ public final class TopicCatchUp<K, V extends SpecificRecord> implements AutoClos
 
     private static final Logger LOG = LoggerFactory.getLogger(TopicCatchUp.class);
 
-    private final Topic<K, V> topic;
+    private final String topicName;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final RecordDecoder<K, V> decoder;
     private List<TopicPartition> partitions;
 
     /** @param kafka base client settings ({@code bootstrap.servers} and security settings) */
     public TopicCatchUp(Map<String, Object> kafka, Topic<K, V> topic, ValueSerdeFactory serdes) {
-        this.topic = topic;
+        this(kafka, topic, topic.name(), serdes);
+    }
+
+    /**
+     * Reads {@code topicName}, a topic holding {@code topic}'s records under another name (a mirrored or restored
+     * copy).
+     */
+    public TopicCatchUp(Map<String, Object> kafka, Topic<K, V> topic, String topicName, ValueSerdeFactory serdes) {
+        this.topicName = topicName;
         Map<String, Object> c = new HashMap<>(kafka);
-        c.put(ConsumerConfig.CLIENT_ID_CONFIG, "loku-catch-up-" + topic.name() + "-" + UUID.randomUUID());
+        c.put(ConsumerConfig.CLIENT_ID_CONFIG, "loku-catch-up-" + topicName + "-" + UUID.randomUUID());
         c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -68,8 +76,8 @@ public final class TopicCatchUp<K, V extends SpecificRecord> implements AutoClos
     public int catchUp(Predicate<byte[]> keyFilter, Consumer<ConsumerRecord<K, V>> sink, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         if (partitions == null) {
-            partitions = consumer.partitionsFor(topic.name(), timeout).stream()
-                    .map(p -> new TopicPartition(topic.name(), p.partition())).toList();
+            partitions = consumer.partitionsFor(topicName, timeout).stream()
+                    .map(p -> new TopicPartition(topicName, p.partition())).toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
         }
@@ -78,7 +86,7 @@ public final class TopicCatchUp<K, V extends SpecificRecord> implements AutoClos
         while (!caughtUp(end)) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
-                throw new org.apache.kafka.common.errors.TimeoutException("could not read " + topic.name()
+                throw new org.apache.kafka.common.errors.TimeoutException("could not read " + topicName
                         + " up to its end within " + timeout.toMillis() + " ms");
             }
             for (ConsumerRecord<byte[], byte[]> raw : consumer.poll(Duration.ofMillis(Math.min(left / 1_000_000, 200)))) {

@@ -131,6 +131,7 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
     private final FailureHandler<K, V> onFailure;
     private final UndecodableHandler onUndecodable;
     private final DeadLetters deadLetters;
+    private final OutputStamp stamp;
     private final ServiceMetrics metrics;
     /** The Kafka clients' own metrics published on /metrics, closed with the clients. */
     private final List<AutoCloseable> clientMetrics = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -172,6 +173,7 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
         this.metrics = b.metrics != null ? b.metrics : new ServiceMetrics(b.name);
         DeadLetters letters = Objects.requireNonNull(b.deadLetters, "deadLetters");
         this.deadLetters = letters;
+        this.stamp = b.stamp;
         this.onFailure = b.onFailure != null ? b.onFailure : (input, raw, error) -> List.of(letters.failed(raw, error));
         this.onUndecodable = b.onUndecodable != null ? b.onUndecodable : bad -> List.of(letters.undecodable(bad));
         this.pollInterval = b.pollInterval;
@@ -431,9 +433,11 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
     private void commit(List<TopicRecord<?, ?>> outputs, ConsumerRecord<byte[], byte[]> raw, TopicPartition tp) {
         for (int attempt = 1; attempt <= COMMIT_ATTEMPTS && running; attempt++) {
             boolean open = false;
+            boolean committed = false;
             try {
-                List<ProducerRecord<byte[], byte[]>> serialized = new ArrayList<>(outputs.size());
-                for (TopicRecord<?, ?> r : outputs) {
+                List<TopicRecord<?, ?>> stamped = stamp.stamp(outputs);
+                List<ProducerRecord<byte[], byte[]>> serialized = new ArrayList<>(stamped.size());
+                for (TopicRecord<?, ?> r : stamped) {
                     serialized.add(serialize(r));
                 }
                 producer.beginTransaction();
@@ -444,6 +448,8 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
                 producer.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(raw.offset() + 1)),
                         consumer.groupMetadata());
                 producer.commitTransaction();
+                committed = true;
+                stamp.committed();
                 committedJobs.incrementAndGet();
                 LOG.info("event=job_committed service={} topic={} partition={} offset={} outputs={}", name, raw.topic(),
                         raw.partition(), raw.offset(), outputs.size());
@@ -462,6 +468,10 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
                     return; // the partition moved: its new owner processes the record
                 }
                 pauseFor(Duration.ofMillis(500L << (attempt - 1)));
+            } finally {
+                if (!committed) {
+                    stamp.aborted();
+                }
             }
         }
         if (running && assigned.contains(tp)) {
@@ -589,6 +599,7 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
         private FailureHandler<K, V> onFailure;
         private UndecodableHandler onUndecodable;
         private DeadLetters deadLetters;
+        private OutputStamp stamp = OutputStamp.NONE;
         private ServiceMetrics metrics;
         private Duration pollInterval = Duration.ofMillis(200);
         private Duration stopTimeout = Duration.ofSeconds(15);
@@ -642,6 +653,15 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
          */
         public Builder<K, V> deadLetters(DeadLetters deadLetters) {
             this.deadLetters = Objects.requireNonNull(deadLetters, "deadLetters");
+            return this;
+        }
+
+        /**
+         * Rewrites the outputs of every commit attempt and hears whether it committed (the stage's audit chain,
+         * {@code AuditChainStamp}). Default: the outputs as the job returned them.
+         */
+        public Builder<K, V> stamp(OutputStamp stamp) {
+            this.stamp = Objects.requireNonNull(stamp, "stamp");
             return this;
         }
 

@@ -116,7 +116,7 @@ class FaultMatrixIT {
         Path projectRoot = Path.of(System.getProperty("loku.project.root", ".."));
         Path dir = Files.createTempDirectory("loku-fault-matrix");
         fx = PipelineFixtures.create(dir, projectRoot.resolve("models/stories260K/stories260K.bin"), 1,
-                "fm-poison", "fm-corrupt", "fm-truncated", "fm-duplicate", "fm-subject");
+                "fm-poison", "fm-corrupt", "fm-truncated", "fm-duplicate", "fm-subject", "fm-load-a", "fm-load-b");
         run = UUID.randomUUID().toString().substring(0, 8);
         // Unseen text of the kind stories260K was trained on, so its EL_10 threshold is above 0 and a candidate can pass.
         Files.writeString(dir.resolve("data/unseen.jsonl"), """
@@ -127,7 +127,8 @@ class FaultMatrixIT {
         Map<String, String> ingest = settings("ingest-1");
         ingest.put("ingest.application.id", "fm-ingest-" + run);
         ingest.put("ingest.state.dir", dir.resolve("ingest-state").toString());
-        ingest.put("ingest.batch.max.requests", "2");
+        // Sets of up to 250 requests: the small cases are cut by the wait, the load case by the size.
+        ingest.put("ingest.batch.max.requests", "250");
         ingest.put("ingest.batch.max.wait", "3s");
         ingest.put("ingest.batch.check.interval", "100ms");
         start(new IngestService(IngestConfig.of(ingest)));
@@ -244,6 +245,62 @@ class FaultMatrixIT {
         checkInvariants("fm-subject", both);
         row("(g) the same subject (equal content) in two requests", "both in one set, each ended once: "
                 + ending(a), seconds(t1), "fm-subject", both);
+    }
+
+    @Test
+    @Order(4)
+    void aThousandRequestsForTwoModelsAtOnceAllEndOnceInCappedSetsWithOneVersionEach() throws Exception {
+        long t0 = System.nanoTime();
+        Map<String, List<ErasureRequest>> byModel = new java.util.LinkedHashMap<>();
+        List<java.util.concurrent.Future<?>> acks = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            String model = i % 2 == 0 ? "fm-load-a" : "fm-load-b";
+            ErasureRequest r = request(model, "load", i);
+            byModel.computeIfAbsent(model, k -> new ArrayList<>()).add(r);
+            acks.add(requests.send(new ProducerRecord<>(Topics.ERASURE_REQUESTS.name(), r.getRequestId().toString(),
+                    SealedRequests.sealed(fx.stores().seal(), r))));
+        }
+        for (java.util.concurrent.Future<?> ack : acks) {
+            ack.get(60, TimeUnit.SECONDS);
+        }
+        double sentIn = seconds(t0);
+        List<ErasureRequest> all = concat(byModel.get("fm-load-a"), byModel.get("fm-load-b"));
+        // Each model's 500 requests queue behind its gate: two sets of 250 (ingest.batch.max.requests), one at a time.
+        waitFor(() -> statusesOf(all).values().stream().allMatch(t -> t.contains(AuditStatus.PURGED)),
+                "PURGED for all 1,000 requests", Duration.ofMinutes(8));
+        double done = seconds(t0);
+        Map<java.util.UUID, List<AuditStatus>> trails = statusesOf(all);
+        assertEquals(1000, trails.size(), "nothing lost");
+        for (Map.Entry<java.util.UUID, List<AuditStatus>> t : trails.entrySet()) {
+            assertEquals(1, t.getValue().stream().filter(TERMINAL::contains).count(), t.getKey() + ": " + t.getValue());
+            assertEquals(1, t.getValue().stream().filter(x -> x == AuditStatus.BATCHED).count(), "one set each");
+        }
+        for (Map.Entry<String, List<ErasureRequest>> m : byModel.entrySet()) {
+            Map<UUID, Long> sets = new HashMap<>();
+            read(Topics.AUDIT, AuditEvent.class, e -> e.getModelId() != null && e.getModelId().equals(m.getKey())
+                    && e.getStatus() == AuditStatus.BATCHED).forEach(e -> sets.merge(e.getForgetSetId(), 1L, Long::sum));
+            assertEquals(2, sets.size(), m.getKey() + " sets: " + sets);
+            assertTrue(sets.values().stream().allMatch(n -> n == 250), m.getKey() + " set sizes: " + sets);
+            checkInvariants(m.getKey(), m.getValue());
+            assertEquals(2, promotions(m.getKey()).size(), "one version per set of " + m.getKey());
+        }
+        row("(g) 1,000 requests for two models at once", String.format(java.util.Locale.ROOT,
+                "sent in %.1f s; each model's 500 cut into 2 sets of 250 while its gate held the rest; every request "
+                        + "%s once, each set one version, 2 per model", sentIn, ending(all.get(0))), done, "fm-load-a", all);
+        ObjectNode last = (ObjectNode) rows.get(rows.size() - 1);
+        last.put("forgetSets", 4);
+        last.put("versionsPromoted", promotions("fm-load-a").size() + promotions("fm-load-b").size());
+    }
+
+    /** Each request's statuses, from one read of the trail. */
+    private Map<UUID, List<AuditStatus>> statusesOf(List<ErasureRequest> sent) {
+        java.util.Set<UUID> ids = new java.util.HashSet<>();
+        sent.forEach(r -> ids.add(r.getRequestId()));
+        Map<UUID, List<AuditStatus>> out = new HashMap<>();
+        for (AuditEvent e : read(Topics.AUDIT, AuditEvent.class, e -> ids.contains(e.getRequestId()))) {
+            out.computeIfAbsent(e.getRequestId(), k -> new ArrayList<>()).add(e.getStatus());
+        }
+        return out;
     }
 
     @Test
@@ -463,7 +520,11 @@ class FaultMatrixIT {
     }
 
     private static void waitFor(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
+        waitFor(condition, what, WAIT);
+    }
+
+    private static void waitFor(BooleanSupplier condition, String what, Duration wait) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
         while (System.nanoTime() < deadline) {
             if (condition.getAsBoolean()) {
                 return;

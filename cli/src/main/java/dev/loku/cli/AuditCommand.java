@@ -2,10 +2,7 @@ package dev.loku.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.loku.events.AuditEvent;
 import dev.loku.runtime.audit.AuditChainVerifier;
-import dev.loku.runtime.kafka.TopicCatchUp;
-import dev.loku.schemas.Topics;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Map;
@@ -83,17 +80,7 @@ final class AuditCommand implements Runnable {
         static AuditChainVerifier.Report verify(StackOptions.Connection stack, String topic, Duration wait,
                                                 String waitText) {
             AuditChainVerifier verifier = new AuditChainVerifier();
-            try (TopicCatchUp<String, AuditEvent> audit = new TopicCatchUp<>(stack.kafka(), Topics.AUDIT, topic,
-                    stack.serdes())) {
-                audit.catchUp(r -> verifier.add(r.value()), wait);
-            } catch (org.apache.kafka.common.errors.TimeoutException e) {
-                throw new UserException("could not read " + topic + " from " + stack.bootstrapServers()
-                        + " within " + waitText + "; check --bootstrap-servers (or the config file) and that the"
-                        + " cluster is up");
-            } catch (org.apache.kafka.common.KafkaException e) {
-                throw new UserException("could not read " + topic + ": " + e.getClass().getSimpleName()
-                        + ": " + e.getMessage());
-            }
+            StatusCommand.readAudit(stack, topic, key -> true, r -> verifier.add(r.value()), wait, waitText);
             return verifier.report();
         }
 

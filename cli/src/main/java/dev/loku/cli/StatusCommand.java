@@ -91,22 +91,35 @@ final class StatusCommand implements Callable<Integer> {
     static List<AuditEvent> trail(StackOptions.Connection stack, UUID id, Duration wait, String waitText) {
         List<ConsumerRecord<String, AuditEvent>> events = new ArrayList<>();
         byte[] key = id.toString().getBytes(StandardCharsets.UTF_8);
-        try (TopicCatchUp<String, AuditEvent> audit = new TopicCatchUp<>(stack.kafka(), Topics.AUDIT, stack.serdes())) {
-            audit.catchUp(k -> Arrays.equals(k, key), r -> {
-                if (id.equals(r.value().getRequestId())) {
-                    events.add(r);
-                }
-            }, wait);
-        } catch (org.apache.kafka.common.errors.TimeoutException e) {
-            throw new UserException("could not read " + Topics.AUDIT.name() + " from " + stack.bootstrapServers()
-                    + " within " + waitText + "; check --bootstrap-servers (or the config file) and that the cluster is up");
-        } catch (org.apache.kafka.common.KafkaException e) {
-            throw new UserException("could not read " + Topics.AUDIT.name() + ": " + e.getClass().getSimpleName()
-                    + ": " + e.getMessage());
-        }
+        readAudit(stack, Topics.AUDIT.name(), k -> Arrays.equals(k, key), r -> {
+            if (id.equals(r.value().getRequestId())) {
+                events.add(r);
+            }
+        }, wait, waitText);
         events.sort(Comparator.<ConsumerRecord<String, AuditEvent>>comparingInt(ConsumerRecord::partition)
                 .thenComparingLong(ConsumerRecord::offset));
         return events.stream().map(ConsumerRecord::value).toList();
+    }
+
+    /**
+     * Hands {@code sink} every committed audit event on {@code topic} (the trail or a copy of it) whose raw key
+     * passes {@code keyFilter}, read up to the end offsets as they are now.
+     *
+     * @throws UserException when the topic cannot be read within {@code wait}
+     */
+    static void readAudit(StackOptions.Connection stack, String topic, java.util.function.Predicate<byte[]> keyFilter,
+                          java.util.function.Consumer<ConsumerRecord<String, AuditEvent>> sink, Duration wait,
+                          String waitText) {
+        try (TopicCatchUp<String, AuditEvent> audit = new TopicCatchUp<>(stack.kafka(), Topics.AUDIT, topic,
+                stack.serdes())) {
+            audit.catchUp(keyFilter, sink, wait);
+        } catch (org.apache.kafka.common.errors.TimeoutException e) {
+            throw new UserException("could not read " + topic + " from " + stack.bootstrapServers()
+                    + " within " + waitText + "; check --bootstrap-servers (or the config file) and that the cluster is up");
+        } catch (org.apache.kafka.common.KafkaException e) {
+            throw new UserException("could not read " + topic + ": " + e.getClass().getSimpleName()
+                    + ": " + e.getMessage());
+        }
     }
 
     private Duration parseTimeout() {

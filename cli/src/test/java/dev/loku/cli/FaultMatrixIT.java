@@ -286,10 +286,8 @@ class FaultMatrixIT {
         }
         row("(g) 1,000 requests for two models at once", String.format(java.util.Locale.ROOT,
                 "sent in %.1f s; each model's 500 cut into 2 sets of 250 while its gate held the rest; every request "
-                        + "%s once, each set one version, 2 per model", sentIn, ending(all.get(0))), done, "fm-load-a", all);
-        ObjectNode last = (ObjectNode) rows.get(rows.size() - 1);
-        last.put("forgetSets", 4);
-        last.put("versionsPromoted", promotions("fm-load-a").size() + promotions("fm-load-b").size());
+                        + "%s once, each set one version, 2 per model", sentIn, ending(all.get(0))), done,
+                List.copyOf(byModel.keySet()), all);
     }
 
     /** Each request's statuses, from one read of the trail. */
@@ -350,15 +348,21 @@ class FaultMatrixIT {
     }
 
     private void row(String fault, String outcome, double seconds, String model, List<ErasureRequest> sent) {
+        row(fault, outcome, seconds, List.of(model), sent);
+    }
+
+    /** A table row for a case over {@code models}: its sets, attempts and versions counted over all of them. */
+    private void row(String fault, String outcome, double seconds, List<String> models, List<ErasureRequest> sent) {
+        List<VerificationResult> verdicts = models.stream().flatMap(m -> verdicts(m).stream()).toList();
         ObjectNode r = rows.addObject();
         r.put("case", fault);
         r.put("outcome", outcome);
         r.put("secondsToTerminal", Math.round(seconds * 10) / 10.0);
         r.put("requests", sent.size());
         r.put("terminal", String.join(", ", sent.stream().map(x -> terminal(x).getStatus().name()).distinct().toList()));
-        r.put("attempts", verdicts(model).stream().mapToInt(VerificationResult::getAttempt).max().orElse(0));
-        r.put("forgetSets", (int) verdicts(model).stream().map(VerificationResult::getForgetSetId).distinct().count());
-        r.put("versionsPromoted", promotions(model).size());
+        r.put("attempts", verdicts.stream().mapToInt(VerificationResult::getAttempt).max().orElse(0));
+        r.put("forgetSets", (int) verdicts.stream().map(VerificationResult::getForgetSetId).distinct().count());
+        r.put("versionsPromoted", models.stream().mapToInt(m -> promotions(m).size()).sum());
         r.put("deadLetters", deadLetters(d -> true).stream().filter(d -> d.getReason() != null).count());
     }
 

@@ -2,6 +2,8 @@ package dev.loku.runtime.audit;
 
 import dev.loku.events.AuditEvent;
 import dev.loku.runtime.artifact.Sha256;
+import dev.loku.runtime.kafka.TopicRecord;
+import dev.loku.schemas.Topics;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
@@ -101,6 +103,17 @@ public final class AuditChain {
         e.setEventHash(h);
         position = new Position(position.next() + 1, h);
         return e;
+    }
+
+    /**
+     * {@code record} as it is to be sent: an audit event linked as the chain's next event ({@link #link(AuditEvent)}),
+     * any other record as it is.
+     */
+    public TopicRecord<?, ?> link(TopicRecord<?, ?> record) {
+        if (record.topic() == Topics.AUDIT && record.value() instanceof AuditEvent e) {
+            return new TopicRecord<>(Topics.AUDIT, record.topicName(), (String) record.key(), link(e));
+        }
+        return record;
     }
 
     /**

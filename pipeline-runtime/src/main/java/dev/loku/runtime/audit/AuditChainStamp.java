@@ -1,10 +1,7 @@
 package dev.loku.runtime.audit;
 
-import dev.loku.events.AuditEvent;
 import dev.loku.runtime.kafka.OutputStamp;
 import dev.loku.runtime.kafka.TopicRecord;
-import dev.loku.schemas.Topics;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -20,22 +17,10 @@ public final class AuditChainStamp implements OutputStamp {
         this.chain = chain;
     }
 
-    public AuditChain chain() {
-        return chain;
-    }
-
     @Override
     public List<TopicRecord<?, ?>> stamp(List<TopicRecord<?, ?>> outputs) {
         beforeAttempt = chain.position();
-        List<TopicRecord<?, ?>> out = new ArrayList<>(outputs.size());
-        for (TopicRecord<?, ?> r : outputs) {
-            if (r.topic() == Topics.AUDIT && r.value() instanceof AuditEvent e) {
-                out.add(new TopicRecord<>(Topics.AUDIT, r.topicName(), (String) r.key(), chain.link(e)));
-            } else {
-                out.add(r);
-            }
-        }
-        return out;
+        return outputs.stream().<TopicRecord<?, ?>>map(chain::link).toList();
     }
 
     @Override

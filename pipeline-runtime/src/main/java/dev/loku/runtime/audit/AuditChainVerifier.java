@@ -59,7 +59,7 @@ public final class AuditChainVerifier {
         events++;
         if (e.getChainId() == null || e.getChainSeq() == null || e.getPreviousHash() == null
                 || e.getEventHash() == null) {
-            problems.add(new Problem(Kind.UNCHAINED, e.getChainId(), e.getChainSeq(), eventId(e),
+            problems.add(new Problem(Kind.UNCHAINED, e.getChainId(), e.getChainSeq(), e.getEventId(),
                     "the event carries no complete chain fields"));
             return;
         }
@@ -92,12 +92,12 @@ public final class AuditChainVerifier {
         for (AuditEvent e : sorted) {
             long seq = e.getChainSeq();
             if (!AuditChain.hash(e).equals(e.getEventHash())) {
-                found.add(new Problem(Kind.EDITED, chainId, seq, eventId(e),
+                found.add(new Problem(Kind.EDITED, chainId, seq, e.getEventId(),
                         "the event's fields do not give its hash " + e.getEventHash()));
             }
             if (previous != null && seq == previous.getChainSeq()) {
                 boolean copy = e.getEventHash().equals(previous.getEventHash());
-                found.add(new Problem(Kind.DUPLICATE, chainId, seq, eventId(e), copy
+                found.add(new Problem(Kind.DUPLICATE, chainId, seq, e.getEventId(), copy
                         ? "a second copy of the event at this position"
                         : "a different event claims a position already taken by " + previous.getEventId()));
                 continue;
@@ -107,7 +107,7 @@ public final class AuditChainVerifier {
                         ? "position " + expected + " is missing"
                         : "positions " + expected + " to " + (seq - 1) + " are missing"));
             } else if (!e.getPreviousHash().equals(head)) {
-                found.add(new Problem(Kind.BROKEN_LINK, chainId, seq, eventId(e),
+                found.add(new Problem(Kind.BROKEN_LINK, chainId, seq, e.getEventId(),
                         "the event links to " + e.getPreviousHash() + ", its predecessor's hash is " + head));
             }
             head = e.getEventHash();
@@ -115,9 +115,5 @@ public final class AuditChainVerifier {
             previous = e;
         }
         return expected;
-    }
-
-    private static UUID eventId(AuditEvent e) {
-        return e.getEventId();
     }
 }

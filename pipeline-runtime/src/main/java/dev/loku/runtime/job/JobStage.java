@@ -1,6 +1,5 @@
 package dev.loku.runtime.job;
 
-import dev.loku.events.AuditEvent;
 import dev.loku.runtime.audit.AuditChain;
 import dev.loku.runtime.audit.AuditChainStamp;
 import dev.loku.runtime.audit.AuditEmitter;
@@ -15,7 +14,6 @@ import dev.loku.runtime.serde.RegistrySerdes;
 import dev.loku.runtime.service.Health;
 import dev.loku.runtime.service.Service;
 import dev.loku.schemas.Topic;
-import dev.loku.schemas.Topics;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -274,14 +272,8 @@ public final class JobStage implements Service {
         @Override
         public synchronized void accept(TopicRecord<?, ?> record) {
             PlainPublisher p = publisher;
-            if (p == null) {
-                return;
-            }
-            if (record.topic() == Topics.AUDIT && record.value() instanceof AuditEvent e) {
-                // Linked only when sent, so a dropped heartbeat leaves no hole in the chain.
-                p.accept(new TopicRecord<>(Topics.AUDIT, record.topicName(), (String) record.key(), chain.link(e)));
-            } else {
-                p.accept(record);
+            if (p != null) {
+                p.accept(chain.link(record)); // linked only when sent, so a dropped heartbeat leaves no hole
             }
         }
 

@@ -2,6 +2,7 @@ package dev.loku.cli;
 
 import ai.djl.ndarray.types.DataType;
 import dev.loku.core.engine.EpochEvaluation;
+import dev.loku.core.engine.MicroBatchWeighting;
 import dev.loku.core.engine.RecordSets;
 import dev.loku.core.engine.UnlearnResult;
 import dev.loku.core.engine.UnlearnSettings;
@@ -112,6 +113,23 @@ final class UnlearnCommand implements Callable<Integer> {
         };
     }
 
+    @Option(names = "--micro-batch-weighting", defaultValue = "equal", paramLabel = "HOW",
+            description = "How an epoch's micro-batches make its one step: equal (each 1/n, the mean of the"
+                    + " micro-batch losses: the paper's recipe) or tokens (each by its label tokens over the epoch's,"
+                    + " so the step is one token mean over the whole forget set; see docs/engine.md). Default:"
+                    + " ${DEFAULT-VALUE}.")
+    String microBatchWeighting;
+
+    /** {@code --micro-batch-weighting} as the engine's names. */
+    static MicroBatchWeighting microBatchWeighting(String value) {
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "equal" -> MicroBatchWeighting.EQUAL;
+            case "tokens" -> MicroBatchWeighting.TOKENS;
+            default -> throw new UserException("--micro-batch-weighting: '" + value
+                    + "' is not a micro-batch weighting; use equal or tokens");
+        };
+    }
+
     @Option(names = "--dtype", defaultValue = "fp32", paramLabel = "TYPE",
             description = "How the base weights are held while training and in the export: fp32 or fp16 (LoRA"
                     + " factors, optimiser state and losses stay float32). bf16 is not available with this DJL"
@@ -158,7 +176,8 @@ final class UnlearnCommand implements Callable<Integer> {
         UnlearningEngine engine = new UnlearningEngine(DataFiles.device(modelOptions.device))
                 .withActivationCheckpointing(checkpointActivations)
                 .withEpochEvaluation(epochEvaluation(epochEvaluation))
-                .withWeightType(weightType(dtype));
+                .withWeightType(weightType(dtype))
+                .withMicroBatchWeighting(microBatchWeighting(microBatchWeighting));
         ProgressReporter progress = new ProgressReporter("unlearn", settings.maxEpochs());
         UnlearnResult result;
         try {

@@ -84,6 +84,10 @@ class EngineCliTest {
         userError(run("unlearn", "--model", model, "--forget", good.toString(), "--retain", good.toString(),
                 "--unseen", good.toString(), "--method", "ihl", "--epoch-evaluation", "sometimes", "--out", out,
                 "--report", report), "use every-epoch or stop-rule");
+        userError(run("unlearn", "--model", model, "--forget", good.toString(), "--retain", good.toString(),
+                "--unseen", good.toString(), "--method", "ihl", "--micro-batch-weighting", "records", "--out", out,
+                "--report", report), "--micro-batch-weighting: 'records' is not a micro-batch weighting; use equal"
+                + " or tokens");
         userError(run("eval", "--model", tmp.resolve("no-model").toString(), "--forget", good.toString(),
                 "--retain", good.toString(), "--unseen", good.toString()), "--model: no such file or folder");
         userError(run("finetune", "--model", model, "--data", good.toString(), "--epochs", "0", "--lr", "0.01",
@@ -171,6 +175,7 @@ class EngineCliTest {
                 "epochs", "stopped_at_epoch", "reached_threshold"), keys(report));
         assertEquals("ihl", report.get("method").asText());
         assertEquals(9, report.get("seed").asLong());
+        assertEquals("equal", report.get("hyperparameters").get("micro_batch_weighting").asText(), "the default");
         JsonNode epochs = report.get("epochs");
         assertEquals(0, epochs.get(0).get("epoch").asInt(), "epoch 0 first");
         assertEquals(report.get("stopped_at_epoch").asInt(), epochs.get(epochs.size() - 1).get("epoch").asInt());
@@ -195,10 +200,12 @@ class EngineCliTest {
         Path stuckReport = tmp.resolve("stuck.json");
         LmCliTest.Run notForgotten = run("unlearn", "--model", base.toString(), "--forget", forget.toString(),
                 "--retain", retain.toString(), "--unseen", unseen.toString(), "--method", "ihl", "--lora-rank", "4",
-                "--fila", "--max-epochs", "1", "--lr", "1e-7", "--seed", "9", "--out", stuck.toString(), "--report",
-                stuckReport.toString());
+                "--fila", "--max-epochs", "1", "--lr", "1e-7", "--seed", "9", "--micro-batch-weighting", "tokens",
+                "--out", stuck.toString(), "--report", stuckReport.toString());
         assertEquals(UnlearnCommand.NOT_FORGOTTEN, notForgotten.exitCode(), notForgotten.err());
-        assertFalse(JSON.readTree(Files.readString(stuckReport)).get("reached_threshold").asBoolean());
+        JsonNode stuckJson = JSON.readTree(Files.readString(stuckReport));
+        assertFalse(stuckJson.get("reached_threshold").asBoolean());
+        assertEquals("tokens", stuckJson.get("hyperparameters").get("micro_batch_weighting").asText());
         assertTrue(notForgotten.out().contains("NOT forgotten within the epoch budget"), notForgotten.out());
         assertTrue(notForgotten.err().contains("did NOT forget within 1 epoch(s)"), notForgotten.err());
         assertTrue(Files.isRegularFile(stuck.resolve("model").resolve("config.json")), "the model is still written");

@@ -31,7 +31,8 @@ public final class EngineUnlearningRunner {
     }
 
     /**
-     * The engine-backed {@link UnlearningRunner} configured by {@code config} (device, activation checkpointing, epoch evaluation, weight type; the seed comes with each job).
+     * The engine-backed {@link UnlearningRunner} configured by {@code config} (device, activation checkpointing,
+     * epoch evaluation, weight type, micro-batch weighting; the seed comes with each job).
      *
      * @throws IllegalStateException when the configured device cannot be used, saying so in one line
      */
@@ -39,7 +40,8 @@ public final class EngineUnlearningRunner {
         return over(new UnlearningEngine(Devices.forService("worker", config.device()))
                 .withActivationCheckpointing(config.checkpointActivations())
                 .withEpochEvaluation(config.engineEpochEvaluation())
-                .withWeightType(config.engineWeightType()));
+                .withWeightType(config.engineWeightType())
+                .withMicroBatchWeighting(config.engineMicroBatchWeighting()));
     }
 
     /** The boundary over an engine the caller built. */

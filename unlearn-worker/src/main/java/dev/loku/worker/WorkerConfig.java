@@ -2,6 +2,7 @@ package dev.loku.worker;
 
 import ai.djl.ndarray.types.DataType;
 import dev.loku.core.engine.EpochEvaluation;
+import dev.loku.core.engine.MicroBatchWeighting;
 import dev.loku.runtime.config.CommonConfig;
 import dev.loku.runtime.config.ConfigField;
 import dev.loku.runtime.config.ConfigGroup;
@@ -25,9 +26,11 @@ import java.util.Map;
  * @param checkpointActivations recompute each layer in the backward instead of keeping its intermediates
  * @param epochEvaluation what each epoch measures: {@code stop-rule} or {@code every-epoch}
  * @param weightDtype    how the base weights are held: {@code fp32} or {@code fp16}
+ * @param microBatchWeighting how an epoch's micro-batches make its step: {@code equal} or {@code tokens}
  */
 public record WorkerConfig(CommonConfig common, String groupId, long seed, String device, int maxEpochsCap,
-                           Path workDir, boolean checkpointActivations, String epochEvaluation, String weightDtype) {
+                           Path workDir, boolean checkpointActivations, String epochEvaluation, String weightDtype,
+                           String microBatchWeighting) {
 
     public static final ConfigField<String> GROUP_ID = ConfigField.of("worker.group.id", ConfigType.STRING)
             .defaultValue("loku-worker")
@@ -86,9 +89,20 @@ public record WorkerConfig(CommonConfig common, String groupId, long seed, Strin
                     + "hyper-parameters. bf16 is not offered: DJL 0.36's PyTorch JNI has no bfloat16.")
             .build();
 
+    public static final ConfigField<String> MICRO_BATCH_WEIGHTING = ConfigField.of("worker.micro.batch.weighting",
+                    ConfigType.STRING)
+            .defaultValue("equal")
+            .validator(Validator.oneOf(List.of("equal", "tokens")))
+            .description("How an epoch's micro-batches make its one optimiser step. equal: each counts 1/n, the mean "
+                    + "of the micro-batch losses (the paper's recipe). tokens: each objective term counts by its "
+                    + "micro-batch's label tokens over the epoch's (sequences for NPO's term, padded positions for "
+                    + "KL's), so the step is one mean over the whole forget set (docs/engine.md). Recorded as "
+                    + "micro_batch_weighting in UnlearnCompleted's hyper-parameters.")
+            .build();
+
     /** The {@code worker} group. */
     public static final ConfigGroup GROUP = ConfigGroup.of("worker", "Unlearning worker", GROUP_ID, SEED, DEVICE,
-            MAX_EPOCHS_CAP, WORK_DIR, CHECKPOINT_ACTIVATIONS, EPOCH_EVALUATION, WEIGHT_DTYPE);
+            MAX_EPOCHS_CAP, WORK_DIR, CHECKPOINT_ACTIVATIONS, EPOCH_EVALUATION, WEIGHT_DTYPE, MICRO_BATCH_WEIGHTING);
 
     /** Every group the worker reads. */
     public static final List<ConfigGroup> GROUPS = List.of(CommonConfig.GROUP, GROUP);
@@ -96,7 +110,7 @@ public record WorkerConfig(CommonConfig common, String groupId, long seed, Strin
     public static WorkerConfig from(LokuConfig config) {
         return new WorkerConfig(CommonConfig.from(config), config.get(GROUP_ID), config.get(SEED), config.get(DEVICE),
                 config.get(MAX_EPOCHS_CAP), config.get(WORK_DIR), config.get(CHECKPOINT_ACTIVATIONS),
-                config.get(EPOCH_EVALUATION), config.get(WEIGHT_DTYPE));
+                config.get(EPOCH_EVALUATION), config.get(WEIGHT_DTYPE), config.get(MICRO_BATCH_WEIGHTING));
     }
 
 
@@ -108,6 +122,11 @@ public record WorkerConfig(CommonConfig common, String groupId, long seed, Strin
     /** {@link #weightDtype} as DJL's type. */
     public DataType engineWeightType() {
         return "fp16".equals(weightDtype) ? DataType.FLOAT16 : DataType.FLOAT32;
+    }
+
+    /** {@link #microBatchWeighting} as the engine names it. */
+    public MicroBatchWeighting engineMicroBatchWeighting() {
+        return "tokens".equals(microBatchWeighting) ? MicroBatchWeighting.TOKENS : MicroBatchWeighting.EQUAL;
     }
 
     /** {@link #epochEvaluation} as the engine names it. */

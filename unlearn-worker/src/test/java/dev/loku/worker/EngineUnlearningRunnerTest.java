@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loku.core.engine.EpochRecord;
+import dev.loku.core.engine.MicroBatchWeighting;
+import dev.loku.runtime.config.InvalidConfigException;
 import dev.loku.core.engine.UnlearnReport;
 import dev.loku.core.engine.UnlearnResult;
 import dev.loku.core.engine.UnlearnSettings;
@@ -125,6 +127,18 @@ class EngineUnlearningRunnerTest {
         assertTrue(e.getMessage().startsWith("'worker' cannot start: "), e.getMessage());
         assertTrue(e.getMessage().contains("gpu:42"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
+    }
+
+    @Test
+    void microBatchWeightingIsEqualUnlessTheConfigurationAsksForTokens() {
+        Map<String, String> base = Map.of("artifacts.root", "/tmp/a", "models.catalogue", "/tmp/c.json");
+        assertEquals(MicroBatchWeighting.EQUAL, WorkerConfig.of(base).engineMicroBatchWeighting());
+        Map<String, String> tokens = new java.util.HashMap<>(base);
+        tokens.put("worker.micro.batch.weighting", "tokens");
+        assertEquals(MicroBatchWeighting.TOKENS, WorkerConfig.of(tokens).engineMicroBatchWeighting());
+        tokens.put("worker.micro.batch.weighting", "records");
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> WorkerConfig.of(tokens));
+        assertTrue(String.join(" ", e.problems()).contains("worker.micro.batch.weighting"), e.getMessage());
     }
 
     @Test

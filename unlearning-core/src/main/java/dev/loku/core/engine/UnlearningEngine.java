@@ -65,17 +65,18 @@ public final class UnlearningEngine {
     private final boolean checkpointing;
     private final EpochEvaluation evaluation;
     private final DataType weightType;
+    private final MicroBatchWeighting weighting;
 
     public UnlearningEngine(Device device) {
         this(device, new RecordSetEvaluator());
     }
 
     public UnlearningEngine(Device device, RecordSetEvaluator evaluator) {
-        this(device, evaluator, false, EpochEvaluation.EVERY_EPOCH, DataType.FLOAT32);
+        this(device, evaluator, false, EpochEvaluation.EVERY_EPOCH, DataType.FLOAT32, MicroBatchWeighting.EQUAL);
     }
 
     private UnlearningEngine(Device device, RecordSetEvaluator evaluator, boolean checkpointing,
-                             EpochEvaluation evaluation, DataType weightType) {
+                             EpochEvaluation evaluation, DataType weightType, MicroBatchWeighting weighting) {
         this.device = Objects.requireNonNull(device, "device");
         this.evaluator = Objects.requireNonNull(evaluator, "evaluator");
         this.checkpointing = checkpointing;
@@ -84,6 +85,7 @@ public final class UnlearningEngine {
             throw new IllegalArgumentException("the engine holds weights as float32 or float16, not " + weightType);
         }
         this.weightType = weightType;
+        this.weighting = Objects.requireNonNull(weighting, "micro-batch weighting");
     }
 
     /**
@@ -91,12 +93,12 @@ public final class UnlearningEngine {
      * CausalLm#setActivationCheckpointing}): the same results, less memory, one more forward per step.
      */
     public UnlearningEngine withActivationCheckpointing(boolean on) {
-        return new UnlearningEngine(device, evaluator, on, evaluation, weightType);
+        return new UnlearningEngine(device, evaluator, on, evaluation, weightType, weighting);
     }
 
     /** This engine measuring each unlearning epoch as {@code e} says (default {@link EpochEvaluation#EVERY_EPOCH}). */
     public UnlearningEngine withEpochEvaluation(EpochEvaluation e) {
-        return new UnlearningEngine(device, evaluator, checkpointing, e, weightType);
+        return new UnlearningEngine(device, evaluator, checkpointing, e, weightType, weighting);
     }
 
     /**
@@ -105,7 +107,22 @@ public final class UnlearningEngine {
      * Exports keep the type; reports name it ({@code weight_dtype}).
      */
     public UnlearningEngine withWeightType(DataType type) {
-        return new UnlearningEngine(device, evaluator, checkpointing, evaluation, type);
+        return new UnlearningEngine(device, evaluator, checkpointing, evaluation, type, weighting);
+    }
+
+    /**
+     * This engine combining each unlearning epoch's micro-batches as {@code w} says: {@link MicroBatchWeighting#EQUAL}
+     * (the default, the paper's recipe: 1/n each) or {@link MicroBatchWeighting#TOKENS} (each objective term by its
+     * count over the epoch's total, one mean over the whole forget set). Reports name it
+     * ({@code micro_batch_weighting}). The TOFU recipe ({@link #unlearnScheduled}) steps once per micro-batch, so
+     * there is nothing to weight there.
+     */
+    public UnlearningEngine withMicroBatchWeighting(MicroBatchWeighting w) {
+        return new UnlearningEngine(device, evaluator, checkpointing, evaluation, weightType, w);
+    }
+
+    public MicroBatchWeighting microBatchWeighting() {
+        return weighting;
     }
 
     public DataType weightType() {
@@ -286,7 +303,7 @@ public final class UnlearningEngine {
                         (System.nanoTime() - initStart) / 1e9);
                 reference = objective.needs().referenceModel() ? weights.reference() : null;
                 UnlearningLoop loop = new UnlearningLoop(m, reference, weights, objective, forgetSet, trainForget,
-                        retainSet, settings, evaluator, evaluation);
+                        retainSet, settings, evaluator, evaluation, weighting);
                 UnlearningLoop.Outcome outcome = loop.run(thresholds, e -> {
                     LOG.info(String.format(Locale.ROOT, "event=unlearn_epoch epoch=%d loss=%.6f forget_ma=%.4f"
                                     + " forget_el10=%.4f retain_ma=%.4f retain_nll=%.4f seconds=%.2f", e.epoch(),
@@ -387,13 +404,16 @@ public final class UnlearningEngine {
                 baseName != null ? baseName : modelPath.toAbsolutePath().toString());
     }
 
-    /** The run's hyper-parameters as the report lists them (strings, so the map stays flat and schema-free). */
-    /** The settings' hyper-parameters and how this engine ran them (weight type, checkpointing, evaluation). */
+    /**
+     * The settings' hyper-parameters and how this engine ran them (weight type, checkpointing, evaluation,
+     * micro-batch weighting), as the report lists them: strings, so the map stays flat and schema-free.
+     */
     private Map<String, String> runHyperparameters(UnlearnSettings s) {
         Map<String, String> hp = new LinkedHashMap<>(hyperparameters(s));
         hp.put("weight_dtype", weightType == DataType.FLOAT16 ? "float16" : "float32");
         hp.put("activation_checkpointing", Boolean.toString(checkpointing));
         hp.put("epoch_evaluation", evaluation == EpochEvaluation.STOP_RULE ? "stop-rule" : "every-epoch");
+        hp.put("micro_batch_weighting", weighting.id());
         return hp;
     }
 

@@ -7,6 +7,7 @@ import dev.loku.core.data.ModelBatches;
 import dev.loku.core.metrics.Thresholds;
 import dev.loku.core.model.CausalLm;
 import dev.loku.core.objective.ObjectiveNeeds;
+import dev.loku.core.objective.TermCounts;
 import dev.loku.core.objective.UnlearningObjective;
 import dev.loku.core.train.AdamW;
 import dev.loku.core.train.AdamWConfig;
@@ -24,7 +25,8 @@ import java.util.Random;
  *   <li>epoch 0 measures forget MA/EL_10 and retain MA/NLL before any update;</li>
  *   <li>each epoch is one optimiser step over the whole forget set: its micro-batches are each paired with a retain
  *       micro-batch of equal size drawn at random with replacement, anew every epoch (§2.2, §8.16), and their
- *       gradients are averaged ({@link GradientAccumulator}) into a single Adam update (§8.13);</li>
+ *       gradients are averaged ({@link GradientAccumulator}) into a single Adam update (§8.13): each micro-batch
+ *       1/n, or weighted by what its terms average over ({@link MicroBatchWeighting});</li>
  *   <li>after the update forget MA/EL_10 and retain MA/NLL are measured (all of them, or only what the stop rule
  *       needs: {@link EpochEvaluation}); the loop stops as soon as both forget metrics are below the thresholds
  *       (the stop rule), or after the epoch budget.</li>
@@ -47,6 +49,7 @@ final class UnlearningLoop {
     private final UnlearnSettings settings;
     private final RecordSetEvaluator evaluator;
     private final EpochEvaluation evaluation;
+    private final MicroBatchWeighting weighting;
 
     /**
      * @param reference the frozen starting model, when the objective needs reference logits (KL, NPO); else null
@@ -55,7 +58,8 @@ final class UnlearningLoop {
      */
     UnlearningLoop(CausalLm model, ReferenceModel reference, TrainableWeights weights, UnlearningObjective objective,
                    List<EncodedExample> forget, List<EncodedExample> trainForget, List<EncodedExample> retain,
-                   UnlearnSettings settings, RecordSetEvaluator evaluator, EpochEvaluation evaluation) {
+                   UnlearnSettings settings, RecordSetEvaluator evaluator, EpochEvaluation evaluation,
+                   MicroBatchWeighting weighting) {
         this.model = model;
         this.weights = weights;
         this.step = new ObjectiveStep(model, reference, objective);
@@ -66,6 +70,7 @@ final class UnlearningLoop {
         this.settings = settings;
         this.evaluator = evaluator;
         this.evaluation = evaluation;
+        this.weighting = weighting;
         if (needs.retainBatch() && retain.isEmpty()) {
             throw new IllegalArgumentException(objective.method().id() + " needs retain records");
         }
@@ -122,14 +127,18 @@ final class UnlearningLoop {
     }
 
     /**
-     * The objective over the whole forget set in micro-batches, as the mean of the micro-batch losses. With an
-     * accumulator the micro-batch gradients are added to it; without one this is a forward pass only (epoch 0).
+     * The objective over the whole forget set in micro-batches: with {@link MicroBatchWeighting#EQUAL} the mean of
+     * the micro-batch losses; with {@link MicroBatchWeighting#TOKENS} the sum of the micro-batch terms each weighted
+     * by its count over the epoch's total ({@link ObjectiveStep.Weights}), i.e. each term as one mean over the whole
+     * epoch. With an accumulator the micro-batch gradients are added to it (1/n each, or as weighted in the loss);
+     * without one this is a forward pass only (epoch 0). Package-private for the tests.
      */
-    private double epochLoss(List<EncodedExample> partners, GradientAccumulator accumulator)
-            throws InterruptedException {
+    double epochLoss(List<EncodedExample> partners, GradientAccumulator accumulator) throws InterruptedException {
         List<List<EncodedExample>> forgetChunks = ModelBatches.chunks(trainForget, settings.batchSize());
         List<List<EncodedExample>> retainChunks = needs.retainBatch()
                 ? ModelBatches.chunks(partners, settings.batchSize()) : null;
+        List<ObjectiveStep.Weights> shares = weighting == MicroBatchWeighting.TOKENS
+                ? tokenWeights(forgetChunks, retainChunks) : null;
         Map<String, NDArray> params = weights.parameters();
         double sum = 0;
         for (int c = 0; c < forgetChunks.size(); c++) {
@@ -137,19 +146,39 @@ final class UnlearningLoop {
             List<EncodedExample> f = forgetChunks.get(c);
             List<EncodedExample> r = retainChunks == null ? null : retainChunks.get(c);
             if (accumulator == null) {
-                sum += step.value(f, r);
+                sum += shares == null ? step.value(f, r) : step.value(f, r, shares.get(c));
             } else {
-                sum += step.backward(f, r);
+                sum += shares == null ? step.backward(f, r) : step.backward(f, r, shares.get(c));
                 Map<String, NDArray> grads = Gradients.of(params);
                 try {
-                    accumulator.add(grads);
+                    if (shares == null) {
+                        accumulator.add(grads);
+                    } else {
+                        accumulator.add(grads, 1f);
+                    }
                 } finally {
                     grads.values().forEach(NDArray::close);
                 }
                 Gradients.zero(params.values());
             }
         }
-        return sum / forgetChunks.size();
+        return shares == null ? sum / forgetChunks.size() : sum;
+    }
+
+    /** Each micro-batch's term weights: its counts over the epoch's totals (the retain partners change per epoch). */
+    private List<ObjectiveStep.Weights> tokenWeights(List<List<EncodedExample>> forgetChunks,
+                                                     List<List<EncodedExample>> retainChunks) {
+        List<TermCounts> counts = new ArrayList<>(forgetChunks.size());
+        long forgetTotal = 0;
+        long retainTotal = 0;
+        for (int c = 0; c < forgetChunks.size(); c++) {
+            TermCounts n = step.counts(forgetChunks.get(c), retainChunks == null ? null : retainChunks.get(c));
+            counts.add(n);
+            forgetTotal += n.forget();
+            retainTotal += n.retain();
+        }
+        TermCounts totals = new TermCounts(forgetTotal, retainTotal);
+        return counts.stream().map(n -> ObjectiveStep.Weights.share(n, totals)).toList();
     }
 
     /**

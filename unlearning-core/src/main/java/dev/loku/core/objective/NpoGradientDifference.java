@@ -1,6 +1,7 @@
 package dev.loku.core.objective;
 
 import ai.djl.ndarray.NDArray;
+import dev.loku.core.model.TokenBatch;
 import dev.loku.core.tensor.TensorScope;
 import dev.loku.core.tensor.Tensors;
 
@@ -65,6 +66,15 @@ public final class NpoGradientDifference implements UnlearningObjective {
             scope.keep(retainTerm);
             return new ObjectiveLoss(total, forgetTerm, retainTerm);
         }
+    }
+
+    /**
+     * NPO's term is a mean over sequences (each sequence's NLL sum goes through the log-sigmoid as a whole, so a
+     * sequence is its unit, as in the reference), the retain NLL a token mean.
+     */
+    @Override
+    public TermCounts counts(TokenBatch forget, TokenBatch retain) {
+        return new TermCounts(forget.size(), retain == null ? 0 : retain.targetCount());
     }
 
     /** log σ(x) = min(x, 0) − log(1 + e^{−|x|}), stable for large |x|. */

@@ -1,6 +1,7 @@
 package dev.loku.core.objective;
 
 import ai.djl.ndarray.NDArray;
+import dev.loku.core.model.TokenBatch;
 import dev.loku.core.tensor.TensorScope;
 
 /**
@@ -41,5 +42,12 @@ public final class RefusalTuning implements UnlearningObjective {
             scope.keep(retainTerm);
             return new ObjectiveLoss(total, forgetTerm, retainTerm);
         }
+    }
+
+    /** Both terms divide by the forget and retain label tokens together: one token mean over the joint batch. */
+    @Override
+    public TermCounts counts(TokenBatch forget, TokenBatch retain) {
+        long tokens = (long) forget.targetCount() + (retain == null ? 0 : retain.targetCount());
+        return new TermCounts(tokens, tokens);
     }
 }

@@ -1,6 +1,7 @@
 package dev.loku.core.objective;
 
 import ai.djl.ndarray.NDArray;
+import dev.loku.core.model.TokenBatch;
 import dev.loku.core.tensor.TensorScope;
 import dev.loku.core.tensor.Tensors;
 import ai.djl.ndarray.types.DataType;
@@ -39,6 +40,15 @@ public final class RetainKlDivergence implements UnlearningObjective {
             scope.keep(retainTerm);
             return new ObjectiveLoss(total, forgetTerm, retainTerm);
         }
+    }
+
+    /**
+     * The forget NLL is a token mean; the KL a mean over every position of the padded retain batch, B·T (see
+     * {@link #batchMeanKl}), padding included as the reference has it.
+     */
+    @Override
+    public TermCounts counts(TokenBatch forget, TokenBatch retain) {
+        return new TermCounts(forget.targetCount(), retain == null ? 0 : (long) retain.size() * retain.length());
     }
 
     /**

@@ -12,7 +12,8 @@ import java.util.Map;
  * Gradient accumulation as the HF Trainer does it (docs/method.md §3.1): each of the n micro-batch gradients is scaled
  * by 1/n and summed, so an optimiser step sees the mean of n micro-batch gradients (each of which is already a
  * token mean), not a token mean over all the micro-batches jointly. Sums are fp32, in a manager owned by the
- * accumulator.
+ * accumulator. A caller that weights its micro-batches otherwise puts the weights in the losses and adds with scale 1
+ * ({@link #add(Map, float)}).
  *
  * <p>Typical use per micro-batch: backward, {@link #add}, then {@link Gradients#zero} on the parameters (the
  * PyTorch engine accumulates into {@code .grad} otherwise).
@@ -48,10 +49,17 @@ public final class GradientAccumulator implements AutoCloseable {
 
     /** Adds {@code gradient / n} for every name. The arrays passed in are only read. */
     public void add(Map<String, NDArray> gradients) {
+        add(gradients, 1f / microBatches);
+    }
+
+    /**
+     * Adds {@code gradient · scale} for every name: 1 for gradients whose micro-batch weight is already in the loss
+     * they came from (token-weighted micro-batches). The arrays passed in are only read.
+     */
+    public void add(Map<String, NDArray> gradients, float scale) {
         if (added >= microBatches) {
             throw new IllegalStateException("already holds " + microBatches + " micro-batches; step and reset first");
         }
-        float scale = 1f / microBatches;
         for (Map.Entry<String, NDArray> e : gradients.entrySet()) {
             // Created outside the scope below, which would otherwise close the persistent sum with it.
             NDArray sum = sums.computeIfAbsent(e.getKey(),

@@ -205,6 +205,41 @@ class UnlearningEngineTest {
                 Files.readAllBytes(lazy.modelDir().resolve("model.safetensors")), "the same trained model");
     }
 
+    /**
+     * Equal micro-batch weighting is the default and the recipe as it was: a run that names it gives every epoch's
+     * loss and the model bytes of a run that does not. Token weighting is another step once the micro-batches differ
+     * (batch size 2 cuts the three forget records into 2 + 1), and each report names its weighting.
+     */
+    @Test
+    void equalMicroBatchWeightingIsTheDefaultBitForBitAndTokenWeightingIsOptIn() throws Exception {
+        UnlearnSettings settings = UnlearnSettings.loku().withLoraRank(4).withMaxEpochs(2).withLearningRate(1e-2)
+                .withBatchSize(2);
+        UnlearningEngine lazy = engine.withEpochEvaluation(EpochEvaluation.STOP_RULE);
+        assertEquals(MicroBatchWeighting.EQUAL, engine.microBatchWeighting());
+        UnlearnResult unset = lazy.unlearn(base, sets, null, settings, dir.resolve("weighting-unset"),
+                EpochListener.none());
+        UnlearnResult equal = lazy.withMicroBatchWeighting(MicroBatchWeighting.EQUAL).unlearn(base, sets, null,
+                settings, dir.resolve("weighting-equal"), EpochListener.none());
+        UnlearnResult tokens = lazy.withMicroBatchWeighting(MicroBatchWeighting.TOKENS).unlearn(base, sets, null,
+                settings, dir.resolve("weighting-tokens"), EpochListener.none());
+        List<EpochRecord> a = unset.report().epochs();
+        List<EpochRecord> b = equal.report().epochs();
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            assertEquals(Double.doubleToRawLongBits(a.get(i).loss()), Double.doubleToRawLongBits(b.get(i).loss()),
+                    "loss, epoch " + i);
+        }
+        byte[] unsetBytes = Files.readAllBytes(unset.modelDir().resolve("model.safetensors"));
+        assertArrayEquals(unsetBytes, Files.readAllBytes(equal.modelDir().resolve("model.safetensors")),
+                "the same trained model");
+        assertFalse(java.util.Arrays.equals(unsetBytes,
+                Files.readAllBytes(tokens.modelDir().resolve("model.safetensors"))),
+                "token weighting steps otherwise on micro-batches of unequal token counts");
+        assertEquals("equal", unset.report().hyperparameters().get("micro_batch_weighting"));
+        assertEquals("equal", equal.report().hyperparameters().get("micro_batch_weighting"));
+        assertEquals("tokens", tokens.report().hyperparameters().get("micro_batch_weighting"));
+    }
+
     /** A float16 engine holds, trains and exports the weights in float16 and says so in the report. */
     @Test
     void aFloat16EngineExportsFloat16AndNamesItsWeightTypeInTheReport() throws Exception {

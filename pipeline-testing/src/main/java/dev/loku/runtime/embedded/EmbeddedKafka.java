@@ -169,6 +169,31 @@ public final class EmbeddedKafka implements AutoCloseable {
         return Admin.create(c);
     }
 
+    /**
+     * Stops the broker (the controller of the combined node keeps running), leaves it down for {@code down}, then
+     * starts it again on the same port and data folder and waits until it serves. Clients see what they would see
+     * of a restarted production broker: refused connections, then the same log, offsets and open transactions.
+     */
+    public void restartBroker(Duration down) throws InterruptedException {
+        long t0 = System.nanoTime();
+        for (var broker : cluster.brokers().values()) {
+            broker.shutdown();
+            broker.awaitShutdown();
+        }
+        LOG.info("event=embedded_kafka_broker_stopped bootstrap={}", bootstrapServers);
+        Thread.sleep(down.toMillis());
+        for (var broker : cluster.brokers().values()) {
+            broker.startup();
+        }
+        try {
+            cluster.waitForReadyBrokers();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("the embedded Kafka broker did not come back: " + e.getCause(), e);
+        }
+        LOG.info("event=embedded_kafka_broker_restarted bootstrap={} seconds={}", bootstrapServers,
+                String.format("%.1f", (System.nanoTime() - t0) / 1e9));
+    }
+
     /** The broker's data folder (deleted on close). */
     public Path dataDir() {
         return dataDir;

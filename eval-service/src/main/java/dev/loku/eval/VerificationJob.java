@@ -209,7 +209,7 @@ public final class VerificationJob {
         LOG.warn("event=forget_set_failed service=eval forget_set_id={} model={} attempt={} reason=\"{}\"",
                 job.forgetSetId(), job.modelId(), job.attempt(), JobFailure.reasonOf(error).text());
         verified.decidedHere(job.jobId(), input.topic() + "-" + input.partition() + "@" + input.offset());
-        return finalFailure.outputs(job, PipelineStage.VERIFICATION, error, raw);
+        return finalFailure.outputsUnlessClosed(stores.ledger(), job, PipelineStage.VERIFICATION, error, raw);
     }
 
     private void refreshVerified() throws InterruptedException {

@@ -148,6 +148,6 @@ public final class FisherJob {
         ForgetSetJob job = ForgetSetJob.of(in);
         LOG.warn("event=forget_set_failed service=fisher forget_set_id={} model={} attempt={} reason=\"{}\"",
                 job.forgetSetId(), job.modelId(), job.attempt(), JobFailure.reasonOf(error).text());
-        return finalFailure.outputs(job, PipelineStage.IMPORTANCE, error, raw);
+        return finalFailure.outputsUnlessClosed(stores.ledger(), job, PipelineStage.IMPORTANCE, error, raw);
     }
 }

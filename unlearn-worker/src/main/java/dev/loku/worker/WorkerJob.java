@@ -192,7 +192,7 @@ public final class WorkerJob {
         LOG.warn("event=forget_set_failed service=worker forget_set_id={} model={} attempt={} reason=\"{}\"",
                 job.forgetSetId(), job.modelId(), job.attempt(), JobFailure.reasonOf(error).text());
         progress(job, JobPhase.FAILED, 0, 0, null);
-        return finalFailure.outputs(job, PipelineStage.UNLEARNING, error, raw);
+        return finalFailure.outputsUnlessClosed(stores.ledger(), job, PipelineStage.UNLEARNING, error, raw);
     }
 
     /** UnlearnCompleted and UNLEARNED for the candidate published as {@code modelRef}, from its run record. */

@@ -251,6 +251,26 @@ class WorkerJobTest {
     }
 
     @Test
+    void aJobThatFailsBecauseItsSetWasClosedAndPurgedMeanwhilePublishesNoSecondFailure() throws Exception {
+        // Ingest closed the set (say a record it could not attribute reached the job topic) and its FAIL verdict was
+        // purged while this job ran: the forget set is gone, so the job fails for that reason.
+        ImportanceReady in = importance(1);
+        WorkerJob job = job(fake("1"));
+        fx.stores().ledger().close(in.getForgetSetId(), new ForgetSetLedger.Closure("FAIL", null, CLOCK.instant()));
+        Exception error = JobFailure.because(dev.loku.runtime.audit.AuditReason.of("the forget-set artifact is missing"),
+                null);
+        assertEquals(List.of(), job.onFailure(in, raw(), error),
+                "the set's members already have their terminal status and the set its final verdict");
+
+        // A set still open fails as before: FAILED per member, a final verdict and a dead letter.
+        ImportanceReady open = importance(1);
+        List<TopicRecord<?, ?>> out = job.onFailure(open, raw(), error);
+        assertEquals(2, all(out, AuditEvent.class).size());
+        assertEquals(1, all(out, VerificationResult.class).size());
+        assertEquals(1, all(out, DeadLetter.class).size());
+    }
+
+    @Test
     void anInterruptedRunLeavesNothingBehind() throws Exception {
         ImportanceReady in = importance(1);
         assertThrows(InterruptedException.class, () -> job((j, p) -> {

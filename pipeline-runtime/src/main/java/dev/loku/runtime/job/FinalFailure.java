@@ -6,6 +6,7 @@ import dev.loku.events.PipelineStage;
 import dev.loku.events.Verdict;
 import dev.loku.events.VerificationResult;
 import dev.loku.events.VerificationThresholds;
+import dev.loku.runtime.artifact.ForgetSetLedger;
 import dev.loku.runtime.audit.AuditReason;
 import dev.loku.runtime.audit.DeadLetterPublisher;
 import dev.loku.runtime.kafka.TopicRecord;
@@ -14,6 +15,8 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What a stage publishes when a forget set's job fails for good (docs/pipeline.md, "Failures"): every member
@@ -25,6 +28,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * would have produced (never published, or withdrawn by the purge).
  */
 public final class FinalFailure {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FinalFailure.class);
 
     private final StageAudit audit;
     private final DeadLetterPublisher deadLetters;
@@ -45,6 +50,22 @@ public final class FinalFailure {
         out.add(TopicRecord.of(Topics.VERIFICATIONS, job.modelId(), verdict(job, reason)));
         out.add(deadLetters.unprocessable(raw, reason, error));
         return out;
+    }
+
+    /**
+     * As {@link #outputs}, unless the set was closed meanwhile (its final verdict decided elsewhere, its artifacts
+     * purged: ingest fails a set whose job topic carried a record it cannot attribute, for one): then the failure is
+     * most likely the purge's doing (a missing forget set or importance), and a second FAILED per request and a second
+     * final verdict would break "one terminal status per request". Nothing is published; the input is committed.
+     */
+    public List<TopicRecord<?, ?>> outputsUnlessClosed(ForgetSetLedger ledger, ForgetSetJob job, PipelineStage stage,
+                                                       Exception error, ConsumerRecord<byte[], byte[]> raw) {
+        if (ledger.isClosed(job.forgetSetId())) {
+            LOG.info("event=failure_ignored stage={} forget_set_id={} attempt={} cause=set_closed reason=\"{}\"", stage,
+                    job.forgetSetId(), job.attempt(), JobFailure.reasonOf(error).text());
+            return List.of();
+        }
+        return outputs(job, stage, error, raw);
     }
 
     /** A final FAIL verdict without measurements. */

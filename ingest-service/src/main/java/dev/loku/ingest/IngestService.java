@@ -12,6 +12,7 @@ import dev.loku.runtime.kafka.DeadLetterDeserializationHandler;
 import dev.loku.runtime.kafka.TopicProvisioner;
 import dev.loku.runtime.metrics.ServiceMetrics;
 import dev.loku.runtime.serde.RegistrySerdes;
+import dev.loku.runtime.serde.RegistryUnavailableException;
 import dev.loku.runtime.service.Health;
 import dev.loku.runtime.service.Service;
 import dev.loku.schemas.Topics;
@@ -51,6 +52,15 @@ public final class IngestService implements Service {
     private volatile KafkaStreams streams;
     private volatile AutoCloseable streamsMetrics;
     private volatile boolean stopRequested;
+    /** Stream threads replaced in a row because the registry did not answer, and when the last one was. */
+    private final Object registryPauseLock = new Object();
+    private int registryFailures;
+    private long lastRegistryFailureNanos;
+
+    /** The first pause before a stream thread that met an unreachable registry is replaced; doubled each time. */
+    static final Duration REGISTRY_FIRST_PAUSE = Duration.ofMillis(500);
+    /** The longest such pause. */
+    static final Duration REGISTRY_MAX_PAUSE = Duration.ofSeconds(30);
 
     /**
      * Reads the catalogue and opens the artifact and data key stores: a bad catalogue or an unusable store fails
@@ -99,6 +109,42 @@ public final class IngestService implements Service {
         return p;
     }
 
+    /**
+     * A stream thread died. When the registry did not answer a schema lookup ({@link RegistryUnavailableException}:
+     * the record is not at fault), the thread is replaced after a pause that doubles with each failure in a row (back
+     * to the first pause after {@link #REGISTRY_MAX_PAUSE} with none); exactly-once has aborted the task's
+     * transaction, so the new thread reads the same records again from the last commit, nothing lost or doubled.
+     * Any other failure stops the client: its health goes FAILED for an operator.
+     */
+    private StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse onStreamFailure(Throwable e) {
+        var unavailable = RegistryUnavailableException.in(e);
+        if (unavailable.isPresent() && !stopRequested) {
+            int attempt;
+            synchronized (registryPauseLock) {
+                if (System.nanoTime() - lastRegistryFailureNanos > REGISTRY_MAX_PAUSE.toNanos() * 2) {
+                    registryFailures = 0;
+                }
+                attempt = ++registryFailures;
+            }
+            long pauseMs = Math.min(REGISTRY_MAX_PAUSE.toMillis(),
+                    REGISTRY_FIRST_PAUSE.toMillis() << Math.min(attempt - 1, 10));
+            LOG.warn("event=registry_unavailable service=ingest attempt={} retry_in_ms={} reason=\"{}\"",
+                    attempt, pauseMs, unavailable.get().getMessage());
+            try {
+                Thread.sleep(pauseMs); // on the dying thread: the client and its other threads carry on
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            synchronized (registryPauseLock) {
+                lastRegistryFailureNanos = System.nanoTime();
+            }
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        }
+        LOG.error("event=stream_failed service=ingest error={} message=\"{}\"", e.getClass().getSimpleName(),
+                e.getMessage());
+        return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+    }
+
     @Override
     public synchronized void start() {
         if (streams != null) {
@@ -112,11 +158,7 @@ public final class IngestService implements Service {
         StreamsBuilder builder = new StreamsBuilder();
         IngestTopology.buildTopology(builder, config, serdes, catalogue, artifacts, ledger, keys, metrics);
         KafkaStreams s = new KafkaStreams(builder.build(), streamsProperties());
-        s.setUncaughtExceptionHandler(e -> {
-            LOG.error("event=stream_failed service=ingest error={} message=\"{}\"", e.getClass().getSimpleName(),
-                    e.getMessage());
-            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-        });
+        s.setUncaughtExceptionHandler(this::onStreamFailure);
         s.setStateListener((now, before) -> LOG.info("event=stream_state service=ingest from={} to={}", before, now));
         metrics.consumerLag(this::requestLag);
         metrics.up(() -> health().isUp() ? 1 : 0);

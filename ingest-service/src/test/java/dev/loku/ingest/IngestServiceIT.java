@@ -23,6 +23,7 @@ import dev.loku.runtime.embedded.StackEndpoints;
 import dev.loku.runtime.serde.RegistrySerdes;
 import dev.loku.runtime.service.ServiceHttpServer;
 import dev.loku.runtime.testing.SampleEvents;
+import dev.loku.runtime.testing.TcpProxy;
 import dev.loku.runtime.testing.TestCatalogues;
 import dev.loku.runtime.testing.TestClients;
 import dev.loku.runtime.testing.WithLokuStack;
@@ -59,6 +60,7 @@ import org.slf4j.LoggerFactory;
  * dead-letter reason, metric scrape or log line.
  */
 @WithLokuStack
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class IngestServiceIT {
 
     private static final Duration WAIT = Duration.ofSeconds(90);
@@ -68,6 +70,7 @@ class IngestServiceIT {
     Path dir;
 
     @Test
+    @org.junit.jupiter.api.Order(1)
     void requestsGetTheirAuditTrailForgetSetsAndDeadLettersWithoutLeakingContent(StackEndpoints stack,
                                                                                  RegistrySerdes serdes) throws Exception {
         ListAppender<ILoggingEvent> logs = new ListAppender<>();
@@ -202,6 +205,69 @@ class IngestServiceIT {
             root.detachAppender(logs);
         }
         assertFalse(service.health().isUp());
+    }
+
+    /**
+     * Runs second: its ingest (a new application) reads the request topic from the start, the first test's records
+     * included (the garbage one makes it write a dead letter, whose schema it cannot register while cut off).
+     */
+    @Test
+    @org.junit.jupiter.api.Order(2)
+    void aColdIngestThatCannotReachTheRegistryWaitsAndAcceptsTheRequestOnceItIsBack(StackEndpoints stack,
+                                                                                  RegistrySerdes serdes) throws Exception {
+        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        logs.start();
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        root.addAppender(logs);
+        URI registry = URI.create(stack.ccompatUrl());
+        Path catalogue = TestCatalogues.write(dir.resolve("conf"), Map.of("it-model-r", List.of("acme")));
+        Map<String, String> settings = new HashMap<>();
+        settings.put("bootstrap.servers", stack.bootstrapServers());
+        settings.put("artifacts.root", dir.resolve("artifacts").toString());
+        settings.put("models.catalogue", catalogue.toString());
+        settings.put("http.port", "0");
+        settings.put("service.instance.id", "it-r");
+        settings.put("ingest.application.id", "it-ingest-r-" + UUID.randomUUID().toString().substring(0, 8));
+        settings.put("ingest.state.dir", dir.resolve("state").toString());
+        settings.put("ingest.commit.interval", "100ms");
+        // The broker's minimum: a replaced stream thread's predecessor leaves the group after 6 s, not 45 s.
+        settings.put("kafka.session.timeout.ms", "6000");
+        ErasureRequest r = request("it-model-r", "acme", 1);
+        try (TcpProxy proxy = TcpProxy.start(registry.getHost(), registry.getPort());
+             KafkaProducer<String, ErasureRequest> producer = TestClients.producer(stack,
+                     Topics.ERASURE_REQUESTS.keySerde().serializer(), serdes.valueSerializer(Topics.ERASURE_REQUESTS))) {
+            // This ingest reaches the registry only through the proxy; it has no schema cached.
+            settings.put("registry.url", new URI(registry.getScheme(), null, registry.getHost(), proxy.port(),
+                    registry.getPath(), null, null).toString());
+            IngestService service = new IngestService(IngestConfig.of(settings));
+            try {
+                service.start();
+                waitFor(() -> service.health().isUp(), "the stream running");
+                proxy.cut();
+                producer.send(new ProducerRecord<>(Topics.ERASURE_REQUESTS.name(), r.getRequestId().toString(),
+                        dev.loku.runtime.crypto.SealedRequests.sealed(new dev.loku.runtime.crypto.ContentSeal(
+                                new dev.loku.runtime.crypto.DirectoryDataKeyStore(dir.resolve("artifacts/keys"))), r)))
+                        .get(30, TimeUnit.SECONDS);
+                waitFor(() -> new ArrayList<>(logs.list).stream().anyMatch(e -> e.getFormattedMessage()
+                        .contains("event=registry_unavailable service=ingest attempt=2")), "two waits for the registry");
+                assertEquals(List.of(), statuses(readAudit(stack, serdes), r.getRequestId()),
+                        "nothing decided while the registry was out of reach (no REJECTED, no dead letter)");
+
+                proxy.restore();
+                waitFor(() -> statuses(readAudit(stack, serdes), r.getRequestId()).contains(AuditStatus.ACCEPTED),
+                        "the request accepted once the registry answered");
+                assertEquals(List.of(AuditStatus.RECEIVED, AuditStatus.ACCEPTED),
+                        statuses(readAudit(stack, serdes), r.getRequestId()), "one trail, read once: exactly-once");
+                assertTrue(service.health().isUp(), "ingest is up: " + service.health());
+                for (ILoggingEvent e : new ArrayList<>(logs.list)) {
+                    assertFalse(e.getFormattedMessage().contains("Secretperson"), e.getFormattedMessage());
+                }
+            } finally {
+                service.stop();
+            }
+        } finally {
+            root.detachAppender(logs);
+        }
     }
 
     private static ErasureRequest request(String model, String tenant, int n) {

@@ -1,5 +1,6 @@
 package dev.loku.runtime.kafka;
 
+import dev.loku.runtime.serde.RegistryUnavailableException;
 import dev.loku.schemas.Topic;
 import dev.loku.schemas.ValueSerdeFactory;
 import java.util.Objects;
@@ -12,6 +13,9 @@ import org.apache.kafka.common.serialization.Deserializer;
  * an {@link UndecodableRecord} naming topic, partition, offset and reason, so a consumer reports or dead-letters it
  * and moves on to the next. Consuming bytes and decoding here (rather than in the consumer) keeps one bad record from
  * failing a whole {@code poll}, and keeps the original bytes at hand for the dead letter.
+ *
+ * <p>The one exception: a {@link RegistryUnavailableException} (the registry did not answer) is thrown, not turned
+ * into an undecodable record, because the record is not at fault and must be read again once the registry is back.
  */
 public final class RecordDecoder<K, V> implements AutoCloseable {
 
@@ -28,7 +32,12 @@ public final class RecordDecoder<K, V> implements AutoCloseable {
         return new RecordDecoder<>(topic.keySerde().deserializer(), topic.valueSerde(serdes).deserializer());
     }
 
-    /** Decodes one record. Errors from the deserializers are captured, not thrown. */
+    /**
+     * Decodes one record. Errors from the deserializers are captured, not thrown, except that the registry could not
+     * be reached.
+     *
+     * @throws RegistryUnavailableException when the value's schema could not be fetched for want of a registry
+     */
     public DecodeResult<K, V> decode(ConsumerRecord<byte[], byte[]> raw) {
         K key;
         try {
@@ -44,6 +53,10 @@ public final class RecordDecoder<K, V> implements AutoCloseable {
                 throw new IllegalArgumentException("value decoded to null");
             }
         } catch (RuntimeException e) {
+            var unavailable = RegistryUnavailableException.in(e);
+            if (unavailable.isPresent()) {
+                throw unavailable.get();
+            }
             return new DecodeResult.Undecodable<>(UndecodableRecord.of(raw, UndecodableRecord.Part.VALUE, e));
         }
         return new DecodeResult.Decoded<>(new ConsumerRecord<>(raw.topic(), raw.partition(), raw.offset(),

@@ -2,6 +2,7 @@ package dev.loku.runtime.kafka;
 
 import dev.loku.runtime.metrics.ServiceMetrics;
 import dev.loku.runtime.service.Health;
+import dev.loku.runtime.serde.RegistryUnavailableException;
 import dev.loku.runtime.service.Service;
 import dev.loku.schemas.Topic;
 import dev.loku.schemas.ValueSerdeFactory;
@@ -96,6 +97,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class TransactionalJobRunner<K, V extends SpecificRecord> implements Service {
 
+    /** The first pause before a record whose schema the registry did not serve is read again; doubled each time. */
+    static final Duration REGISTRY_FIRST_PAUSE = Duration.ofMillis(500);
+    /** The longest such pause. */
+    static final Duration REGISTRY_MAX_PAUSE = Duration.ofSeconds(30);
+
     /** The work for one input record. */
     @FunctionalInterface
     public interface Job<K, V> {
@@ -124,6 +130,8 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
     private final String name;
     private final String inputTopic;
     private final RecordDecoder<K, V> decoder;
+    /** Consecutive inputs whose schema the registry did not serve (0 once one decodes). */
+    private int registryWaits;
     private final ValueSerdeFactory serdes;
     private final Map<String, Object> consumerConfig;
     private final Map<String, Object> producerConfig;
@@ -356,7 +364,14 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
 
     private void process(ConsumerRecord<byte[], byte[]> raw) {
         TopicPartition tp = new TopicPartition(raw.topic(), raw.partition());
-        DecodeResult<K, V> decoded = decoder.decode(raw);
+        DecodeResult<K, V> decoded;
+        try {
+            decoded = decoder.decode(raw);
+        } catch (RegistryUnavailableException e) {
+            awaitRegistry(raw, tp, e);
+            return;
+        }
+        registryWaits = 0;
         if (decoded.undecodable().isPresent()) {
             commit(onUndecodable.onUndecodable(decoded.undecodable().get()), raw, tp);
             return;
@@ -409,6 +424,33 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
             // cancelled by stop(): nothing to commit
         } finally {
             inFlight = null;
+            if (running) {
+                consumer.resume(consumer.assignment());
+            }
+        }
+    }
+
+    /**
+     * The registry did not answer for {@code raw}'s schema: the record is not bad, so it is neither run nor
+     * dead-lettered. The consumer goes back to it and, paused, keeps polling (so it stays in its group) for a pause
+     * that doubles with each consecutive failure, from {@link #REGISTRY_FIRST_PAUSE} up to {@link #REGISTRY_MAX_PAUSE};
+     * then the record is read again. Nothing is committed meanwhile.
+     */
+    private void awaitRegistry(ConsumerRecord<byte[], byte[]> raw, TopicPartition tp, RegistryUnavailableException e) {
+        registryWaits++;
+        long pauseMs = Math.min(REGISTRY_MAX_PAUSE.toMillis(),
+                REGISTRY_FIRST_PAUSE.toMillis() << Math.min(registryWaits - 1, 10));
+        LOG.warn("event=registry_unavailable service={} topic={} partition={} offset={} attempt={} retry_in_ms={} "
+                + "reason=\"{}\"", name, raw.topic(), raw.partition(), raw.offset(), registryWaits, pauseMs,
+                e.getMessage());
+        consumer.seek(tp, raw.offset());
+        consumer.pause(consumer.assignment());
+        try {
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pauseMs);
+            while (running && System.nanoTime() < until) {
+                poll();
+            }
+        } finally {
             if (running) {
                 consumer.resume(consumer.assignment());
             }

@@ -159,6 +159,15 @@ public final class ApicurioRegistrySerdes implements RegistrySerdes {
             }
             int id = ConfluentWireFormat.schemaId(data).orElseThrow();
             for (Throwable t = e; t != null; t = t.getCause()) {
+                if (unreachable(t)) {
+                    // Before the IOException branch below: a refused connection is no fault of the Avro body.
+                    return new RegistryUnavailableException("schema id " + id + " could not be fetched: the registry "
+                            + "did not answer (" + t.getClass().getSimpleName() + ")", e);
+                }
+                if (t instanceof ProblemDetails p && p.getStatus() != null && p.getStatus() >= 500) {
+                    return new RegistryUnavailableException("schema id " + id + " could not be fetched: HTTP "
+                            + p.getStatus() + " " + p.getTitle(), e);
+                }
                 if (t instanceof ProblemDetails p) {
                     return new UndecodableValueException("schema id " + id + " in the value's header could not be "
                             + "fetched from the registry: HTTP " + p.getStatus() + " " + p.getTitle()
@@ -172,6 +181,14 @@ public final class ApicurioRegistrySerdes implements RegistrySerdes {
             }
             return e instanceof org.apache.kafka.common.errors.SerializationException ? e
                     : new UndecodableValueException("value with schema id " + id + " could not be decoded: " + e, e);
+        }
+
+        /** A connection that failed or timed out: the registry is down or out of reach, the record may be fine. */
+        private static boolean unreachable(Throwable t) {
+            return t instanceof java.net.ConnectException || t instanceof java.net.http.HttpTimeoutException
+                    || t instanceof java.net.UnknownHostException || t instanceof java.net.NoRouteToHostException
+                    || t instanceof java.nio.channels.ClosedChannelException
+                    || (t instanceof java.net.SocketException && !(t instanceof java.net.SocketTimeoutException));
         }
 
         private V check(String topic, Object value) {

@@ -89,7 +89,13 @@ public final class ConfluentRegistrySerdes implements RegistrySerdes {
             String why = e.kind() == RegistryException.Kind.NOT_FOUND && !config().autoRegister()
                     ? " is not registered under subject " + subject + " and registry.auto.register is false"
                     : " could not be registered under subject " + subject;
-            throw new SerializationException("the schema of " + schema.getFullName() + why + ": " + e.getMessage(), e);
+            String message = "the schema of " + schema.getFullName() + why + ": " + e.getMessage();
+            if (e.kind() == RegistryException.Kind.UNREACHABLE
+                    || (e.kind() == RegistryException.Kind.FAILED && (e.status() == 0 || e.status() >= 500))) {
+                // The registry is down, not the schema wrong: a caller may wait and try again.
+                throw new RegistryUnavailableException(message, e);
+            }
+            throw new SerializationException(message, e);
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
         out.write(ConfluentWireFormat.MAGIC_BYTE);
@@ -148,7 +154,7 @@ public final class ConfluentRegistrySerdes implements RegistrySerdes {
                         + " (no such schema id)", e);
             }
             // Not the record's fault: the registry is down or refuses us. Say so, and do not call the record bad.
-            throw new SerializationException("schema id " + id + " could not be fetched: " + e.getMessage(), e);
+            throw new RegistryUnavailableException("schema id " + id + " could not be fetched: " + e.getMessage(), e);
         }
         if (!"AVRO".equalsIgnoreCase(registered.schemaType())) {
             throw new UndecodableValueException("schema id " + id + " is a " + registered.schemaType()

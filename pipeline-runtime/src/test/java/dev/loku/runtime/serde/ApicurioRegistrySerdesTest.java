@@ -42,6 +42,20 @@ class ApicurioRegistrySerdesTest {
     }
 
     @Test
+    void aRegistryThatDoesNotAnswerIsUnavailableNotABadAvroBody() throws Exception {
+        int closed;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = probe.getLocalPort(); // nothing listens there once the probe is closed
+        }
+        ApicurioRegistrySerdes down = new ApicurioRegistrySerdes(RegistryConfig.of(RegistryConfig.Api.APICURIO_V3,
+                "http://127.0.0.1:" + closed + "/apis/registry/v3"));
+        byte[] framed = {0, 0, 0, 0, 7, 2, 4, 6};
+        RegistryUnavailableException e = assertThrows(RegistryUnavailableException.class, () -> down
+                .valueDeserializer(dev.loku.schemas.Topics.AUDIT).deserialize("loku.audit", null, framed));
+        assertTrue(e.getMessage().startsWith("schema id 7 could not be fetched"), e.getMessage());
+    }
+
+    @Test
     void basicCredentialsAndTheTrustStoreReachApicurioAndABearerTokenIsRefused() {
         RegistryConfig secured = new RegistryConfig(RegistryConfig.Api.APICURIO_V3,
                 URI.create("https://r:8443/apis/registry/v3"), "svc-ingest:s3cr:et", null, Path.of("/etc/trust.p12"),

@@ -247,6 +247,40 @@ class SchemaRegistryClientTest {
         assertEquals(null, serdes.valueSerializer(Topics.AUDIT).serialize(Topics.AUDIT.name(), unused));
     }
 
+    @Test
+    void aRegistryThatIsDownOrFailingIsUnavailableNotABadRecordAndTheDecoderRethrowsIt() throws Exception {
+        byte[] framed = {0, 0, 0, 0, 7, 2, 4, 6};
+        org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> raw =
+                new org.apache.kafka.clients.consumer.ConsumerRecord<>(Topics.AUDIT.name(), 0, 12L, "k".getBytes(
+                        StandardCharsets.UTF_8), framed);
+
+        String failing = serve(s -> new Answer(503, "{\"error_code\":50003,\"message\":\"forwarding failed\"}"));
+        ConfluentRegistrySerdes serverError = new ConfluentRegistrySerdes(new SchemaRegistryClient(failing));
+        RegistryUnavailableException e503 = assertThrows(RegistryUnavailableException.class,
+                () -> serverError.valueDeserializer(Topics.AUDIT).deserialize(Topics.AUDIT.name(), framed));
+        assertTrue(e503.getMessage().startsWith("schema id 7 could not be fetched: "), e503.getMessage());
+
+        int closed;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = probe.getLocalPort(); // nothing listens there once the probe is closed
+        }
+        ConfluentRegistrySerdes down = new ConfluentRegistrySerdes(new SchemaRegistryClient(
+                "http://127.0.0.1:" + closed));
+        assertThrows(RegistryUnavailableException.class,
+                () -> down.valueDeserializer(Topics.AUDIT).deserialize(Topics.AUDIT.name(), framed));
+        // The decoder that turns every other error into an undecodable record throws this one: the record is fine.
+        try (dev.loku.runtime.kafka.RecordDecoder<String, AuditEvent> decoder =
+                     dev.loku.runtime.kafka.RecordDecoder.forTopic(Topics.AUDIT, down)) {
+            assertThrows(RegistryUnavailableException.class, () -> decoder.decode(raw));
+        }
+        // A schema id the registry does not know is still the record's fault: undecodable, not unavailable.
+        String unknown = serve(s -> new Answer(404, "{\"error_code\":40403,\"message\":\"Schema not found\"}"));
+        try (dev.loku.runtime.kafka.RecordDecoder<String, AuditEvent> decoder = dev.loku.runtime.kafka.RecordDecoder
+                .forTopic(Topics.AUDIT, new ConfluentRegistrySerdes(new SchemaRegistryClient(unknown)))) {
+            assertTrue(decoder.decode(raw).undecodable().isPresent());
+        }
+    }
+
     private static void assertNoContent(Throwable e, ErasureRequest request) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             String m = String.valueOf(t.getMessage());

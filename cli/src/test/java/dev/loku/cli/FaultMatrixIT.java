@@ -18,6 +18,7 @@ import dev.loku.events.DeadLetter;
 import dev.loku.events.ErasureRequest;
 import dev.loku.events.ModelVersionPromoted;
 import dev.loku.events.QaPair;
+import dev.loku.events.UnlearnCompleted;
 import dev.loku.events.Verdict;
 import dev.loku.events.VerificationResult;
 import dev.loku.fisher.EngineImportanceEstimator;
@@ -26,12 +27,14 @@ import dev.loku.fisher.FisherService;
 import dev.loku.ingest.IngestConfig;
 import dev.loku.ingest.IngestService;
 import dev.loku.runtime.crypto.SealedRequests;
+import dev.loku.runtime.embedded.EmbeddedStack;
 import dev.loku.runtime.embedded.StackEndpoints;
 import dev.loku.runtime.kafka.TopicCatchUp;
 import dev.loku.runtime.serde.RegistrySerdes;
 import dev.loku.runtime.service.Service;
 import dev.loku.runtime.testing.PipelineFixtures;
 import dev.loku.runtime.testing.SampleEvents;
+import dev.loku.runtime.testing.TcpProxy;
 import dev.loku.runtime.testing.TestClients;
 import dev.loku.runtime.testing.WithLokuStack;
 import dev.loku.schemas.Topic;
@@ -99,24 +102,31 @@ class FaultMatrixIT {
     private final ArrayNode rows = CliJson.MAPPER.createArrayNode();
 
     private StackEndpoints stack;
+    private EmbeddedStack embedded;
     private RegistrySerdes serdes;
     private PipelineFixtures fx;
+    private Path dir;
+    private Service worker;
+    /** Where the worker JVM that case (a) kills wrote its log, for the privacy check. */
+    private Path killedWorkerLog;
     private String run;
     private KafkaProducer<String, ErasureRequest> requests;
     private KafkaProducer<String, byte[]> raw;
 
     @BeforeAll
-    void startPipeline(StackEndpoints stack, RegistrySerdes serdes) throws Exception {
+    void startPipeline(StackEndpoints stack, RegistrySerdes serdes, EmbeddedStack embedded) throws Exception {
         this.stack = stack;
+        this.embedded = embedded;
         this.serdes = serdes;
         logs.start();
         root.addAppender(logs);
         oursBefore = ours.getLevel();
         ours.setLevel(ch.qos.logback.classic.Level.INFO);
         Path projectRoot = Path.of(System.getProperty("loku.project.root", ".."));
-        Path dir = Files.createTempDirectory("loku-fault-matrix");
+        dir = Files.createTempDirectory("loku-fault-matrix");
         fx = PipelineFixtures.create(dir, projectRoot.resolve("models/stories260K/stories260K.bin"), 1,
-                "fm-poison", "fm-corrupt", "fm-truncated", "fm-duplicate", "fm-subject", "fm-load-a", "fm-load-b");
+                "fm-poison", "fm-corrupt", "fm-truncated", "fm-duplicate", "fm-subject", "fm-load-a", "fm-load-b",
+                "fm-killed", "fm-restart", "fm-registry");
         run = UUID.randomUUID().toString().substring(0, 8);
         // Unseen text of the kind stories260K was trained on, so its EL_10 threshold is above 0 and a candidate can pass.
         Files.writeString(dir.resolve("data/unseen.jsonl"), """
@@ -134,10 +144,8 @@ class FaultMatrixIT {
         start(new IngestService(IngestConfig.of(ingest)));
         FisherConfig fisher = FisherConfig.of(engine("fisher", dir));
         start(FisherService.create(fisher, EngineImportanceEstimator.forConfig(fisher)));
-        Map<String, String> w = engine("worker", dir);
-        w.put("worker.max.epochs.cap", "1");
-        WorkerConfig worker = WorkerConfig.of(w);
-        start(WorkerService.create(worker, EngineUnlearningRunner.forConfig(worker)));
+        worker = worker("worker-1");
+        start(worker);
         Map<String, String> e = engine("eval", dir);
         e.put("eval.purge.group.id", "fm-eval-purge-" + run);
         EvalConfig eval = EvalConfig.of(e);
@@ -302,6 +310,116 @@ class FaultMatrixIT {
     }
 
     @Test
+    @Order(5)
+    void aWorkerJvmKilledMidJobLeavesNothingCommittedAndAnotherInstanceRunsTheJobToOneVersion() throws Exception {
+        // The in-process worker leaves the group, so the job can only go to the worker JVM started here.
+        worker.stop();
+        services.remove(worker);
+        Path childDir = Files.createDirectories(dir.resolve("killed-worker"));
+        killedWorkerLog = childDir.resolve("stderr.txt");
+        Path config = childDir.resolve("worker.properties");
+        java.util.Properties properties = new java.util.Properties();
+        properties.putAll(workerSettings("worker-jvm"));
+        try (var out = Files.newBufferedWriter(config)) {
+            properties.store(out, "the worker JVM of FaultMatrixIT case (a)");
+        }
+        Process child = startJvm(childDir, "dev.loku.worker.WorkerMain", "--config", config.toString());
+        long t0 = System.nanoTime();
+        List<ErasureRequest> sent;
+        try {
+            sent = submit("fm-killed", "killed", 1);
+            waitFor(() -> !child.isAlive() || readQuietly(killedWorkerLog).contains("event=unlearning_started"),
+                    "the worker JVM to start the job", Duration.ofMinutes(3));
+            assertTrue(child.isAlive(), "the worker JVM exited by itself:\n" + readQuietly(killedWorkerLog));
+        } finally {
+            child.destroyForcibly(); // SIGKILL: no shutdown hook, no clean leave of the group, no commit
+        }
+        assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the killed JVM is gone");
+        double killedAt = seconds(t0);
+        assertEquals(137, child.exitValue(), "killed by SIGKILL (128 + 9)");
+        assertEquals(List.of(), candidates("fm-killed"), "nothing committed by the killed worker");
+        assertTrue(statuses(sent.get(0)).contains(AuditStatus.UNLEARNING), "its UNLEARNING heartbeat went out");
+
+        // A new instance joins; the group hands it the partition once the dead member's session (6 s) expires.
+        worker = worker("worker-2");
+        start(worker);
+        awaitPurged(sent);
+        double done = seconds(t0);
+        checkInvariants("fm-killed", sent);
+        assertEquals(1, promotions("fm-killed").size(), "exactly one version promoted");
+        assertEquals(1, candidates("fm-killed").size(), "one candidate, from the new instance");
+        assertEquals(Verdict.PASS, verdicts("fm-killed").get(0).getVerdict());
+        row("(a) worker JVM SIGKILLed mid-job", String.format(java.util.Locale.ROOT,
+                "killed %.1f s after the request, once it had logged unlearning_started: exit 137, nothing committed; "
+                        + "a new instance ran the job from the start after the dead member's 6 s session: %s",
+                killedAt, ending(sent.get(0))), done, "fm-killed", sent);
+    }
+
+    @Test
+    @Order(6)
+    void aBrokerRestartedWhileAJobIsInFlightLosesNothingAndTheSetEndsOnce() throws Exception {
+        long t0 = System.nanoTime();
+        List<ErasureRequest> sent = submit("fm-restart", "restart", 1);
+        // The Fisher pass of the set has begun: its commit will fall in the outage.
+        waitFor(() -> logged("event=importance_started", "model=fm-restart"), "the set's Fisher job to start");
+        double stoppedAt = seconds(t0);
+        embedded.kafka().restartBroker(Duration.ofSeconds(5));
+        double backAt = seconds(t0);
+        awaitPurged(sent);
+        double done = seconds(t0);
+        checkInvariants("fm-restart", sent);
+        assertEquals(1, promotions("fm-restart").size(), "exactly one version promoted");
+        for (Service s : services) {
+            assertTrue(s.health().isUp(), s.name() + " is up after the restart: " + s.health());
+        }
+        row("(b) broker restarted while a job is in flight", String.format(java.util.Locale.ROOT,
+                "broker stopped %.1f s after the request, as the set's Fisher job started; down 5 s, serving again at "
+                        + "%.1f s; every service stayed up, the jobs committed once it was back: %s once, one version",
+                stoppedAt, backAt, ending(sent.get(0))), done, "fm-restart", sent);
+    }
+
+    @Test
+    @Order(7)
+    void aRegistryOutOfReachMakesTheColdWorkerWaitNotFailAndTheSetEndsOnceWhenItIsBack() throws Exception {
+        java.net.URI registry = java.net.URI.create(stack.ccompatUrl());
+        try (TcpProxy proxy = TcpProxy.start(registry.getHost(), registry.getPort())) {
+            // A new worker reaches the registry only through the proxy, which is cut: its serdes have no schema
+            // cached, so the job's input cannot be decoded until the registry is back.
+            worker.stop();
+            services.remove(worker);
+            proxy.cut();
+            Map<String, String> settings = workerSettings("worker-3");
+            settings.put("registry.url", new java.net.URI(registry.getScheme(), null, registry.getHost(), proxy.port(),
+                    registry.getPath(), null, null).toString());
+            WorkerConfig config = WorkerConfig.of(settings);
+            worker = WorkerService.create(config, EngineUnlearningRunner.forConfig(config));
+            start(worker);
+            long t0 = System.nanoTime();
+            List<ErasureRequest> sent = submit("fm-registry", "registry", 1);
+            waitFor(() -> logged("event=registry_unavailable", "service=worker"),
+                    "the worker to meet the unreachable registry");
+            Thread.sleep(5_000); // out of reach for a while: a few more retries
+            double cutFor = seconds(t0);
+            long waits = logs.list.stream().filter(e -> e.getFormattedMessage().contains("event=registry_unavailable"))
+                    .count();
+            assertFalse(statuses(sent.get(0)).stream().anyMatch(TERMINAL::contains),
+                    "nothing failed while the registry was out of reach: " + statuses(sent.get(0)));
+            assertEquals(List.of(), deadLetters(d -> d.getSourceTopic().equals(Topics.IMPORTANCE.name())
+                    && d.getOriginalKey() != null && StandardCharsets.UTF_8.decode(d.getOriginalKey().duplicate())
+                    .toString().equals("fm-registry")), "the job's input was not dead-lettered");
+            proxy.restore();
+            awaitPurged(sent);
+            double done = seconds(t0);
+            checkInvariants("fm-registry", sent);
+            assertEquals(1, promotions("fm-registry").size(), "exactly one version promoted");
+            row("(c) registry out of reach of a cold worker", String.format(java.util.Locale.ROOT,
+                    "the new worker could not fetch the job's schema for %.1f s (%d waits logged, each pause doubled); "
+                            + "nothing failed or was dead-lettered; once the registry answered, the job ran: %s once, "
+                            + "one version", cutFor, waits, ending(sent.get(0))), done, "fm-registry", sent);
+        }
+    }
+
+    @Test
     @Order(9)
     void noForgetTextInAnyAuditEventDeadLetterMetricLogLineOrLeftOverArtifact() throws Exception {
         List<String> places = new ArrayList<>();
@@ -312,6 +430,9 @@ class FaultMatrixIT {
             places.add("log " + e.getFormattedMessage());
         }
         assertTrue(logs.list.size() > 50, "the log was captured");
+        if (killedWorkerLog != null) {
+            readQuietly(killedWorkerLog).lines().forEach(l -> places.add("worker JVM log " + l));
+        }
         for (String place : places) {
             assertFalse(place.contains("Secretperson") || place.contains("Hidden Lane"), "content leaked: " + place);
         }
@@ -391,6 +512,65 @@ class FaultMatrixIT {
     }
 
     // --- helpers ---
+
+    /** A worker of this pipeline with the real engine, one epoch, in this JVM. */
+    private Service worker(String instance) {
+        WorkerConfig config = WorkerConfig.of(workerSettings(instance));
+        return WorkerService.create(config, EngineUnlearningRunner.forConfig(config));
+    }
+
+    private Map<String, String> workerSettings(String instance) {
+        Map<String, String> w = engine("worker", dir);
+        w.put("service.instance.id", instance);
+        w.put("worker.max.epochs.cap", "1");
+        // The broker's minimum: a member that dies without leaving is replaced 6 s later, not 45 s.
+        w.put("kafka.session.timeout.ms", "6000");
+        return w;
+    }
+
+    /**
+     * {@code mainClass} in a new JVM on this test's class path, with the flags the services' JVMs get (DJL offline,
+     * the trusted Avro packages, the service logging on stderr); output in {@code dir}/stdout.txt and stderr.txt.
+     */
+    private static Process startJvm(Path dir, String mainClass, String... args) throws Exception {
+        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx768m", "-Dai.djl.offline=true", "-Dlogback.configurationFile=loku-service-logback.xml",
+                "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=" + System.getProperty("org.apache.avro.SERIALIZABLE_PACKAGES",
+                        "dev.loku.events"),
+                "-cp", classPath, mainClass));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
+        pb.environment().keySet().removeIf(k -> k.startsWith("LOKU_") || k.startsWith("JAVA_TOOL")
+                || k.startsWith("JDK_JAVA"));
+        pb.environment().put("DJL_OFFLINE", "true");
+        pb.redirectOutput(dir.resolve("stdout.txt").toFile()).redirectError(dir.resolve("stderr.txt").toFile());
+        return pb.start();
+    }
+
+    /** Whether a captured log line of this JVM's services contains every one of {@code parts}. */
+    private boolean logged(String... parts) {
+        List<ILoggingEvent> snapshot;
+        try {
+            snapshot = new ArrayList<>(logs.list);
+        } catch (java.util.ConcurrentModificationException e) {
+            return false; // a service was logging; the caller polls again
+        }
+        return snapshot.stream().map(ILoggingEvent::getFormattedMessage)
+                .anyMatch(m -> Stream.of(parts).allMatch(m::contains));
+    }
+
+    private static String readQuietly(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
+    private List<UnlearnCompleted> candidates(String model) {
+        return read(Topics.CANDIDATES, UnlearnCompleted.class, c -> c.getModelId().equals(model));
+    }
 
     private Map<String, String> engine(String prefix, Path dir) {
         Map<String, String> s = settings(prefix + "-1");

@@ -131,10 +131,29 @@ final class UnlearnCommand implements Callable<Integer> {
     }
 
     @Option(names = "--dtype", defaultValue = "fp32", paramLabel = "TYPE",
-            description = "How the base weights are held while training and in the export: fp32 or fp16 (LoRA"
+            description = "How the base weights are held while training: fp32 or fp16 (LoRA"
                     + " factors, optimiser state and losses stay float32). bf16 is not available with this DJL"
                     + " build. Default: ${DEFAULT-VALUE}.")
     String dtype;
+
+    @Option(names = "--export-dtype", defaultValue = "auto", paramLabel = "TYPE",
+            description = "The type of the weights in the exported model folders: auto (the checkpoint's own: a"
+                    + " bfloat16 checkpoint comes back bfloat16; fp16 with --dtype fp16), fp32, fp16 or bf16 (written"
+                    + " from the float32 weights, rounded to nearest even). The adapter stays float32."
+                    + " Default: ${DEFAULT-VALUE}.")
+    String exportDtype;
+
+    /** {@code --export-dtype} as a DJL data type; null for auto. */
+    static DataType exportType(String value) {
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "auto" -> null;
+            case "fp32", "float32" -> DataType.FLOAT32;
+            case "fp16", "float16" -> DataType.FLOAT16;
+            case "bf16", "bfloat16" -> DataType.BFLOAT16;
+            default -> throw new UserException("--export-dtype: '" + value
+                    + "' is not an export type; use auto, fp32, fp16 or bf16");
+        };
+    }
 
     /** {@code --dtype} as a DJL data type. */
     static DataType weightType(String value) {
@@ -177,6 +196,7 @@ final class UnlearnCommand implements Callable<Integer> {
                 .withActivationCheckpointing(checkpointActivations)
                 .withEpochEvaluation(epochEvaluation(epochEvaluation))
                 .withWeightType(weightType(dtype))
+                .withExportType(exportType(exportDtype))
                 .withMicroBatchWeighting(microBatchWeighting(microBatchWeighting));
         ProgressReporter progress = new ProgressReporter("unlearn", settings.maxEpochs());
         UnlearnResult result;

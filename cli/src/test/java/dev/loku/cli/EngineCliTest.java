@@ -82,6 +82,9 @@ class EngineCliTest {
                 "--unseen", good.toString(), "--method", "ihl", "--dtype", "bf16", "--out", out, "--report", report),
                 "bf16 is not available");
         userError(run("unlearn", "--model", model, "--forget", good.toString(), "--retain", good.toString(),
+                "--unseen", good.toString(), "--method", "ihl", "--export-dtype", "int8", "--out", out, "--report",
+                report), "--export-dtype: 'int8' is not an export type; use auto, fp32, fp16 or bf16");
+        userError(run("unlearn", "--model", model, "--forget", good.toString(), "--retain", good.toString(),
                 "--unseen", good.toString(), "--method", "ihl", "--epoch-evaluation", "sometimes", "--out", out,
                 "--report", report), "use every-epoch or stop-rule");
         userError(run("unlearn", "--model", model, "--forget", good.toString(), "--retain", good.toString(),
@@ -176,6 +179,7 @@ class EngineCliTest {
         assertEquals("ihl", report.get("method").asText());
         assertEquals(9, report.get("seed").asLong());
         assertEquals("equal", report.get("hyperparameters").get("micro_batch_weighting").asText(), "the default");
+        assertEquals("float32", report.get("hyperparameters").get("export_dtype").asText(), "the checkpoint's type");
         JsonNode epochs = report.get("epochs");
         assertEquals(0, epochs.get(0).get("epoch").asInt(), "epoch 0 first");
         assertEquals(report.get("stopped_at_epoch").asInt(), epochs.get(epochs.size() - 1).get("epoch").asInt());
@@ -201,11 +205,18 @@ class EngineCliTest {
         LmCliTest.Run notForgotten = run("unlearn", "--model", base.toString(), "--forget", forget.toString(),
                 "--retain", retain.toString(), "--unseen", unseen.toString(), "--method", "ihl", "--lora-rank", "4",
                 "--fila", "--max-epochs", "1", "--lr", "1e-7", "--seed", "9", "--micro-batch-weighting", "tokens",
-                "--out", stuck.toString(), "--report", stuckReport.toString());
+                "--export-dtype", "bf16", "--out", stuck.toString(), "--report", stuckReport.toString());
         assertEquals(UnlearnCommand.NOT_FORGOTTEN, notForgotten.exitCode(), notForgotten.err());
         JsonNode stuckJson = JSON.readTree(Files.readString(stuckReport));
         assertFalse(stuckJson.get("reached_threshold").asBoolean());
         assertEquals("tokens", stuckJson.get("hyperparameters").get("micro_batch_weighting").asText());
+        assertEquals("bfloat16", stuckJson.get("hyperparameters").get("export_dtype").asText());
+        assertEquals("bfloat16", JSON.readTree(stuck.resolve("model").resolve("config.json").toFile())
+                .get("torch_dtype").asText());
+        JsonNode stuckEval = onlyJson(run("eval", "--model", stuck.resolve("model").toString(), "--forget",
+                forget.toString(), "--retain", retain.toString(), "--unseen", unseen.toString(), "--json"));
+        assertEquals(stuckJson.get("epochs").get(1).get("forget_ma").asDouble(), stuckEval.get("forget_ma").asDouble(),
+                0.05, "the bfloat16 export scores as the run's last epoch did, within bfloat16 rounding");
         assertTrue(notForgotten.out().contains("NOT forgotten within the epoch budget"), notForgotten.out());
         assertTrue(notForgotten.err().contains("did NOT forget within 1 epoch(s)"), notForgotten.err());
         assertTrue(Files.isRegularFile(stuck.resolve("model").resolve("config.json")), "the model is still written");

@@ -66,17 +66,20 @@ public final class UnlearningEngine {
     private final EpochEvaluation evaluation;
     private final DataType weightType;
     private final MicroBatchWeighting weighting;
+    /** The type exports write the weights in; null: each model's own (its checkpoint's, see CausalLm#exportType). */
+    private final DataType exportType;
 
     public UnlearningEngine(Device device) {
         this(device, new RecordSetEvaluator());
     }
 
     public UnlearningEngine(Device device, RecordSetEvaluator evaluator) {
-        this(device, evaluator, false, EpochEvaluation.EVERY_EPOCH, DataType.FLOAT32, MicroBatchWeighting.EQUAL);
+        this(device, evaluator, false, EpochEvaluation.EVERY_EPOCH, DataType.FLOAT32, MicroBatchWeighting.EQUAL, null);
     }
 
     private UnlearningEngine(Device device, RecordSetEvaluator evaluator, boolean checkpointing,
-                             EpochEvaluation evaluation, DataType weightType, MicroBatchWeighting weighting) {
+                             EpochEvaluation evaluation, DataType weightType, MicroBatchWeighting weighting,
+                             DataType exportType) {
         this.device = Objects.requireNonNull(device, "device");
         this.evaluator = Objects.requireNonNull(evaluator, "evaluator");
         this.checkpointing = checkpointing;
@@ -86,6 +89,12 @@ public final class UnlearningEngine {
         }
         this.weightType = weightType;
         this.weighting = Objects.requireNonNull(weighting, "micro-batch weighting");
+        if (exportType != null && exportType != DataType.FLOAT32 && exportType != DataType.FLOAT16
+                && exportType != DataType.BFLOAT16) {
+            throw new IllegalArgumentException("the engine exports weights as float32, float16 or bfloat16, not "
+                    + exportType);
+        }
+        this.exportType = exportType;
     }
 
     /**
@@ -93,21 +102,21 @@ public final class UnlearningEngine {
      * CausalLm#setActivationCheckpointing}): the same results, less memory, one more forward per step.
      */
     public UnlearningEngine withActivationCheckpointing(boolean on) {
-        return new UnlearningEngine(device, evaluator, on, evaluation, weightType, weighting);
+        return new UnlearningEngine(device, evaluator, on, evaluation, weightType, weighting, exportType);
     }
 
     /** This engine measuring each unlearning epoch as {@code e} says (default {@link EpochEvaluation#EVERY_EPOCH}). */
     public UnlearningEngine withEpochEvaluation(EpochEvaluation e) {
-        return new UnlearningEngine(device, evaluator, checkpointing, e, weightType, weighting);
+        return new UnlearningEngine(device, evaluator, checkpointing, e, weightType, weighting, exportType);
     }
 
     /**
      * This engine holding every model it loads as {@code type}: float32 (the default) or float16 (docs/engine.md
      * "Precision": products in float16, softmaxes, norms, losses, LoRA factors and optimiser state in float32).
-     * Exports keep the type; reports name it ({@code weight_dtype}).
+     * Reports name it ({@code weight_dtype}).
      */
     public UnlearningEngine withWeightType(DataType type) {
-        return new UnlearningEngine(device, evaluator, checkpointing, evaluation, type, weighting);
+        return new UnlearningEngine(device, evaluator, checkpointing, evaluation, type, weighting, exportType);
     }
 
     /**
@@ -118,7 +127,18 @@ public final class UnlearningEngine {
      * there is nothing to weight there.
      */
     public UnlearningEngine withMicroBatchWeighting(MicroBatchWeighting w) {
-        return new UnlearningEngine(device, evaluator, checkpointing, evaluation, weightType, w);
+        return new UnlearningEngine(device, evaluator, checkpointing, evaluation, weightType, w, exportType);
+    }
+
+    /**
+     * This engine writing every model it exports (candidate, residual base, merged model) with its weights as
+     * {@code type}: float32, float16 or bfloat16; null (the default) keeps each checkpoint's own type, or float16
+     * when the weights are held as float16 ({@link CausalLm#exportType}). Reports name the type written
+     * ({@code export_dtype}). bfloat16 is written from the float32 weights, rounded to nearest even: it needs no
+     * bfloat16 arithmetic.
+     */
+    public UnlearningEngine withExportType(DataType type) {
+        return new UnlearningEngine(device, evaluator, checkpointing, evaluation, weightType, weighting, type);
     }
 
     public MicroBatchWeighting microBatchWeighting() {
@@ -145,6 +165,9 @@ public final class UnlearningEngine {
     private CausalLm load(Path path) throws IOException {
         CausalLm m = ModelLoader.load(path, device, weightType);
         m.setActivationCheckpointing(checkpointing);
+        if (exportType != null) {
+            m.exportAs(exportType);
+        }
         return m;
     }
 
@@ -314,7 +337,7 @@ public final class UnlearningEngine {
                 Files.createDirectories(modelDir);
                 weights.writeModel(modelDir);
                 Path adapterDir = weights.writeAdapter(outDir.resolve("adapter"));
-                UnlearnReport report = new UnlearnReport(settings.method(), runHyperparameters(settings), settings.seed(),
+                UnlearnReport report = new UnlearnReport(settings.method(), runHyperparameters(settings, m), settings.seed(),
                         baseSha, forgetSha, thresholds.ma(), thresholds.el(), outcome.epochs(),
                         outcome.stoppedAtEpoch(), outcome.reachedThreshold());
                 LOG.info("event=unlearn_done stopped_at_epoch={} reached_threshold={}", outcome.stoppedAtEpoch(),
@@ -408,9 +431,10 @@ public final class UnlearningEngine {
      * The settings' hyper-parameters and how this engine ran them (weight type, checkpointing, evaluation,
      * micro-batch weighting), as the report lists them: strings, so the map stays flat and schema-free.
      */
-    private Map<String, String> runHyperparameters(UnlearnSettings s) {
+    private Map<String, String> runHyperparameters(UnlearnSettings s, CausalLm model) {
         Map<String, String> hp = new LinkedHashMap<>(hyperparameters(s));
         hp.put("weight_dtype", weightType == DataType.FLOAT16 ? "float16" : "float32");
+        hp.put("export_dtype", HfExporter.torchDtype(model.exportType()));
         hp.put("activation_checkpointing", Boolean.toString(checkpointing));
         hp.put("epoch_evaluation", evaluation == EpochEvaluation.STOP_RULE ? "stop-rule" : "every-epoch");
         hp.put("micro_batch_weighting", weighting.id());

@@ -31,6 +31,22 @@ public final class SafetensorsWriter {
      */
     public static void write(Path path, Map<String, NDArray> tensors, Map<String, String> metadata)
             throws IOException {
+        write(path, tensors, metadata, null);
+    }
+
+    /**
+     * As {@link #write(Path, Map, Map)}, with every float32 tensor stored as {@code floatsAs} (float32, float16 or
+     * bfloat16; null keeps each tensor's own type), rounded to nearest, ties to even, as PyTorch's {@code .to()}
+     * rounds. The conversion happens while the bytes are streamed, so no second copy of a tensor is made; bfloat16
+     * is written from the float32 bits, so it needs no bfloat16 array (DJL 0.36's PyTorch JNI has none).
+     */
+    public static void write(Path path, Map<String, NDArray> tensors, Map<String, String> metadata,
+                             DataType floatsAs) throws IOException {
+        if (floatsAs != null && floatsAs != DataType.FLOAT32 && floatsAs != DataType.FLOAT16
+                && floatsAs != DataType.BFLOAT16) {
+            throw new IllegalArgumentException("float32 tensors can be stored as float32, float16 or bfloat16, not "
+                    + floatsAs);
+        }
         ObjectNode header = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode meta = header.putObject("__metadata__");
@@ -42,8 +58,9 @@ public final class SafetensorsWriter {
                 throw new IllegalArgumentException("'__metadata__' is reserved and cannot name a tensor");
             }
             NDArray a = e.getValue();
-            String dtype = dtypeName(a.getDataType());
-            long bytes = a.size() * a.getDataType().getNumOfBytes();
+            DataType stored = storedType(a, floatsAs);
+            String dtype = dtypeName(stored);
+            long bytes = a.size() * stored.getNumOfBytes();
             ObjectNode entry = header.putObject(e.getKey());
             entry.put("dtype", dtype);
             ArrayNode shape = entry.putArray("shape");
@@ -72,14 +89,18 @@ public final class SafetensorsWriter {
             out.write(headerBytes);
             byte[] chunk = new byte[1 << 20];
             for (NDArray a : tensors.values()) {
-                ByteBuffer data = a.toByteBuffer().order(ByteOrder.nativeOrder());
                 if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN && a.getDataType().getNumOfBytes() > 1) {
                     throw new IOException("writing safetensors on a big-endian host is not supported");
                 }
-                while (data.hasRemaining()) {
-                    int n = Math.min(chunk.length, data.remaining());
-                    data.get(chunk, 0, n);
-                    out.write(chunk, 0, n);
+                DataType stored = storedType(a, floatsAs);
+                if (stored == a.getDataType()) {
+                    copy(a.toByteBuffer().order(ByteOrder.nativeOrder()), out, chunk);
+                } else if (stored == DataType.BFLOAT16) {
+                    writeBfloat16(a.toByteBuffer().order(ByteOrder.nativeOrder()).asFloatBuffer(), out, chunk);
+                } else {
+                    try (NDArray narrow = a.toType(stored, false)) {
+                        copy(narrow.toByteBuffer().order(ByteOrder.nativeOrder()), out, chunk);
+                    }
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -89,11 +110,56 @@ public final class SafetensorsWriter {
         Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
+    private static DataType storedType(NDArray a, DataType floatsAs) {
+        return floatsAs != null && a.getDataType() == DataType.FLOAT32 ? floatsAs : a.getDataType();
+    }
+
+    private static void copy(ByteBuffer data, OutputStream out, byte[] chunk) throws IOException {
+        while (data.hasRemaining()) {
+            int n = Math.min(chunk.length, data.remaining());
+            data.get(chunk, 0, n);
+            out.write(chunk, 0, n);
+        }
+    }
+
+    private static void writeBfloat16(java.nio.FloatBuffer floats, OutputStream out, byte[] chunk) throws IOException {
+        int n = 0;
+        while (floats.hasRemaining()) {
+            short b = bfloat16Bits(floats.get());
+            chunk[n++] = (byte) b;          // little-endian, as safetensors stores every type
+            chunk[n++] = (byte) (b >>> 8);
+            if (n == chunk.length) {
+                out.write(chunk, 0, n);
+                n = 0;
+            }
+        }
+        out.write(chunk, 0, n);
+    }
+
+    /**
+     * The bfloat16 nearest to {@code f} (ties to even), as its 16 bits: the top half of the float32 after rounding
+     * the bottom half away. NaN stays NaN (quiet); infinities and signed zeros are kept; values past the largest
+     * bfloat16 round to infinity, as in PyTorch.
+     */
+    public static short bfloat16Bits(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        if (Float.isNaN(f)) {
+            return (short) ((bits >>> 16) | 0x0040);
+        }
+        int lsb = (bits >>> 16) & 1;
+        return (short) ((bits + 0x7FFF + lsb) >>> 16);
+    }
+
     /** The size in bytes of the file {@link #write} would produce for these tensors, without metadata. */
     public static long dataBytes(Map<String, NDArray> tensors) {
+        return dataBytes(tensors, null);
+    }
+
+    /** As {@link #dataBytes(Map)}, with float32 tensors stored as {@code floatsAs} (null: their own type). */
+    public static long dataBytes(Map<String, NDArray> tensors, DataType floatsAs) {
         long total = 0;
         for (NDArray a : tensors.values()) {
-            total += a.size() * a.getDataType().getNumOfBytes();
+            total += a.size() * storedType(a, floatsAs).getNumOfBytes();
         }
         return total;
     }

@@ -81,6 +81,16 @@ public interface CausalLm extends AutoCloseable {
      */
     ai.djl.ndarray.types.DataType weightType();
 
+    /**
+     * The floating type {@link HfExporter} writes the weights in: that of the checkpoint the model was loaded from
+     * (float32, float16 or bfloat16), or the {@link #weightType} when that is narrower, so a bfloat16 checkpoint
+     * comes back as bfloat16 however it was computed on. {@link #exportAs} changes it.
+     */
+    ai.djl.ndarray.types.DataType exportType();
+
+    /** Makes exports write the weights as {@code type} (float32, float16 or bfloat16); copies keep it. */
+    void exportAs(ai.djl.ndarray.types.DataType type);
+
     // ---- adapters ---------------------------------------------------------------------------------------------
 
     /**

@@ -60,6 +60,7 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
     private final int[] eosIds;
     /** The one floating type of every weight: what the forward computes in (softmaxes, norms and losses aside). */
     private final DataType weightType;
+    private volatile DataType exportType;
     private volatile boolean checkpointing;
     /** Forwards recorded with activation checkpointing that {@link #backward} has not finished yet. */
     private final List<CheckpointedPass> pendingPasses = new ArrayList<>();
@@ -360,6 +361,19 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
     @Override
     public DataType weightType() {
         return weightType;
+    }
+
+    @Override
+    public DataType exportType() {
+        return exportType == null ? weightType : exportType;
+    }
+
+    @Override
+    public void exportAs(DataType type) {
+        if (type != DataType.FLOAT32 && type != DataType.FLOAT16 && type != DataType.BFLOAT16) {
+            throw new IllegalArgumentException("weights can be exported as float32, float16 or bfloat16, not " + type);
+        }
+        exportType = type;
     }
 
     @Override
@@ -1114,7 +1128,9 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
                 c.attach(target);
                 weights.put(e.getKey(), c);
             }
-            return withWeights(weights, target);
+            CausalLm copy = withWeights(weights, target);
+            copy.exportAs(exportType());
+            return copy;
         } catch (RuntimeException e) {
             target.close();
             throw e;

@@ -24,7 +24,8 @@ import java.util.Map;
 
 /**
  * Writes a model as a Hugging Face folder of its family ({@code LlamaForCausalLM}, {@code GPTNeoForCausalLM}, ...):
- * {@code config.json}, {@code generation_config.json}, float32 {@code model.safetensors} (or shards plus
+ * {@code config.json}, {@code generation_config.json}, {@code model.safetensors} in the model's
+ * {@link CausalLm#exportType} (float32, float16 or bfloat16; or shards plus
  * {@code model.safetensors.index.json}) and the tokenizer files. Weights of an interleaved (Meta/llama2.c) model get
  * their q/k rows permuted to the {@code rotate_half} layout, as transformers' own converter does, so transformers
  * and {@link ModelLoader} both compute the same logits from the folder. A tied head is written once (as the
@@ -46,23 +47,25 @@ public final class HfExporter {
         try (NoGrad ignored = NoGrad.enter(); NDManager scope = model.manager().newSubManager()) {
             Files.createDirectories(dir);
             removeOldWeights(dir);
-            // The weights are written in the type the model holds them in, and config.json says which.
+            // The weights are written in the model's export type (its checkpoint's, unless told otherwise), and
+            // config.json says which.
+            DataType fileType = model.exportType();
             JSON.writeValue(dir.resolve("config.json").toFile(), config.toHfJson()
-                    .put("torch_dtype", model.weightType() == DataType.FLOAT16 ? "float16" : "float32"));
+                    .put("torch_dtype", torchDtype(fileType)));
             JSON.writeValue(dir.resolve("generation_config.json").toFile(), generationConfig(config));
 
             Map<String, NDArray> tensors = hfTensors(model, scope);
             Map<String, String> metadata = Map.of("format", "pt");
-            List<Map<String, NDArray>> shards = shard(tensors, maxShardBytes);
+            List<Map<String, NDArray>> shards = shard(tensors, maxShardBytes, fileType);
             if (shards.size() == 1) {
-                SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, metadata);
+                SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, metadata, fileType);
             } else {
                 ObjectNode index = JSON.createObjectNode();
-                index.putObject("metadata").put("total_size", SafetensorsWriter.dataBytes(tensors));
+                index.putObject("metadata").put("total_size", SafetensorsWriter.dataBytes(tensors, fileType));
                 ObjectNode weightMap = index.putObject("weight_map");
                 for (int i = 0; i < shards.size(); i++) {
                     String file = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
-                    SafetensorsWriter.write(dir.resolve(file), shards.get(i), metadata);
+                    SafetensorsWriter.write(dir.resolve(file), shards.get(i), metadata, fileType);
                     for (String name : shards.get(i).keySet()) {
                         weightMap.put(name, file);
                     }
@@ -101,12 +104,21 @@ public final class HfExporter {
         return out;
     }
 
-    private static List<Map<String, NDArray>> shard(Map<String, NDArray> tensors, long maxBytes) {
+    /** The {@code torch_dtype} of config.json for weights stored as {@code type}. */
+    public static String torchDtype(DataType type) {
+        return switch (type) {
+            case FLOAT16 -> "float16";
+            case BFLOAT16 -> "bfloat16";
+            default -> "float32";
+        };
+    }
+
+    private static List<Map<String, NDArray>> shard(Map<String, NDArray> tensors, long maxBytes, DataType fileType) {
         List<Map<String, NDArray>> shards = new ArrayList<>();
         Map<String, NDArray> current = new LinkedHashMap<>();
         long size = 0;
         for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
-            long bytes = e.getValue().size() * e.getValue().getDataType().getNumOfBytes();
+            long bytes = SafetensorsWriter.dataBytes(Map.of(e.getKey(), e.getValue()), fileType);
             if (!current.isEmpty() && size + bytes > maxBytes) {
                 shards.add(current);
                 current = new LinkedHashMap<>();

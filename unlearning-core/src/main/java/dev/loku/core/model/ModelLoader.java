@@ -312,6 +312,33 @@ public final class ModelLoader {
         return loadHf(dir, device, DataType.FLOAT32);
     }
 
+    /**
+     * The floating type most of the checkpoint's weights are stored in (by element count): float32, float16 or
+     * bfloat16 (float64 counts as float32).
+     */
+    static DataType storedFloatType(java.util.Collection<SafetensorsFile> files, java.util.Set<String> names) {
+        Map<DataType, Long> elements = new java.util.EnumMap<>(DataType.class);
+        for (SafetensorsFile f : files) {
+            for (String name : names) {
+                if (!f.contains(name)) {
+                    continue;
+                }
+                DataType t = switch (f.entry(name).dtype()) {
+                    case "F16" -> DataType.FLOAT16;
+                    case "BF16" -> DataType.BFLOAT16;
+                    default -> DataType.FLOAT32;
+                };
+                long n = 1;
+                for (long d : f.entry(name).shape()) {
+                    n *= d;
+                }
+                elements.merge(t, n, Long::sum);
+            }
+        }
+        return elements.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey)
+                .orElse(DataType.FLOAT32);
+    }
+
     static DecoderModel loadHf(Path dir, Device device, DataType weightType) {
         Path configFile = dir.resolve("config.json");
         ModelConfig config;
@@ -364,7 +391,12 @@ public final class ModelLoader {
                 }
             }
             tok = loadHfTokenizer(dir, config);
-            return DecoderModel.of(config, tok, weights, manager);
+            DecoderModel model = DecoderModel.of(config, tok, weights, manager);
+            // Exports keep the checkpoint's type, unless the weights are held as float16 (then float16: widening
+            // rounded weights gains nothing, and bfloat16 cannot hold float16's precision).
+            model.exportAs(weightType == DataType.FLOAT16 ? DataType.FLOAT16
+                    : storedFloatType(open.values(), config.parameterShapes().keySet()));
+            return model;
         } catch (IOException e) {
             manager.close();
             closeQuietly(tok);

@@ -118,4 +118,21 @@ class SafetensorsTest {
         assertTrue(e.getMessage().contains("'w'") && e.getMessage().contains("truncated.safetensors"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
     }
+
+    @org.junit.jupiter.api.Test
+    void bfloat16RoundsToNearestTiesToEvenAndKeepsSpecialValues() {
+        assertEquals((short) 0x3F80, SafetensorsWriter.bfloat16Bits(1.0f));
+        assertEquals((short) 0x3F80, SafetensorsWriter.bfloat16Bits(Float.intBitsToFloat(0x3F807FFF)), "below half");
+        assertEquals((short) 0x3F81, SafetensorsWriter.bfloat16Bits(Float.intBitsToFloat(0x3F808001)), "above half");
+        assertEquals((short) 0x3F80, SafetensorsWriter.bfloat16Bits(Float.intBitsToFloat(0x3F808000)), "tie to even");
+        assertEquals((short) 0x3F82, SafetensorsWriter.bfloat16Bits(Float.intBitsToFloat(0x3F818000)), "tie to even");
+        assertEquals((short) 0xC040, SafetensorsWriter.bfloat16Bits(-3.0f));
+        assertEquals((short) 0x8000, SafetensorsWriter.bfloat16Bits(-0.0f));
+        assertEquals((short) 0x7F80, SafetensorsWriter.bfloat16Bits(Float.POSITIVE_INFINITY));
+        assertEquals((short) 0x7F80, SafetensorsWriter.bfloat16Bits(Float.MAX_VALUE), "past the largest: infinity");
+        assertEquals((short) 0xFF80, SafetensorsWriter.bfloat16Bits(-Float.MAX_VALUE));
+        assertTrue(Float.isNaN(Float.intBitsToFloat(SafetensorsWriter.bfloat16Bits(Float.NaN) << 16)));
+        assertTrue(Float.isNaN(Float.intBitsToFloat(SafetensorsWriter.bfloat16Bits(Float.intBitsToFloat(0x7F800001)) << 16)),
+                "a NaN whose payload is in the low half stays NaN");
+    }
 }

@@ -172,6 +172,56 @@ class TransformersParityTest {
     }
 
     @Test
+    void transformersReadsABfloat16ExportAsTheEngineComputesIt() throws Exception {
+        PythonOracle python = PythonOracle.get().assumeAvailable();
+        ObjectNode manifest = JSON.createObjectNode();
+        ArrayNode cases = manifest.putArray("cases");
+        for (Path fixture : fixtures()) {
+            String name = fixture.getFileName().toString();
+            Path bf16 = dir.resolve("bf16-" + name);
+            List<int[]> prompts = prompts(fixture);
+            Path logits = dir.resolve("bf16-" + name + "-logits.safetensors");
+            try (NoGrad ignored = NoGrad.enter(); CausalLm full = ModelLoader.load(fixture.resolve("model"),
+                    Device.cpu()); NDManager m = NDManager.newBaseManager(Device.cpu())) {
+                full.exportAs(ai.djl.ndarray.types.DataType.BFLOAT16);
+                dev.loku.core.model.HfExporter.export(full, bf16);
+                // The engine's logits of the bfloat16 checkpoint, computed in float32 as transformers will.
+                try (CausalLm back = ModelLoader.load(bf16, Device.cpu())) {
+                    Map<String, NDArray> rows = new LinkedHashMap<>();
+                    for (int i = 0; i < prompts.size(); i++) {
+                        rows.put("logits." + i, logitsOf(back, m, prompts.get(i)));
+                    }
+                    SafetensorsWriter.write(logits, rows, Map.of("format", "pt"));
+                }
+            }
+            ObjectNode c = cases.addObject();
+            c.put("name", name);
+            c.put("merged", bf16.toString());
+            c.put("logits", logits.toString());
+            ArrayNode ps = c.putArray("prompts");
+            for (int[] p : prompts) {
+                ArrayNode a = ps.addArray();
+                for (int id : p) {
+                    a.add(id);
+                }
+            }
+        }
+        Path manifestFile = dir.resolve("bf16-manifest.json");
+        JSON.writeValue(manifestFile.toFile(), manifest);
+        JsonNode report = JSON.readTree(python.script("check_exports.py", List.of(manifestFile.toString()),
+                Duration.ofMinutes(5)));
+        for (JsonNode r : report.get("cases")) {
+            String name = r.get("name").asText();
+            double d = r.get("merged_max_abs_diff").asDouble();
+            System.out.printf(Locale.ROOT, "parity %-10s bfloat16 export in transformers %.3g, files %s%n", name, d,
+                    r.get("merged_file_dtypes"));
+            assertEquals("[\"bfloat16\"]", r.get("merged_file_dtypes").toString(), name + ": stored as bfloat16");
+            assertTrue(d <= TOLERANCE, name + ": transformers on the bfloat16 export differs by " + d);
+        }
+        assertEquals(cases.size(), report.get("cases").size(), "every case was checked");
+    }
+
+    @Test
     void aGptNeo125mShapedCheckpointInitialisedByTransformersGivesItsLogits() throws Exception {
         PythonOracle python = PythonOracle.get().assumeAvailable();
         Path out = dir.resolve("gpt-neo-125m");

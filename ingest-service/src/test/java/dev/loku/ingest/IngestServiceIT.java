@@ -80,15 +80,8 @@ class IngestServiceIT {
 
         Path catalogue = TestCatalogues.write(dir.resolve("conf"), Map.of("it-model-a", List.of("acme"),
                 "it-model-b", List.of("acme")));
-        Map<String, String> settings = new HashMap<>();
-        settings.put("bootstrap.servers", stack.bootstrapServers());
+        Map<String, String> settings = settings(stack, catalogue, "it-1");
         settings.put("registry.url", stack.ccompatUrl());
-        settings.put("artifacts.root", dir.resolve("artifacts").toString());
-        settings.put("models.catalogue", catalogue.toString());
-        settings.put("http.port", "0");
-        settings.put("service.instance.id", "it-1");
-        settings.put("ingest.application.id", "it-ingest-" + UUID.randomUUID().toString().substring(0, 8));
-        settings.put("ingest.state.dir", dir.resolve("state").toString());
         settings.put("ingest.batch.max.requests", "2");
         settings.put("ingest.batch.max.wait", "3s");
         settings.put("ingest.batch.check.interval", "200ms");
@@ -221,14 +214,7 @@ class IngestServiceIT {
         root.addAppender(logs);
         URI registry = URI.create(stack.ccompatUrl());
         Path catalogue = TestCatalogues.write(dir.resolve("conf"), Map.of("it-model-r", List.of("acme")));
-        Map<String, String> settings = new HashMap<>();
-        settings.put("bootstrap.servers", stack.bootstrapServers());
-        settings.put("artifacts.root", dir.resolve("artifacts").toString());
-        settings.put("models.catalogue", catalogue.toString());
-        settings.put("http.port", "0");
-        settings.put("service.instance.id", "it-r");
-        settings.put("ingest.application.id", "it-ingest-r-" + UUID.randomUUID().toString().substring(0, 8));
-        settings.put("ingest.state.dir", dir.resolve("state").toString());
+        Map<String, String> settings = settings(stack, catalogue, "it-r");
         settings.put("ingest.commit.interval", "100ms");
         // The broker's minimum: a replaced stream thread's predecessor leaves the group after 6 s, not 45 s.
         settings.put("kafka.session.timeout.ms", "6000");
@@ -268,6 +254,20 @@ class IngestServiceIT {
         } finally {
             root.detachAppender(logs);
         }
+    }
+
+    /** An ingest of its own (a new application id) on this test's folders; the caller adds the registry. */
+    private Map<String, String> settings(StackEndpoints stack, Path catalogue, String instance) {
+        Map<String, String> settings = new HashMap<>();
+        settings.put("bootstrap.servers", stack.bootstrapServers());
+        settings.put("artifacts.root", dir.resolve("artifacts").toString());
+        settings.put("models.catalogue", catalogue.toString());
+        settings.put("http.port", "0");
+        settings.put("service.instance.id", instance);
+        settings.put("ingest.application.id", "it-ingest-" + instance + "-"
+                + UUID.randomUUID().toString().substring(0, 8));
+        settings.put("ingest.state.dir", dir.resolve("state").toString());
+        return settings;
     }
 
     private static ErasureRequest request(String model, String tenant, int n) {

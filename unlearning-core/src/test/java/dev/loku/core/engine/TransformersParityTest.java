@@ -128,13 +128,7 @@ class TransformersParityTest {
             c.put("original", tuned.modelDir().toString());
             c.put("portable_adapter", portable.toString());
             c.put("logits", logits.toString());
-            ArrayNode ps = c.putArray("prompts");
-            for (int[] p : prompts) {
-                ArrayNode a = ps.addArray();
-                for (int id : p) {
-                    a.add(id);
-                }
-            }
+            putPrompts(c, prompts);
         }
         Path manifestFile = dir.resolve("manifest.json");
         JSON.writeValue(manifestFile.toFile(), manifest);
@@ -198,13 +192,7 @@ class TransformersParityTest {
             c.put("name", name);
             c.put("merged", bf16.toString());
             c.put("logits", logits.toString());
-            ArrayNode ps = c.putArray("prompts");
-            for (int[] p : prompts) {
-                ArrayNode a = ps.addArray();
-                for (int id : p) {
-                    a.add(id);
-                }
-            }
+            putPrompts(c, prompts);
         }
         Path manifestFile = dir.resolve("bf16-manifest.json");
         JSON.writeValue(manifestFile.toFile(), manifest);
@@ -286,5 +274,16 @@ class TransformersParityTest {
 
     private static double maxAbs(NDArray a) {
         return a.abs().max().getFloat();
+    }
+
+    /** The prompts' token ids as the manifest's {@code prompts} array. */
+    private static void putPrompts(ObjectNode c, List<int[]> prompts) {
+        ArrayNode ps = c.putArray("prompts");
+        for (int[] p : prompts) {
+            ArrayNode a = ps.addArray();
+            for (int id : p) {
+                a.add(id);
+            }
+        }
     }
 }

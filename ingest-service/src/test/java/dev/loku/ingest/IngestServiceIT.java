@@ -222,14 +222,14 @@ class IngestServiceIT {
         try (TcpProxy proxy = TcpProxy.start(registry.getHost(), registry.getPort());
              KafkaProducer<String, ErasureRequest> producer = TestClients.producer(stack,
                      Topics.ERASURE_REQUESTS.keySerde().serializer(), serdes.valueSerializer(Topics.ERASURE_REQUESTS))) {
-            // This ingest reaches the registry only through the proxy; it has no schema cached.
+            // This ingest reaches the registry only through the proxy, and has no schema cached.
             settings.put("registry.url", new URI(registry.getScheme(), null, registry.getHost(), proxy.port(),
                     registry.getPath(), null, null).toString());
             IngestService service = new IngestService(IngestConfig.of(settings));
             try {
-                service.start();
-                waitFor(() -> service.health().isUp(), "the stream running");
+                // Cut before the start: a stream that ran first would have cached the schemas it then needs.
                 proxy.cut();
+                service.start();
                 producer.send(new ProducerRecord<>(Topics.ERASURE_REQUESTS.name(), r.getRequestId().toString(),
                         dev.loku.runtime.crypto.SealedRequests.sealed(new dev.loku.runtime.crypto.ContentSeal(
                                 new dev.loku.runtime.crypto.DirectoryDataKeyStore(dir.resolve("artifacts/keys"))), r)))

@@ -1,5 +1,6 @@
 package dev.loku.worker;
 
+import dev.loku.core.engine.EpochCheckpoints;
 import dev.loku.core.engine.EpochListener;
 import dev.loku.core.engine.EpochRecord;
 import dev.loku.core.engine.UnlearnReport;
@@ -23,7 +24,8 @@ import java.util.List;
  * (docs/method.md §2.3 for the inverted hinge loss, §4 for the baselines), initialisation (FILA, docs/method.md §2.4, or
  * plain LoRA), rank, learning rate and epoch budget, and the job's seed. The engine measures the thresholds on the
  * unseen data, scores epoch 0 before any update and trains until the stop rule (docs/method.md §5.1) or the budget; each
- * trained epoch is reported as progress. Outputs go to {@code workDir/unlearn/model} and {@code .../adapter}.
+ * trained epoch is reported as progress. Outputs go to {@code workDir/unlearn/model} and {@code .../adapter}. With a
+ * checkpoint folder the engine saves its state there after each trained epoch and resumes from it.
  */
 public final class EngineUnlearningRunner {
 
@@ -49,7 +51,8 @@ public final class EngineUnlearningRunner {
         return (job, progress) -> {
             UnlearnSettings settings = settings(job.profile(), job.seed());
             UnlearnResult result = engine.unlearn(job.baseModel(), job.sets(), job.importanceFile(), settings,
-                    job.workDir().resolve("unlearn"), progressOf(progress));
+                    job.workDir().resolve("unlearn"), progressOf(progress), null,
+                    job.checkpointDir() == null ? null : EpochCheckpoints.in(job.checkpointDir()));
             return outcome(result, job.profile());
         };
     }

@@ -37,9 +37,11 @@ public interface UnlearningRunner {
      * @param profile        the profile for this attempt, retries already strengthened and epochs capped
      * @param seed           the run's seed
      * @param workDir        an empty scratch folder, deleted after the job: write the outputs here
+     * @param checkpointDir  where the run keeps its state after each trained epoch and resumes from, if it finds
+     *                       its own there (the caller deletes it when the job ends); null: no checkpoints
      */
     record UnlearningJob(Path baseModel, RecordSets sets, Path importanceFile, UnlearningProfile profile, long seed,
-                         Path workDir) {
+                         Path workDir, Path checkpointDir) {
         public UnlearningJob {
             Objects.requireNonNull(baseModel, "baseModel");
             Objects.requireNonNull(sets, "sets");

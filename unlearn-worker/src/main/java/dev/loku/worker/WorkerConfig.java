@@ -27,10 +27,11 @@ import java.util.Map;
  * @param epochEvaluation what each epoch measures: {@code stop-rule} or {@code every-epoch}
  * @param weightDtype    how the base weights are held: {@code fp32} or {@code fp16}
  * @param microBatchWeighting how an epoch's micro-batches make its step: {@code equal} or {@code tokens}
+ * @param epochCheckpointDir where each job keeps its state after every trained epoch, to resume there
  */
 public record WorkerConfig(CommonConfig common, String groupId, long seed, String device, int maxEpochsCap,
                            Path workDir, boolean checkpointActivations, String epochEvaluation, String weightDtype,
-                           String microBatchWeighting) {
+                           String microBatchWeighting, Path epochCheckpointDir) {
 
     public static final ConfigField<String> GROUP_ID = ConfigField.of("worker.group.id", ConfigType.STRING)
             .defaultValue("loku-worker")
@@ -100,9 +101,22 @@ public record WorkerConfig(CommonConfig common, String groupId, long seed, Strin
                     + "micro_batch_weighting in UnlearnCompleted's hyper-parameters.")
             .build();
 
+    public static final ConfigField<Path> EPOCH_CHECKPOINT_DIR = ConfigField.of("worker.epoch.checkpoint.dir",
+                    ConfigType.PATH)
+            .computedDefault(() -> Path.of(System.getProperty("java.io.tmpdir"), "loku-worker-checkpoints"),
+                    "(java.io.tmpdir)/loku-worker-checkpoints")
+            .description("Where each job keeps its training state (adapter, optimiser moments, epoch records) after "
+                    + "every trained epoch, one folder per job: a job stopped part-way (its worker killed, its "
+                    + "partition moved by a rebalance) resumes after its last finished epoch instead of epoch 0 and "
+                    + "ends as if never stopped. Point it at a volume every worker mounts so that the next owner of "
+                    + "the partition finds it (docs/operations.md). Derived from the forget set: a job's folder is "
+                    + "deleted when the job ends.")
+            .build();
+
     /** The {@code worker} group. */
     public static final ConfigGroup GROUP = ConfigGroup.of("worker", "Unlearning worker", GROUP_ID, SEED, DEVICE,
-            MAX_EPOCHS_CAP, WORK_DIR, CHECKPOINT_ACTIVATIONS, EPOCH_EVALUATION, WEIGHT_DTYPE, MICRO_BATCH_WEIGHTING);
+            MAX_EPOCHS_CAP, WORK_DIR, CHECKPOINT_ACTIVATIONS, EPOCH_EVALUATION, WEIGHT_DTYPE, MICRO_BATCH_WEIGHTING,
+            EPOCH_CHECKPOINT_DIR);
 
     /** Every group the worker reads. */
     public static final List<ConfigGroup> GROUPS = List.of(CommonConfig.GROUP, GROUP);
@@ -110,7 +124,8 @@ public record WorkerConfig(CommonConfig common, String groupId, long seed, Strin
     public static WorkerConfig from(LokuConfig config) {
         return new WorkerConfig(CommonConfig.from(config), config.get(GROUP_ID), config.get(SEED), config.get(DEVICE),
                 config.get(MAX_EPOCHS_CAP), config.get(WORK_DIR), config.get(CHECKPOINT_ACTIVATIONS),
-                config.get(EPOCH_EVALUATION), config.get(WEIGHT_DTYPE), config.get(MICRO_BATCH_WEIGHTING));
+                config.get(EPOCH_EVALUATION), config.get(WEIGHT_DTYPE), config.get(MICRO_BATCH_WEIGHTING),
+                config.get(EPOCH_CHECKPOINT_DIR));
     }
 
 

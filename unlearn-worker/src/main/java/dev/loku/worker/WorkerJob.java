@@ -100,6 +100,7 @@ public final class WorkerJob {
             metrics.duplicate();
             LOG.info("event=duplicate_ignored service=worker forget_set_id={} attempt={} cause=set_closed",
                     job.forgetSetId(), job.attempt());
+            deleteCheckpoints(job);
             return List.of();
         }
         CatalogueModel model = stores.model(job);
@@ -111,6 +112,7 @@ public final class WorkerJob {
         if (published.isPresent()) {
             LOG.info("event=job_resumed forget_set_id={} job_id={} candidate_version={} cause=already_published",
                     job.forgetSetId(), job.jobId(), candidate);
+            deleteCheckpoints(job);
             return announce(job, published.get());
         }
 
@@ -129,7 +131,7 @@ public final class WorkerJob {
                     profile.learningRate(), profile.maxEpochs());
             UnlearningRunner.UnlearningOutcome outcome = runner.run(new UnlearningRunner.UnlearningJob(base,
                     new RecordSets(forgetSet, model.retainData(), model.unseenData()), importance, profile,
-                    config.seed(), out),
+                    config.seed(), out, checkpointDir(job)),
                     new UnlearningRunner.ProgressListener() {
                         @Override
                         public void epochFinished(UnlearningRunner.EpochOutcome epoch) {
@@ -171,13 +173,16 @@ public final class WorkerJob {
                         job.forgetSetId(), job.jobId(), candidate);
                 List<TopicRecord<?, ?>> outputs = announce(job, first.get());
                 dropUnlessShared(adapter, first.get());
+                deleteCheckpoints(job);
                 return outputs;
             }
             LOG.info("event=unlearning_finished forget_set_id={} job_id={} candidate_version={} epochs={} "
                             + "reached_threshold={} seconds={}", job.forgetSetId(), job.jobId(), candidate,
                     outcome.stoppedAtEpoch(), outcome.reachedThreshold(),
                     String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - started) / 1e9));
-            return announce(job, modelRef);
+            List<TopicRecord<?, ?>> outputs = announce(job, modelRef);
+            deleteCheckpoints(job);
+            return outputs;
         }
     }
 
@@ -192,7 +197,32 @@ public final class WorkerJob {
         LOG.warn("event=forget_set_failed service=worker forget_set_id={} model={} attempt={} reason=\"{}\"",
                 job.forgetSetId(), job.modelId(), job.attempt(), JobFailure.reasonOf(error).text());
         progress(job, JobPhase.FAILED, 0, 0, null);
+        deleteCheckpoints(job);
         return finalFailure.outputsUnlessClosed(stores.ledger(), job, PipelineStage.UNLEARNING, error, raw);
+    }
+
+    /**
+     * The job's epoch checkpoints: one folder per job id (the set and its attempt) under
+     * {@code worker.epoch.checkpoint.dir}, so a later delivery of the same job, here or on another worker that
+     * mounts the folder, resumes after the last epoch saved there.
+     */
+    private Path checkpointDir(ForgetSetJob job) {
+        return config.epochCheckpointDir().resolve(job.jobId().toString());
+    }
+
+    /**
+     * Deletes the job's epoch checkpoints: the job has ended (its candidate published, or the set failed or closed),
+     * and they are derived from the forget set. A folder that cannot be deleted is logged, not fatal: the job's
+     * outcome is already decided.
+     */
+    private void deleteCheckpoints(ForgetSetJob job) {
+        Path dir = checkpointDir(job);
+        try {
+            JobWorkDir.deleteRecursively(dir);
+        } catch (IOException e) {
+            LOG.error("event=epoch_checkpoints_not_deleted forget_set_id={} job_id={} path={} error={}",
+                    job.forgetSetId(), job.jobId(), dir, e.getClass().getSimpleName());
+        }
     }
 
     /** UnlearnCompleted and UNLEARNED for the candidate published as {@code modelRef}, from its run record. */

@@ -282,6 +282,41 @@ class WorkerJobTest {
         assertTrue(fx.stores().versions().ref("m", candidate).isEmpty(), "nothing published");
     }
 
+    @Test
+    void epochCheckpointsOutliveAnInterruptionForTheNextDeliveryAndAreDeletedWhenTheJobEnds() throws Exception {
+        ImportanceReady in = importance(1);
+        assertThrows(InterruptedException.class, () -> job((j, p) -> {
+            seen.set(j);
+            Files.createDirectories(j.checkpointDir());
+            Files.writeString(j.checkpointDir().resolve("epoch-0002.json"), "{}"); // what the engine leaves
+            throw new InterruptedException("partition moved");
+        }).run(in));
+        Path checkpoints = seen.get().checkpointDir();
+        assertTrue(checkpoints.startsWith(config.epochCheckpointDir()), checkpoints.toString());
+        assertFalse(checkpoints.startsWith(seen.get().workDir()), "not in the scratch folder, which is deleted");
+        assertTrue(Files.isRegularFile(checkpoints.resolve("epoch-0002.json")), "kept for the next delivery");
+
+        UnlearningRunner fake = fake("0.5");
+        only(job((j, p) -> {
+            assertEquals(checkpoints, j.checkpointDir(), "the next delivery of the job finds the same folder");
+            assertTrue(Files.isRegularFile(j.checkpointDir().resolve("epoch-0002.json")));
+            return fake.run(j, p);
+        }).run(in), UnlearnCompleted.class);
+        assertFalse(Files.exists(checkpoints), "deleted once the candidate is published");
+
+        ImportanceReady failing = importance(1);
+        Path[] failed = new Path[1];
+        WorkerJob job = job((j, p) -> {
+            failed[0] = j.checkpointDir();
+            Files.createDirectories(j.checkpointDir());
+            Files.writeString(j.checkpointDir().resolve("epoch-0001.json"), "{}");
+            throw new IllegalStateException("the loss diverged");
+        });
+        Exception error = assertThrows(IllegalStateException.class, () -> job.run(failing));
+        job.onFailure(failing, raw(), error);
+        assertFalse(Files.exists(failed[0]), "deleted when the set fails");
+    }
+
     private static ConsumerRecord<byte[], byte[]> raw() {
         return new ConsumerRecord<>(Topics.IMPORTANCE.name(), 1, 3L, "m".getBytes(), new byte[] {0, 9});
     }

@@ -303,6 +303,19 @@ public final class UnlearningEngine {
     public UnlearnResult unlearn(Path model, RecordSets sets, Path importanceFile, UnlearnSettings settings,
                                  Path outDir, EpochListener listener, String baseName)
             throws IOException, InterruptedException {
+        return unlearn(model, sets, importanceFile, settings, outDir, listener, baseName, null);
+    }
+
+    /**
+     * {@link #unlearn(Path, RecordSets, Path, UnlearnSettings, Path, EpochListener, String)} that keeps its state
+     * in {@code checkpoints} after every trained epoch and, when a checkpoint of the same run is there (same model,
+     * data, importance and settings), resumes after its epoch instead of starting again (docs/engine.md, "Epoch
+     * checkpoints"). The resumed run's epochs, weights and outputs are those of an uninterrupted run. The caller
+     * deletes the checkpoints once it has what the run wrote. Null keeps none.
+     */
+    public UnlearnResult unlearn(Path model, RecordSets sets, Path importanceFile, UnlearnSettings settings,
+                                 Path outDir, EpochListener listener, String baseName, EpochCheckpoints checkpoints)
+            throws IOException, InterruptedException {
         settings.validate();
         UnlearningObjective objective = settings.method().objective();
         String baseSha = ContentHash.of(model);
@@ -327,12 +340,14 @@ public final class UnlearningEngine {
                 reference = objective.needs().referenceModel() ? weights.reference() : null;
                 UnlearningLoop loop = new UnlearningLoop(m, reference, weights, objective, forgetSet, trainForget,
                         retainSet, settings, evaluator, evaluation, weighting);
+                String runKey = checkpoints == null ? null
+                        : runKey(baseSha, forgetSha, sets, importanceFile, settings);
                 UnlearningLoop.Outcome outcome = loop.run(thresholds, e -> {
                     LOG.info(String.format(Locale.ROOT, "event=unlearn_epoch epoch=%d loss=%.6f forget_ma=%.4f"
                                     + " forget_el10=%.4f retain_ma=%.4f retain_nll=%.4f seconds=%.2f", e.epoch(),
                             e.loss(), e.forgetMa(), e.forgetEl10(), e.retainMa(), e.retainNll(), e.seconds()));
                     sink.onEpoch(e);
-                });
+                }, checkpoints, runKey);
                 Path modelDir = outDir.resolve("model");
                 Files.createDirectories(modelDir);
                 weights.writeModel(modelDir);
@@ -348,6 +363,25 @@ public final class UnlearningEngine {
                     reference.close();
                 }
             }
+        }
+    }
+
+    /**
+     * What makes two unlearning runs the same run, as one SHA-256: the model's, the data's and the importance's
+     * content hashes and every setting that changes what is computed. A checkpoint resumes only the run it came from.
+     */
+    private String runKey(String baseSha, String forgetSha, RecordSets sets, Path importanceFile,
+                          UnlearnSettings settings) throws IOException {
+        String key = String.join("\n", "base=" + baseSha, "forget=" + forgetSha,
+                "retain=" + ContentHash.of(sets.retain()), "unseen=" + ContentHash.of(sets.unseen()),
+                "importance=" + (importanceFile == null ? "computed" : ContentHash.of(importanceFile)),
+                "settings=" + settings, "weighting=" + weighting, "evaluation=" + evaluation,
+                "weight_type=" + weightType, "activation_checkpointing=" + checkpointing, "device=" + device);
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JVM has no SHA-256", e);
         }
     }
 

@@ -13,10 +13,15 @@ import dev.loku.core.train.AdamW;
 import dev.loku.core.train.AdamWConfig;
 import dev.loku.core.train.GradientAccumulator;
 import dev.loku.core.train.Gradients;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The unlearning epochs of the extraction-benchmark protocol (docs/method.md §3.2), for any objective of §4 and either
@@ -34,6 +39,8 @@ import java.util.Random;
  * Adam as Jang et al.: betas (0.9, 0.98), no weight decay, a constant learning rate.
  */
 final class UnlearningLoop {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UnlearningLoop.class);
 
     static final AdamWConfig ADAM = new AdamWConfig(0.9, 0.98, 1e-8, 0.0);
 
@@ -77,25 +84,52 @@ final class UnlearningLoop {
     }
 
     Outcome run(Thresholds thresholds, EpochListener listener) throws InterruptedException {
+        try {
+            return run(thresholds, listener, null, null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // unreachable: without checkpoints nothing is read or written
+        }
+    }
+
+    /**
+     * As {@link #run(Thresholds, EpochListener)}, saving the state in {@code checkpoints} after every trained epoch
+     * that does not end the run, and first resuming from the newest checkpoint of {@code runKey} there, if any: the
+     * epochs it holds are neither trained nor told to the listener again, and the retain draws of those epochs are
+     * replayed from the seed, so the resumed run trains and ends exactly as the uninterrupted one. Null
+     * {@code checkpoints} keeps no state.
+     */
+    Outcome run(Thresholds thresholds, EpochListener listener, EpochCheckpoints checkpoints, String runKey)
+            throws InterruptedException, IOException {
         Random sampler = new Random(settings.seed());
         List<EpochRecord> epochs = new ArrayList<>();
         List<EncodedExample> partners = retainSample(sampler);
-
-        long start = System.nanoTime();
-        double loss0 = epochLoss(partners, null);
-        EpochRecord zero = measure(0, loss0, start, thresholds);
-        epochs.add(zero);
-        listener.onEpoch(zero);
-        if (thresholds.reachedBy(zero.forgetMa(), zero.forgetEl10())) {
-            return new Outcome(epochs, 0, true);
-        }
-
         Map<String, NDArray> params = weights.parameters();
         try (NDManager scope = model.manager().newSubManager(); AdamW adam = new AdamW(ADAM, scope);
                 GradientAccumulator accumulator = new GradientAccumulator(scope,
                         ModelBatches.chunks(forget, settings.batchSize()).size())) {
-            for (int epoch = 1; epoch <= settings.maxEpochs(); epoch++) {
-                start = System.nanoTime();
+            Optional<EpochCheckpoints.Resumed> resumed = checkpoints == null ? Optional.empty()
+                    : checkpoints.resume(runKey, params, adam, scope);
+            int first = 1;
+            if (resumed.isPresent()) {
+                epochs.addAll(resumed.get().epochs());
+                first = resumed.get().epoch() + 1;
+                for (int e = 2; e < first; e++) {
+                    partners = retainSample(sampler); // the draws of the epochs already trained
+                }
+                LOG.info("event=unlearn_resumed from_epoch={} checkpoint_dir={}", resumed.get().epoch(),
+                        checkpoints.dir());
+            } else {
+                long start = System.nanoTime();
+                double loss0 = epochLoss(partners, null);
+                EpochRecord zero = measure(0, loss0, start, thresholds);
+                epochs.add(zero);
+                listener.onEpoch(zero);
+                if (thresholds.reachedBy(zero.forgetMa(), zero.forgetEl10())) {
+                    return new Outcome(epochs, 0, true);
+                }
+            }
+            for (int epoch = first; epoch <= settings.maxEpochs(); epoch++) {
+                long start = System.nanoTime();
                 if (epoch > 1) {
                     partners = retainSample(sampler);
                 }
@@ -105,8 +139,12 @@ final class UnlearningLoop {
                 accumulator.reset();
                 EpochRecord record = measure(epoch, loss, start, thresholds);
                 epochs.add(record);
+                boolean reached = thresholds.reachedBy(record.forgetMa(), record.forgetEl10());
+                if (checkpoints != null && !reached && epoch < settings.maxEpochs()) {
+                    checkpoints.save(runKey, epoch, epochs, params, adam);
+                }
                 listener.onEpoch(record);
-                if (thresholds.reachedBy(record.forgetMa(), record.forgetEl10())) {
+                if (reached) {
                     return new Outcome(epochs, epoch, true);
                 }
             }

@@ -91,6 +91,43 @@ public final class AdamW implements AutoCloseable {
         });
     }
 
+    /**
+     * The state of parameter {@code name} (its two moments and step count), or null before its first update; the
+     * arrays belong to this optimiser. With {@link #restore} this is what an epoch checkpoint keeps.
+     */
+    public Moments moments(String name) {
+        State s = states.get(name);
+        return s == null ? null : new Moments(s.m, s.v, s.t);
+    }
+
+    /**
+     * Sets parameter {@code name}'s state to copies of {@code m} and {@code v} after {@code t} updates, as if those
+     * updates had run here: the next {@link #step} continues where the saved optimiser stopped.
+     */
+    public void restore(String name, NDArray m, NDArray v, int t) {
+        if (t < 1) {
+            throw new IllegalArgumentException("a restored state has at least one update, not " + t);
+        }
+        if (!m.getShape().equals(v.getShape())) {
+            throw new IllegalArgumentException("moments of " + name + " differ in shape: " + m.getShape() + " and "
+                    + v.getShape());
+        }
+        State old = states.remove(name);
+        if (old != null) {
+            old.m.close();
+            old.v.close();
+        }
+        State s = new State(stateManager.zeros(m.getShape(), DataType.FLOAT32),
+                stateManager.zeros(v.getShape(), DataType.FLOAT32));
+        s.m.addi(m.toType(DataType.FLOAT32, false));
+        s.v.addi(v.toType(DataType.FLOAT32, false));
+        s.t = t;
+        states.put(name, s);
+    }
+
+    /** One parameter's optimiser state: first and second moments (fp32) and the number of updates. */
+    public record Moments(NDArray m, NDArray v, int t) {}
+
     /** The number of updates parameter {@code name} has received. */
     public int steps(String name) {
         State s = states.get(name);

@@ -13,6 +13,7 @@ import dev.loku.runtime.artifact.ArtifactNotFoundException;
 import dev.loku.runtime.artifact.ArtifactStore;
 import dev.loku.runtime.artifact.CorruptArtifactException;
 import dev.loku.runtime.artifact.ForgetSetLedger;
+import dev.loku.runtime.artifact.StorageUnavailableException;
 import dev.loku.runtime.audit.AuditEmitter;
 import dev.loku.runtime.audit.AuditReason;
 import dev.loku.runtime.crypto.DataKeyStore;
@@ -27,7 +28,6 @@ import dev.loku.runtime.kafka.TopicRecord;
 import dev.loku.schemas.Topics;
 import dev.loku.schemas.ValueSerdeFactory;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -443,7 +443,7 @@ final class ForgetSetBatcher implements Processor<String, ForgetSetBatcher.Input
                         .reason(AuditReason.of("the request's content artifact is missing or corrupt")).build(), now);
                 destroyKey(m);
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot read content artifacts for model " + modelId, e);
+                throw new StorageUnavailableException("cannot read content artifacts for model " + modelId, e);
             }
         }
         if (usable.isEmpty()) {
@@ -458,7 +458,7 @@ final class ForgetSetBatcher implements Processor<String, ForgetSetBatcher.Input
         try {
             forgetSet = artifacts.put(ForgetSetContent.concatenate(lines));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot store forget set " + forgetSetId + " in the artifact store", e);
+            throw new StorageUnavailableException("cannot store forget set " + forgetSetId + " in the artifact store", e);
         }
         ForgetSetReady ready = ForgetSetReady.newBuilder()
                 .setForgetSetId(forgetSetId)
@@ -502,7 +502,7 @@ final class ForgetSetBatcher implements Processor<String, ForgetSetBatcher.Input
                     artifacts.delete(m.contentRef());
                 }
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot delete the content of request " + m.requestId(), e);
+                throw new StorageUnavailableException("cannot delete the content of request " + m.requestId(), e);
             }
             destroyKey(m);
         }
@@ -516,7 +516,7 @@ final class ForgetSetBatcher implements Processor<String, ForgetSetBatcher.Input
         try {
             keys.destroy(m.requestId());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot destroy the data key of request " + m.requestId(), e);
+            throw new StorageUnavailableException("cannot destroy the data key of request " + m.requestId(), e);
         }
     }
 
@@ -531,7 +531,7 @@ final class ForgetSetBatcher implements Processor<String, ForgetSetBatcher.Input
                 artifacts.delete(m.contentRef());
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot update the ledger for request " + m.requestId(), e);
+            throw new StorageUnavailableException("cannot update the ledger for request " + m.requestId(), e);
         }
     }
 

@@ -4,6 +4,7 @@ import dev.loku.runtime.artifact.ArtifactStore;
 import dev.loku.runtime.artifact.DirectoryArtifactStore;
 import dev.loku.runtime.artifact.ForgetSetLedger;
 import dev.loku.runtime.artifact.RetryingArtifactStore;
+import dev.loku.runtime.artifact.StorageUnavailableException;
 import dev.loku.runtime.catalogue.ModelCatalogue;
 import dev.loku.runtime.config.ConfigType;
 import dev.loku.runtime.crypto.DataKeyStore;
@@ -52,15 +53,18 @@ public final class IngestService implements Service {
     private volatile KafkaStreams streams;
     private volatile AutoCloseable streamsMetrics;
     private volatile boolean stopRequested;
-    /** Stream threads replaced in a row because the registry did not answer, and when the last one was. */
-    private final Object registryPauseLock = new Object();
-    private int registryFailures;
-    private long lastRegistryFailureNanos;
+    /** Stream threads replaced in a row because the registry or a store failed, and when the last one was. */
+    private final Object dependencyPauseLock = new Object();
+    private int dependencyFailures;
+    private long lastDependencyFailureNanos;
 
-    /** The first pause before a stream thread that met an unreachable registry is replaced; doubled each time. */
-    static final Duration REGISTRY_FIRST_PAUSE = Duration.ofMillis(500);
+    /**
+     * The first pause before a stream thread that met an unreachable registry or a failing store is replaced; doubled
+     * each time.
+     */
+    static final Duration DEPENDENCY_FIRST_PAUSE = Duration.ofMillis(500);
     /** The longest such pause. */
-    static final Duration REGISTRY_MAX_PAUSE = Duration.ofSeconds(30);
+    static final Duration DEPENDENCY_MAX_PAUSE = Duration.ofSeconds(30);
 
     /**
      * Reads the catalogue and opens the artifact and data key stores: a bad catalogue or an unusable store fails
@@ -110,33 +114,41 @@ public final class IngestService implements Service {
     }
 
     /**
-     * A stream thread died. When the registry did not answer a schema lookup ({@link RegistryUnavailableException}:
-     * the record is not at fault), the thread is replaced after a pause that doubles with each failure in a row (back
-     * to the first pause after {@link #REGISTRY_MAX_PAUSE} with none); exactly-once has aborted the task's
-     * transaction, so the new thread reads the same records again from the last commit, nothing lost or doubled.
-     * Any other failure stops the client: its health goes FAILED for an operator.
+     * A stream thread died. When a dependency, not the record, is at fault (the registry did not answer a schema
+     * lookup: {@link RegistryUnavailableException}; the artifact store, ledger or key store could not be written or
+     * read: {@link StorageUnavailableException}, e.g. a full volume), the thread is replaced after a pause that
+     * doubles with each failure in a row (back to the first pause after {@link #DEPENDENCY_MAX_PAUSE} with none);
+     * exactly-once has aborted the task's transaction, so the new thread processes the same records again from the
+     * last commit, nothing lost or doubled. Any other failure stops the client: its health goes FAILED for an
+     * operator.
      */
     private StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse onStreamFailure(Throwable e) {
-        var unavailable = RegistryUnavailableException.in(e);
-        if (unavailable.isPresent() && !stopRequested) {
+        var registry = RegistryUnavailableException.in(e);
+        var storage = StorageUnavailableException.in(e);
+        if ((registry.isPresent() || storage.isPresent()) && !stopRequested) {
             int attempt;
-            synchronized (registryPauseLock) {
-                if (System.nanoTime() - lastRegistryFailureNanos > REGISTRY_MAX_PAUSE.toNanos() * 2) {
-                    registryFailures = 0;
+            synchronized (dependencyPauseLock) {
+                if (System.nanoTime() - lastDependencyFailureNanos > DEPENDENCY_MAX_PAUSE.toNanos() * 2) {
+                    dependencyFailures = 0;
                 }
-                attempt = ++registryFailures;
+                attempt = ++dependencyFailures;
             }
-            long pauseMs = Math.min(REGISTRY_MAX_PAUSE.toMillis(),
-                    REGISTRY_FIRST_PAUSE.toMillis() << Math.min(attempt - 1, 10));
-            LOG.warn("event=registry_unavailable service=ingest attempt={} retry_in_ms={} reason=\"{}\"",
-                    attempt, pauseMs, unavailable.get().getMessage());
+            long pauseMs = Math.min(DEPENDENCY_MAX_PAUSE.toMillis(),
+                    DEPENDENCY_FIRST_PAUSE.toMillis() << Math.min(attempt - 1, 10));
+            if (registry.isPresent()) {
+                LOG.warn("event=registry_unavailable service=ingest attempt={} retry_in_ms={} reason=\"{}\"",
+                        attempt, pauseMs, registry.get().getMessage());
+            } else {
+                LOG.warn("event=storage_unavailable service=ingest attempt={} retry_in_ms={} reason=\"{}: {}\"",
+                        attempt, pauseMs, storage.get().getMessage(), String.valueOf(storage.get().getCause()));
+            }
             try {
                 Thread.sleep(pauseMs); // on the dying thread: the client and its other threads carry on
             } catch (InterruptedException interrupted) {
                 Thread.currentThread().interrupt();
             }
-            synchronized (registryPauseLock) {
-                lastRegistryFailureNanos = System.nanoTime();
+            synchronized (dependencyPauseLock) {
+                lastDependencyFailureNanos = System.nanoTime();
             }
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         }

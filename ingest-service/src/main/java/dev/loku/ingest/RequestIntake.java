@@ -9,6 +9,7 @@ import dev.loku.runtime.PipelineIds;
 import dev.loku.runtime.artifact.ArtifactStore;
 import dev.loku.runtime.artifact.ForgetSetLedger;
 import dev.loku.runtime.artifact.Sha256;
+import dev.loku.runtime.artifact.StorageUnavailableException;
 import dev.loku.runtime.audit.AuditEmitter;
 import dev.loku.runtime.audit.AuditReason;
 import dev.loku.runtime.audit.DeadLetterPublisher;
@@ -25,7 +26,6 @@ import dev.loku.schemas.ErasureRequests;
 import dev.loku.schemas.Topics;
 import dev.loku.schemas.ValueSerdeFactory;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -178,7 +178,7 @@ final class RequestIntake implements Processor<byte[], byte[], String, IngestOut
                     now, true);
             return;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the data key store for request " + id, e);
+            throw new StorageUnavailableException("cannot read the data key store for request " + id, e);
         }
         String contentSha256 = ErasureRequests.contentSha256(opened);
         forward(event(request, AuditStatus.RECEIVED, now).contentSha256(contentSha256).build(), now);
@@ -197,7 +197,7 @@ final class RequestIntake implements Processor<byte[], byte[], String, IngestOut
             content = artifacts.put(lines);
         } catch (IOException e) {
             // The store is down or full: fail the task (exactly-once rolls back), rather than lose the request.
-            throw new UncheckedIOException("cannot store the content of request " + id + " in the artifact store", e);
+            throw new StorageUnavailableException("cannot store the content of request " + id + " in the artifact store", e);
         }
         forward(event(request, AuditStatus.ACCEPTED, now).contentSha256(contentSha256).build(), now);
         LOG.info("event=request_accepted {} content_artifact={}", ErasureRequests.describe(opened), content.getSha256());
@@ -222,7 +222,7 @@ final class RequestIntake implements Processor<byte[], byte[], String, IngestOut
             try {
                 keys.destroy(request.getRequestId());
             } catch (IOException x) {
-                throw new UncheckedIOException("cannot destroy the data key of request " + request.getRequestId(), x);
+                throw new StorageUnavailableException("cannot destroy the data key of request " + request.getRequestId(), x);
             }
         }
     }

@@ -33,6 +33,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -254,6 +255,90 @@ class IngestServiceIT {
         } finally {
             root.detachAppender(logs);
         }
+    }
+
+    /**
+     * Runs third, on a real full volume: the artifact store is a 4 MiB tmpfs filled to the last byte. The request
+     * is not rejected, not dead-lettered and not lost: ingest rolls its transaction back and waits (pauses that
+     * double), and accepts it, once, when room is made. Needs the right to mount a tmpfs (root with CAP_SYS_ADMIN);
+     * skipped, saying so, elsewhere.
+     */
+    @Test
+    @org.junit.jupiter.api.Order(3)
+    void anIngestWhoseArtifactStoreIsFullWaitsAndAcceptsTheRequestOnceThereIsRoom(StackEndpoints stack,
+                                                                                  RegistrySerdes serdes) throws Exception {
+        Path volume = Files.createDirectories(dir.resolve("small-volume"));
+        String mounted = run("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", volume.toString());
+        org.junit.jupiter.api.Assumptions.assumeTrue(mounted == null,
+                () -> "a full artifact store needs a small volume, and mounting a tmpfs failed here: " + mounted);
+        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        logs.start();
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        root.addAppender(logs);
+        try {
+            Path filler = volume.resolve("filler.bin");
+            try (var out = Files.newOutputStream(filler)) {
+                byte[] block = new byte[64 * 1024];
+                while (true) {
+                    out.write(block);
+                    out.flush();
+                }
+            } catch (java.io.IOException full) {
+                assertTrue(String.valueOf(full.getMessage()).contains("No space left"), full.toString());
+            }
+            Path catalogue = TestCatalogues.write(dir.resolve("conf"), Map.of("it-model-f", List.of("acme")));
+            Map<String, String> settings = settings(stack, catalogue, "it-f");
+            settings.put("registry.url", stack.ccompatUrl());
+            settings.put("artifacts.root", volume.resolve("artifacts").toString());
+            settings.put("keys.root", dir.resolve("keys").toString());
+            settings.put("artifacts.retry.attempts", "2");
+            settings.put("artifacts.retry.backoff", "50ms");
+            settings.put("ingest.commit.interval", "100ms");
+            settings.put("kafka.session.timeout.ms", "6000");
+            ErasureRequest r = request("it-model-f", "acme", 7);
+            IngestService service = new IngestService(IngestConfig.of(settings));
+            try (KafkaProducer<String, ErasureRequest> producer = TestClients.producer(stack,
+                    Topics.ERASURE_REQUESTS.keySerde().serializer(), serdes.valueSerializer(Topics.ERASURE_REQUESTS))) {
+                service.start();
+                producer.send(new ProducerRecord<>(Topics.ERASURE_REQUESTS.name(), r.getRequestId().toString(),
+                        dev.loku.runtime.crypto.SealedRequests.sealed(new dev.loku.runtime.crypto.ContentSeal(
+                                new dev.loku.runtime.crypto.DirectoryDataKeyStore(dir.resolve("keys"))), r)))
+                        .get(30, TimeUnit.SECONDS);
+                waitFor(() -> new ArrayList<>(logs.list).stream().anyMatch(e -> e.getFormattedMessage()
+                        .contains("event=storage_unavailable service=ingest attempt=2")), "two waits for the store");
+                assertTrue(new ArrayList<>(logs.list).stream().anyMatch(e -> e.getFormattedMessage()
+                        .contains("No space left on device")), "the log names the file system's error");
+                assertEquals(List.of(), statuses(readAudit(stack, serdes), r.getRequestId()),
+                        "nothing decided while the store was full (no REJECTED, no dead letter)");
+
+                Files.delete(filler);
+                waitFor(() -> statuses(readAudit(stack, serdes), r.getRequestId()).contains(AuditStatus.ACCEPTED),
+                        "the request accepted once the store had room");
+                assertEquals(List.of(AuditStatus.RECEIVED, AuditStatus.ACCEPTED),
+                        statuses(readAudit(stack, serdes), r.getRequestId()), "one trail, read once: exactly-once");
+                assertTrue(service.health().isUp(), "ingest is up: " + service.health());
+                for (ILoggingEvent e : new ArrayList<>(logs.list)) {
+                    assertFalse(e.getFormattedMessage().contains("Secretperson"), e.getFormattedMessage());
+                }
+            } finally {
+                service.stop();
+            }
+        } finally {
+            root.detachAppender(logs);
+            String unmounted = run("umount", volume.toString());
+            assertEquals(null, unmounted, "the test unmounts what it mounted");
+        }
+    }
+
+    /** Runs a command; null when it exits 0, else what it printed and its exit status. */
+    private static String run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            return String.join(" ", command) + ": no exit within 30 s";
+        }
+        return p.exitValue() == 0 ? null : String.join(" ", command) + " exited " + p.exitValue() + ": " + out;
     }
 
     /** An ingest of its own (a new application id) on this test's folders; the caller adds the registry. */

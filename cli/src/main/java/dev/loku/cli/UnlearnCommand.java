@@ -1,6 +1,7 @@
 package dev.loku.cli;
 
 import ai.djl.ndarray.types.DataType;
+import dev.loku.core.engine.EpochCheckpoints;
 import dev.loku.core.engine.EpochEvaluation;
 import dev.loku.core.engine.MicroBatchWeighting;
 import dev.loku.core.engine.RecordSets;
@@ -177,6 +178,12 @@ final class UnlearnCommand implements Callable<Integer> {
                     + " absolute path of --model.")
     String baseName;
 
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR",
+            description = "Save the run's state (adapter, optimiser, epoch records) there after every epoch; the same"
+                    + " command run again after a crash or a kill goes on after the last saved epoch and ends as the"
+                    + " uninterrupted run would have. Deleted when the run ends. Default: none.")
+    Path checkpointDir;
+
     @Option(names = "--out", required = true, paramLabel = "DIR",
             description = "Folder for model/, adapter/ and, with --fila, residual-base/ and adapter-portable/.")
     Path out;
@@ -199,13 +206,20 @@ final class UnlearnCommand implements Callable<Integer> {
                 .withExportType(exportType(exportDtype))
                 .withMicroBatchWeighting(microBatchWeighting(microBatchWeighting));
         ProgressReporter progress = new ProgressReporter("unlearn", settings.maxEpochs());
+        EpochCheckpoints checkpoints = checkpointDir == null ? null : EpochCheckpoints.in(checkpointDir);
         UnlearnResult result;
         try {
             result = DataFiles.run(() -> engine.unlearn(modelOptions.model, sets, importance, settings, out,
                     e -> progress.step(e.epoch(), String.format(Locale.ROOT,
                             "epoch %d/%d loss %.4f forget MA %.4f EL_10 %s retain MA %s NLL %s (%.1f s)",
                             e.epoch(), settings.maxEpochs(), e.loss(), e.forgetMa(), measured(e.forgetEl10()),
-                            measured(e.retainMa()), measured(e.retainNll()), e.seconds())), baseName));
+                            measured(e.retainMa()), measured(e.retainNll()), e.seconds())), baseName,
+                    checkpoints));
+            if (checkpoints != null) {
+                checkpoints.delete();
+            }
+        } catch (IOException e) {
+            throw new UserException("--checkpoint-dir: cannot delete " + checkpointDir + ": " + e.getMessage(), e);
         } finally {
             // An error message must not land on the bar's line.
             progress.finish();

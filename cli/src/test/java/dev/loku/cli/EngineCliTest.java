@@ -167,10 +167,12 @@ class EngineCliTest {
 
         Path out = tmp.resolve("unlearned");
         Path reportFile = tmp.resolve("reports").resolve("run.json");
+        Path checkpoints = tmp.resolve("epoch-checkpoints");
         LmCliTest.Run ul = run("unlearn", "--model", base.toString(), "--forget", forget.toString(), "--retain",
                 retain.toString(), "--unseen", unseen.toString(), "--method", "ihl", "--lora-rank", "4", "--fila",
-                "--max-epochs", "2", "--lr", "0.01", "--seed", "9", "--out", out.toString(), "--report",
-                reportFile.toString());
+                "--max-epochs", "2", "--lr", "0.01", "--seed", "9", "--checkpoint-dir", checkpoints.toString(),
+                "--out", out.toString(), "--report", reportFile.toString());
+        assertFalse(Files.exists(checkpoints), "the epoch checkpoints are deleted when the run ends");
         JsonNode report = JSON.readTree(Files.readString(reportFile));
         assertEquals(report.get("reached_threshold").asBoolean() ? 0 : UnlearnCommand.NOT_FORGOTTEN, ul.exitCode(),
                 ul.err());

@@ -112,7 +112,7 @@ class SecuredKafkaIT {
         }
         fx = PipelineFixtures.create(Files.createTempDirectory("loku-secured-it"),
                 Path.of(System.getProperty("loku.project.root", "..")).resolve("models/stories260K/stories260K.bin"), 2,
-                "sasl-pass");
+                "sasl-pass", "sasl-broken");
     }
 
     @AfterAll
@@ -319,6 +319,41 @@ class SecuredKafkaIT {
         assertEquals(List.of(AuditStatus.RECEIVED, AuditStatus.REJECTED), trail.stream().map(AuditEvent::getStatus)
                 .toList());
         assertEquals("the claimed tenant differs from the tenant the gateway authenticated", trail.get(1).getReason());
+    }
+
+    /**
+     * A job that fails for good before verification: the Fisher service (as user loku-fisher, with only the
+     * manifest's ACLs) publishes the set's final FAIL verdict itself, so the request ends FAILED and the set is purged.
+     * Without Write on loku.verifications the verdict's transaction is refused and the request never ends.
+     */
+    @Test
+    @Order(7)
+    void aSetTheFisherServiceFailsForGoodEndsFailedAndPurgedUnderTheManifestsAcls() throws Exception {
+        assertTrue(requestId != null, "the services of test 4 are running");
+        Path clientConfig = fx.dir().resolve("client.properties");
+        Path request = Files.createTempDirectory("loku-secured-producer").resolve("broken.json");
+        Files.writeString(request, "{\"tenantId\": \"acme\", \"modelId\": \"sasl-broken\", \"subjectId\": \"sasl-2\","
+                + " \"texts\": [\"[broken] " + PipelineFixtures.SECRET + " lives at 5 Broken Row.\"]}");
+        LmCliTest.Run submit = LmCliTest.run("submit", "--file", request.toString(), "--config", clientConfig.toString(),
+                "--tenant-header", TENANT_HEADER, "--wait", "--timeout", "90s", "--poll", "200ms", "--json");
+        assertEquals(SubmitCommand.NOT_VERIFIED, submit.exitCode(), () -> "out: " + submit.out() + " err: "
+                + submit.err() + " audit: " + auditSummary());
+        JsonNode life = CliJson.MAPPER.readTree(submit.out().strip());
+        assertEquals("FAILED", life.path("terminal").asText(), submit.out());
+        assertTrue(life.path("purged").asBoolean(), submit.out());
+        UUID id = UUID.fromString(life.path("requestId").asText());
+        List<AuditEvent> trail = new ArrayList<>();
+        try (TopicCatchUp<String, AuditEvent> audit = new TopicCatchUp<>(kafka("loku-gateway"), Topics.AUDIT, serdes)) {
+            audit.catchUp(r -> {
+                if (r.value().getRequestId().equals(id)) {
+                    trail.add(r.value());
+                }
+            }, Duration.ofSeconds(30));
+        }
+        assertEquals(List.of(AuditStatus.RECEIVED, AuditStatus.ACCEPTED, AuditStatus.BATCHED, AuditStatus.FAILED,
+                AuditStatus.PURGED), trail.stream().map(AuditEvent::getStatus).toList());
+        assertEquals(dev.loku.events.PipelineStage.IMPORTANCE, trail.get(3).getStage());
+        assertEquals("failed with IllegalStateException", trail.get(3).getReason());
     }
 
     // --- helpers ---

@@ -501,6 +501,12 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
                 // The producer cannot continue; the loop fails and the process should be restarted.
                 throw e;
             } catch (KafkaException | IllegalStateException e) {
+                RuntimeException fatal = fatalCause(e);
+                if (fatal != null) {
+                    // The producer wraps what put it in its error state (a topic it may not write, say); retrying
+                    // the same outputs would fail the same way for ever, with the input's set never ending.
+                    throw fatal;
+                }
                 if (open) {
                     abortQuietly();
                 }
@@ -519,6 +525,22 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
         if (running && assigned.contains(tp)) {
             consumer.seek(tp, raw.offset());
         }
+    }
+
+    /**
+     * The error, or the first of its causes, after which this producer cannot go on: fenced by another instance, or
+     * refused by the broker's authorizer (a missing ACL does not heal by retrying). Null for anything else. A failed
+     * commit usually arrives as a plain {@link KafkaException} whose cause says why, so the causes are looked at too.
+     */
+    static RuntimeException fatalCause(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof ProducerFencedException || t instanceof FencedInstanceIdException
+                    || t instanceof OutOfOrderSequenceException || t instanceof InvalidProducerEpochException
+                    || t instanceof UnsupportedVersionException || t instanceof AuthorizationException) {
+                return (RuntimeException) t;
+            }
+        }
+        return null;
     }
 
     /** Waits while polling (partitions paused), so the group membership survives the wait. */

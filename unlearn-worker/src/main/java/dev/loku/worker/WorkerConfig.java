@@ -11,6 +11,7 @@ import dev.loku.runtime.config.LokuConfig;
 import dev.loku.runtime.config.Validator;
 import dev.loku.runtime.job.EngineDevice;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -28,10 +29,11 @@ import java.util.Map;
  * @param weightDtype    how the base weights are held: {@code fp32} or {@code fp16}
  * @param microBatchWeighting how an epoch's micro-batches make its step: {@code equal} or {@code tokens}
  * @param epochCheckpointDir where each job keeps its state after every trained epoch, to resume there
+ * @param epochCheckpointRetention how long a job folder there may go unwritten before the sweep deletes it
  */
 public record WorkerConfig(CommonConfig common, String groupId, long seed, String device, int maxEpochsCap,
                            Path workDir, boolean checkpointActivations, String epochEvaluation, String weightDtype,
-                           String microBatchWeighting, Path epochCheckpointDir) {
+                           String microBatchWeighting, Path epochCheckpointDir, Duration epochCheckpointRetention) {
 
     public static final ConfigField<String> GROUP_ID = ConfigField.of("worker.group.id", ConfigType.STRING)
             .defaultValue("loku-worker")
@@ -110,13 +112,23 @@ public record WorkerConfig(CommonConfig common, String groupId, long seed, Strin
                     + "partition moved by a rebalance) resumes after its last finished epoch instead of epoch 0 and "
                     + "ends as if never stopped. Point it at a volume every worker mounts so that the next owner of "
                     + "the partition finds it (docs/operations.md). Derived from the forget set: a job's folder is "
-                    + "deleted when the job ends.")
+                    + "deleted when the job ends, or by the sweep (worker.epoch.checkpoint.retention).")
+            .build();
+
+    public static final ConfigField<Duration> EPOCH_CHECKPOINT_RETENTION = ConfigField.of(
+                    "worker.epoch.checkpoint.retention", ConfigType.DURATION)
+            .defaultValue(Duration.ofDays(7))
+            .validator(Validator.positiveDuration())
+            .description("A job folder under worker.epoch.checkpoint.dir in which nothing was written for this long is "
+                    + "deleted (at start-up and before each job): it belongs to a job no worker will finish, and it is "
+                    + "derived from the forget set. A running job rewrites its checkpoint after every epoch, so keep "
+                    + "this well above the longest epoch.")
             .build();
 
     /** The {@code worker} group. */
     public static final ConfigGroup GROUP = ConfigGroup.of("worker", "Unlearning worker", GROUP_ID, SEED, DEVICE,
             MAX_EPOCHS_CAP, WORK_DIR, CHECKPOINT_ACTIVATIONS, EPOCH_EVALUATION, WEIGHT_DTYPE, MICRO_BATCH_WEIGHTING,
-            EPOCH_CHECKPOINT_DIR);
+            EPOCH_CHECKPOINT_DIR, EPOCH_CHECKPOINT_RETENTION);
 
     /** Every group the worker reads. */
     public static final List<ConfigGroup> GROUPS = List.of(CommonConfig.GROUP, GROUP);
@@ -125,7 +137,7 @@ public record WorkerConfig(CommonConfig common, String groupId, long seed, Strin
         return new WorkerConfig(CommonConfig.from(config), config.get(GROUP_ID), config.get(SEED), config.get(DEVICE),
                 config.get(MAX_EPOCHS_CAP), config.get(WORK_DIR), config.get(CHECKPOINT_ACTIVATIONS),
                 config.get(EPOCH_EVALUATION), config.get(WEIGHT_DTYPE), config.get(MICRO_BATCH_WEIGHTING),
-                config.get(EPOCH_CHECKPOINT_DIR));
+                config.get(EPOCH_CHECKPOINT_DIR), config.get(EPOCH_CHECKPOINT_RETENTION));
     }
 
 

@@ -95,6 +95,7 @@ public final class WorkerJob {
     /** The records to publish for {@code in}. */
     public List<TopicRecord<?, ?>> run(ImportanceReady in) throws Exception {
         ForgetSetJob job = withMembers(ForgetSetJob.of(in));
+        sweepCheckpoints(checkpointDir(job));
         ForgetSetLedger ledger = stores.ledger();
         if (ledger.isClosed(job.forgetSetId())) {
             metrics.duplicate();
@@ -208,6 +209,15 @@ public final class WorkerJob {
      */
     private Path checkpointDir(ForgetSetJob job) {
         return config.epochCheckpointDir().resolve(job.jobId().toString());
+    }
+
+    /**
+     * Deletes the checkpoint folders of jobs no worker will finish ({@link EpochCheckpointSweep}), except
+     * {@code keep} (the job about to run, null for none).
+     */
+    void sweepCheckpoints(Path keep) {
+        EpochCheckpointSweep.sweep(config.epochCheckpointDir(), config.epochCheckpointRetention(), clock.instant(),
+                keep);
     }
 
     /**

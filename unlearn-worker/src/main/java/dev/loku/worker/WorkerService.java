@@ -18,12 +18,14 @@ public final class WorkerService {
 
     /**
      * Reads the catalogue (checking its files) and opens the stores: a bad catalogue or an unusable store fails
-     * here, at start-up.
+     * here, at start-up. Then deletes the epoch checkpoints of jobs no worker will finish
+     * ({@link EpochCheckpointSweep}).
      */
     public static JobStage create(WorkerConfig config, UnlearningRunner engine) {
         JobStage.Builder stage = JobStage.builder("worker", "unlearn-worker", config.common());
         WorkerJob job = new WorkerJob(config, stage.stores(), engine, stage.audit(), stage.finalFailure(),
                 stage.heartbeats(), stage.metrics(), stage.clock());
+        job.sweepCheckpoints(null);
         return stage.input("worker", Topics.IMPORTANCE, config.groupId(), input -> job.run(input.value()),
                 (input, raw, error) -> job.onFailure(input.value(), raw, error)).build();
     }

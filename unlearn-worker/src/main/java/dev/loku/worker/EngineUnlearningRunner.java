@@ -34,16 +34,22 @@ public final class EngineUnlearningRunner {
 
     /**
      * The engine-backed {@link UnlearningRunner} configured by {@code config} (device, activation checkpointing,
-     * epoch evaluation, weight type, micro-batch weighting; the seed comes with each job).
+     * epoch evaluation, weight type, micro-batch weighting, export type; the seed comes with each job).
      *
      * @throws IllegalStateException when the configured device cannot be used, saying so in one line
      */
     public static UnlearningRunner forConfig(WorkerConfig config) {
-        return over(new UnlearningEngine(Devices.forService("worker", config.device()))
+        return over(engineFor(config));
+    }
+
+    /** The engine {@link #forConfig} runs. */
+    static UnlearningEngine engineFor(WorkerConfig config) {
+        return new UnlearningEngine(Devices.forService("worker", config.device()))
                 .withActivationCheckpointing(config.checkpointActivations())
                 .withEpochEvaluation(config.engineEpochEvaluation())
                 .withWeightType(config.engineWeightType())
-                .withMicroBatchWeighting(config.engineMicroBatchWeighting()));
+                .withMicroBatchWeighting(config.engineMicroBatchWeighting())
+                .withExportType(config.engineExportType());
     }
 
     /** The boundary over an engine the caller built. */

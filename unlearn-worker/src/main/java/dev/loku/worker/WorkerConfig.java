@@ -30,10 +30,12 @@ import java.util.Map;
  * @param microBatchWeighting how an epoch's micro-batches make its step: {@code equal} or {@code tokens}
  * @param epochCheckpointDir where each job keeps its state after every trained epoch, to resume there
  * @param epochCheckpointRetention how long a job folder there may go unwritten before the sweep deletes it
+ * @param exportDtype    the type of the candidate's weights: {@code auto} (the checkpoint's own), fp32, fp16 or bf16
  */
 public record WorkerConfig(CommonConfig common, String groupId, long seed, String device, int maxEpochsCap,
                            Path workDir, boolean checkpointActivations, String epochEvaluation, String weightDtype,
-                           String microBatchWeighting, Path epochCheckpointDir, Duration epochCheckpointRetention) {
+                           String microBatchWeighting, Path epochCheckpointDir, Duration epochCheckpointRetention,
+                           String exportDtype) {
 
     public static final ConfigField<String> GROUP_ID = ConfigField.of("worker.group.id", ConfigType.STRING)
             .defaultValue("loku-worker")
@@ -125,10 +127,20 @@ public record WorkerConfig(CommonConfig common, String groupId, long seed, Strin
                     + "this well above the longest epoch.")
             .build();
 
+    public static final ConfigField<String> EXPORT_DTYPE = ConfigField.of("worker.export.dtype", ConfigType.STRING)
+            .defaultValue("auto")
+            .validator(Validator.oneOf(List.of("auto", "fp32", "fp16", "bf16")))
+            .description("The type of the weights in the candidate model the worker publishes (and its residual "
+                    + "base): auto keeps the checkpoint's own (a bfloat16 checkpoint comes back bfloat16; float16 with "
+                    + "worker.weight.dtype=fp16), or fp32, fp16, bf16 (written from the float32 weights, rounded to "
+                    + "nearest even: half the bytes of fp32). The adapter stays float32. Recorded as export_dtype in "
+                    + "UnlearnCompleted's hyper-parameters.")
+            .build();
+
     /** The {@code worker} group. */
     public static final ConfigGroup GROUP = ConfigGroup.of("worker", "Unlearning worker", GROUP_ID, SEED, DEVICE,
             MAX_EPOCHS_CAP, WORK_DIR, CHECKPOINT_ACTIVATIONS, EPOCH_EVALUATION, WEIGHT_DTYPE, MICRO_BATCH_WEIGHTING,
-            EPOCH_CHECKPOINT_DIR, EPOCH_CHECKPOINT_RETENTION);
+            EPOCH_CHECKPOINT_DIR, EPOCH_CHECKPOINT_RETENTION, EXPORT_DTYPE);
 
     /** Every group the worker reads. */
     public static final List<ConfigGroup> GROUPS = List.of(CommonConfig.GROUP, GROUP);
@@ -137,7 +149,7 @@ public record WorkerConfig(CommonConfig common, String groupId, long seed, Strin
         return new WorkerConfig(CommonConfig.from(config), config.get(GROUP_ID), config.get(SEED), config.get(DEVICE),
                 config.get(MAX_EPOCHS_CAP), config.get(WORK_DIR), config.get(CHECKPOINT_ACTIVATIONS),
                 config.get(EPOCH_EVALUATION), config.get(WEIGHT_DTYPE), config.get(MICRO_BATCH_WEIGHTING),
-                config.get(EPOCH_CHECKPOINT_DIR), config.get(EPOCH_CHECKPOINT_RETENTION));
+                config.get(EPOCH_CHECKPOINT_DIR), config.get(EPOCH_CHECKPOINT_RETENTION), config.get(EXPORT_DTYPE));
     }
 
 
@@ -149,6 +161,16 @@ public record WorkerConfig(CommonConfig common, String groupId, long seed, Strin
     /** {@link #weightDtype} as DJL's type. */
     public DataType engineWeightType() {
         return "fp16".equals(weightDtype) ? DataType.FLOAT16 : DataType.FLOAT32;
+    }
+
+    /** {@link #exportDtype} as DJL's type; null for auto (each checkpoint's own). */
+    public DataType engineExportType() {
+        return switch (exportDtype) {
+            case "fp32" -> DataType.FLOAT32;
+            case "fp16" -> DataType.FLOAT16;
+            case "bf16" -> DataType.BFLOAT16;
+            default -> null;
+        };
     }
 
     /** {@link #microBatchWeighting} as the engine names it. */

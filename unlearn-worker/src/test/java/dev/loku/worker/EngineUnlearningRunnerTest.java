@@ -142,6 +142,23 @@ class EngineUnlearningRunnerTest {
     }
 
     @Test
+    void theCandidatesExportTypeIsTheCheckpointsOwnUnlessTheConfigurationNamesOne() {
+        Map<String, String> base = Map.of("artifacts.root", "/tmp/a", "models.catalogue", "/tmp/c.json",
+                "worker.device", "cpu");
+        assertNull(EngineUnlearningRunner.engineFor(WorkerConfig.of(base)).exportType(), "auto by default");
+        Map<String, String> named = new java.util.HashMap<>(base);
+        Map<String, ai.djl.ndarray.types.DataType> expected = Map.of("fp32", ai.djl.ndarray.types.DataType.FLOAT32,
+                "fp16", ai.djl.ndarray.types.DataType.FLOAT16, "bf16", ai.djl.ndarray.types.DataType.BFLOAT16);
+        expected.forEach((setting, type) -> {
+            named.put("worker.export.dtype", setting);
+            assertEquals(type, EngineUnlearningRunner.engineFor(WorkerConfig.of(named)).exportType(), setting);
+        });
+        named.put("worker.export.dtype", "int8");
+        InvalidConfigException e = assertThrows(InvalidConfigException.class, () -> WorkerConfig.of(named));
+        assertTrue(String.join(" ", e.problems()).contains("worker.export.dtype"), e.getMessage());
+    }
+
+    @Test
     void progressIsToldAboutTrainedEpochsNotTheMeasurementBeforeTraining() {
         List<Integer> told = new ArrayList<>();
         UnlearningRunner.ProgressListener listener = e -> told.add(e.epoch());

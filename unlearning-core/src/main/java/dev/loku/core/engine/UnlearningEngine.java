@@ -145,6 +145,11 @@ public final class UnlearningEngine {
         return weighting;
     }
 
+    /** The type exports are written in; null: each model's own ({@link #withExportType}). */
+    public DataType exportType() {
+        return exportType;
+    }
+
     public DataType weightType() {
         return weightType;
     }

@@ -118,7 +118,7 @@ public final class ConfluentRegistrySerdes implements RegistrySerdes {
             throw new UndecodableValueException(header.get(), null);
         }
         int id = ConfluentWireFormat.schemaId(data).orElseThrow();
-        Schema writer = writerSchema(id);
+        Schema writer = writerSchema(id, topic);
         if (!writer.getFullName().equals(reader.getFullName())) {
             throw new SerializationException("topic " + topic + " carries " + type.getSimpleName()
                     + " but the record holds a " + writer.getName() + " (schema id " + id + ")");
@@ -139,7 +139,7 @@ public final class ConfluentRegistrySerdes implements RegistrySerdes {
         }
     }
 
-    private Schema writerSchema(int id) {
+    private Schema writerSchema(int id, String topic) {
         Schema cached = writers.get(id);
         if (cached != null) {
             return cached;
@@ -149,6 +149,14 @@ public final class ConfluentRegistrySerdes implements RegistrySerdes {
             registered = client.schemaById(id);
         } catch (RegistryException e) {
             if (e.kind() == RegistryException.Kind.NOT_FOUND) {
+                if (subjectMissing(topic, id)) {
+                    // Not one schema of the topic is known: the registry lost its state (restarted without its
+                    // storage), the record is most likely fine. Wait for the schemas to be restored rather than
+                    // dead-letter every record of the topic.
+                    throw new RegistryUnavailableException("schema id " + id + " is unknown to the registry, and so is "
+                            + "subject " + subject(topic) + ": the registry has lost its schemas (restarted without its "
+                            + "storage?); waiting until they are restored", e);
+                }
                 throw new UndecodableValueException("schema id " + id + " in the value's header could not be fetched "
                         + "from the registry: HTTP " + e.status() + (e.errorCode() == 0 ? "" : " error " + e.errorCode())
                         + " (no such schema id)", e);
@@ -173,5 +181,25 @@ public final class ConfluentRegistrySerdes implements RegistrySerdes {
         }
         writers.putIfAbsent(id, parsed);
         return parsed;
+    }
+
+    /**
+     * Whether the registry knows no schema at all under {@code topic}'s subject, asked when it did not know the
+     * record's schema id. A subject that exists means the id is the record's fault (undecodable); one that does not
+     * means the registry lost its schemas, or the record is the first on its topic and bad (then the wait ends once a
+     * producer registers the subject, and the record is dead-lettered). A registry that fails to answer is
+     * unavailable.
+     */
+    private boolean subjectMissing(String topic, int id) {
+        try {
+            client.latest(subject(topic));
+            return false;
+        } catch (RegistryException e) {
+            if (e.kind() == RegistryException.Kind.NOT_FOUND) {
+                return true;
+            }
+            throw new RegistryUnavailableException("schema id " + id + " is unknown to the registry and subject "
+                    + subject(topic) + " could not be looked up: " + e.getMessage(), e);
+        }
     }
 }

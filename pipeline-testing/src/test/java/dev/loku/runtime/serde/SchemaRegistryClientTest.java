@@ -55,17 +55,17 @@ class SchemaRegistryClientTest {
     }
 
     private final List<Seen> seen = new CopyOnWriteArrayList<>();
-    private HttpServer server;
+    /** Every server a test started (some start several), all stopped after it. */
+    private final List<HttpServer> servers = new CopyOnWriteArrayList<>();
 
     @AfterEach
     void stop() {
-        if (server != null) {
-            server.stop(0);
-        }
+        servers.forEach(s -> s.stop(0));
     }
 
     private String serve(Function<Seen, Answer> answers) throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
+        servers.add(server);
         server.createContext("/", exchange -> answer(exchange, answers));
         server.start();
         return "http://127.0.0.1:" + server.getAddress().getPort();
@@ -198,7 +198,7 @@ class SchemaRegistryClientTest {
         HttpsServer https = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 8);
         https.setHttpsConfigurator(new HttpsConfigurator(ssl));
         https.createContext("/", exchange -> answer(exchange, s -> new Answer(200, "[\"loku.audit-value\"]")));
-        server = https;
+        servers.add(https);
         https.start();
         URI url = URI.create("https://127.0.0.1:" + https.getAddress().getPort());
 
@@ -223,6 +223,7 @@ class SchemaRegistryClientTest {
     void serdesErrorsNameTheSchemaAndIdNeverTheRecord() throws Exception {
         String url = serve(s -> s.path().startsWith("/schemas/ids/")
                 ? new Answer(404, "{\"error_code\":40403,\"message\":\"Schema not found\"}")
+                : s.method().equals("GET") && s.path().endsWith("/versions/latest") ? SUBJECT_FOUND
                 : new Answer(503, "{\"error_code\":50003,\"message\":\"Error while forwarding the request\"}"));
         ConfluentRegistrySerdes serdes = new ConfluentRegistrySerdes(new SchemaRegistryClient(url));
         ErasureRequest request = SampleEvents.erasureRequest("m1");
@@ -273,13 +274,48 @@ class SchemaRegistryClientTest {
                      dev.loku.runtime.kafka.RecordDecoder.forTopic(Topics.AUDIT, down)) {
             assertThrows(RegistryUnavailableException.class, () -> decoder.decode(raw));
         }
-        // A schema id the registry does not know is still the record's fault: undecodable, not unavailable.
-        String unknown = serve(s -> new Answer(404, "{\"error_code\":40403,\"message\":\"Schema not found\"}"));
+        // A schema id the registry does not know, under a subject it does know, is the record's fault: undecodable.
+        String unknown = serve(s -> s.path().endsWith("/versions/latest") ? SUBJECT_FOUND
+                : new Answer(404, "{\"error_code\":40403,\"message\":\"Schema not found\"}"));
         try (dev.loku.runtime.kafka.RecordDecoder<String, AuditEvent> decoder = dev.loku.runtime.kafka.RecordDecoder
                 .forTopic(Topics.AUDIT, new ConfluentRegistrySerdes(new SchemaRegistryClient(unknown)))) {
             assertTrue(decoder.decode(raw).undecodable().isPresent());
         }
+        assertTrue(seen.stream().anyMatch(x -> x.method().equals("GET")
+                && x.path().equals("/subjects/loku.audit-value/versions/latest")), "the subject was asked: " + seen);
     }
+
+    @Test
+    void aRegistryThatLostEverySchemaOfTheTopicIsUnavailableNotEveryRecordBad() throws Exception {
+        byte[] framed = {0, 0, 0, 0, 9, 2, 4, 6};
+        org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> raw =
+                new org.apache.kafka.clients.consumer.ConsumerRecord<>(Topics.AUDIT.name(), 0, 3L, "k".getBytes(
+                        StandardCharsets.UTF_8), framed);
+        // Restarted without its storage: neither the id nor the subject exists any more.
+        String emptied = serve(s -> s.path().startsWith("/subjects/")
+                ? new Answer(404, "{\"error_code\":40401,\"message\":\"Subject not found\"}")
+                : new Answer(404, "{\"error_code\":40403,\"message\":\"Schema not found\"}"));
+        ConfluentRegistrySerdes serdes = new ConfluentRegistrySerdes(new SchemaRegistryClient(emptied));
+        RegistryUnavailableException lost = assertThrows(RegistryUnavailableException.class,
+                () -> serdes.valueDeserializer(Topics.AUDIT).deserialize(Topics.AUDIT.name(), framed));
+        assertEquals("schema id 9 is unknown to the registry, and so is subject loku.audit-value: the registry has "
+                + "lost its schemas (restarted without its storage?); waiting until they are restored", lost.getMessage());
+        try (dev.loku.runtime.kafka.RecordDecoder<String, AuditEvent> decoder =
+                     dev.loku.runtime.kafka.RecordDecoder.forTopic(Topics.AUDIT, serdes)) {
+            assertThrows(RegistryUnavailableException.class, () -> decoder.decode(raw), "waited for, not dead-lettered");
+        }
+        // The id unknown and the subject lookup failing: unavailable too.
+        String failingLookup = serve(s -> s.path().startsWith("/subjects/")
+                ? new Answer(503, "{\"error_code\":50003,\"message\":\"forwarding failed\"}")
+                : new Answer(404, "{\"error_code\":40403,\"message\":\"Schema not found\"}"));
+        assertThrows(RegistryUnavailableException.class, () -> new ConfluentRegistrySerdes(
+                new SchemaRegistryClient(failingLookup)).valueDeserializer(Topics.AUDIT)
+                .deserialize(Topics.AUDIT.name(), framed));
+    }
+
+    /** A subject lookup's answer: the subject exists (with some schema). */
+    private static final Answer SUBJECT_FOUND = new Answer(200, "{\"subject\":\"loku.audit-value\",\"version\":1,"
+            + "\"id\":1,\"schema\":\"\\\"string\\\"\"}");
 
     private static void assertNoContent(Throwable e, ErasureRequest request) {
         for (Throwable t = e; t != null; t = t.getCause()) {

@@ -331,7 +331,11 @@ class FaultMatrixIT {
         try (var out = Files.newBufferedWriter(config)) {
             properties.store(out, "the worker JVM of FaultMatrixIT case (a)");
         }
-        Process child = startJvm(childDir, "dev.loku.worker.WorkerMain", "--config", config.toString());
+        // The flags the services' JVMs get: the trusted Avro packages, the service logging on stderr.
+        List<String> flags = List.of("-Xmx768m", "-Dlogback.configurationFile=loku-service-logback.xml",
+                "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=" + System.getProperty("org.apache.avro.SERIALIZABLE_PACKAGES",
+                        "dev.loku.events"));
+        Process child = ChildJvm.start(childDir, flags, "dev.loku.worker.WorkerMain", "--config", config.toString());
         long t0 = System.nanoTime();
         List<ErasureRequest> sent;
         try {
@@ -534,26 +538,6 @@ class FaultMatrixIT {
         // The broker's minimum: a member that dies without leaving is replaced 6 s later, not 45 s.
         w.put("kafka.session.timeout.ms", "6000");
         return w;
-    }
-
-    /**
-     * {@code mainClass} in a new JVM on this test's class path, with the flags the services' JVMs get (DJL offline,
-     * the trusted Avro packages, the service logging on stderr); output in {@code dir}/stdout.txt and stderr.txt.
-     */
-    private static Process startJvm(Path dir, String mainClass, String... args) throws Exception {
-        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx768m", "-Dai.djl.offline=true", "-Dlogback.configurationFile=loku-service-logback.xml",
-                "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=" + System.getProperty("org.apache.avro.SERIALIZABLE_PACKAGES",
-                        "dev.loku.events"),
-                "-cp", classPath, mainClass));
-        command.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
-        pb.environment().keySet().removeIf(k -> k.startsWith("LOKU_") || k.startsWith("JAVA_TOOL")
-                || k.startsWith("JDK_JAVA"));
-        pb.environment().put("DJL_OFFLINE", "true");
-        pb.redirectOutput(dir.resolve("stdout.txt").toFile()).redirectError(dir.resolve("stderr.txt").toFile());
-        return pb.start();
     }
 
     /** Whether a captured log line of this JVM's services contains every one of {@code parts}. */

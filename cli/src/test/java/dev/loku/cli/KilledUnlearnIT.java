@@ -64,8 +64,9 @@ class KilledUnlearnIT {
         assertTrue(lastEpoch >= 6, "the run trains long enough to be killed part-way: " + whole.err());
 
         Path childDir = Files.createDirectories(tmp.resolve("child"));
-        Process child = startCli(childDir, with(unlearn, "--checkpoint-dir", checkpoints.toString(), "--out",
-                tmp.resolve("killed").toString(), "--report", tmp.resolve("killed.json").toString()));
+        Process child = ChildJvm.start(childDir, List.of("-Xmx1g"), LokuCli.class.getName(), with(unlearn,
+                "--checkpoint-dir", checkpoints.toString(), "--out", tmp.resolve("killed").toString(), "--report",
+                tmp.resolve("killed.json").toString()));
         try {
             long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
             while (child.isAlive() && !hasCheckpoint(checkpoints) && System.nanoTime() < deadline) {
@@ -122,19 +123,6 @@ class KilledUnlearnIT {
         List<String> all = new ArrayList<>(args);
         all.addAll(List.of(more));
         return all.toArray(String[]::new);
-    }
-
-    private static Process startCli(Path dir, String... args) throws Exception {
-        String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-Xmx1g", "-Dai.djl.offline=true", "-cp", classPath, LokuCli.class.getName()));
-        command.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
-        pb.environment().keySet().removeIf(k -> k.startsWith("LOKU_") || k.startsWith("JAVA_TOOL")
-                || k.startsWith("JDK_JAVA"));
-        pb.environment().put("DJL_OFFLINE", "true");
-        pb.redirectOutput(dir.resolve("stdout.txt").toFile()).redirectError(dir.resolve("stderr.txt").toFile());
-        return pb.start();
     }
 
     private static String read(Path file) throws java.io.IOException {

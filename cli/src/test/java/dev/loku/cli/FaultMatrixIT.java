@@ -109,8 +109,8 @@ class FaultMatrixIT {
     private PipelineFixtures fx;
     private Path dir;
     private Service worker;
-    /** Where the worker JVM that case (a) kills wrote its log, for the privacy check. */
-    private Path killedWorkerLog;
+    /** The logs of every worker JVM the cases started, for the privacy check. */
+    private final List<Path> workerJvmLogs = new ArrayList<>();
     private String run;
     private KafkaProducer<String, ErasureRequest> requests;
     private KafkaProducer<String, byte[]> raw;
@@ -128,7 +128,8 @@ class FaultMatrixIT {
         dir = Files.createTempDirectory("loku-fault-matrix");
         fx = PipelineFixtures.create(dir, projectRoot.resolve("models/stories260K/stories260K.bin"), 1,
                 "fm-poison", "fm-corrupt", "fm-truncated", "fm-duplicate", "fm-subject", "fm-load-a", "fm-load-b",
-                "fm-killed", "fm-restart", "fm-registry");
+                "fm-killed", "fm-restart", "fm-registry", "fm-epochs");
+        memorisingModel("fm-epochs", request("fm-epochs", "epochs", 0));
         run = UUID.randomUUID().toString().substring(0, 8);
         // Unseen text of the kind stories260K was trained on, so its EL_10 threshold is above 0 and a candidate can pass.
         Files.writeString(dir.resolve("data/unseen.jsonl"), """
@@ -323,19 +324,9 @@ class FaultMatrixIT {
         // The in-process worker leaves the group, so the job can only go to the worker JVM started here.
         worker.stop();
         services.remove(worker);
-        Path childDir = Files.createDirectories(dir.resolve("killed-worker"));
-        killedWorkerLog = childDir.resolve("stderr.txt");
-        Path config = childDir.resolve("worker.properties");
-        java.util.Properties properties = new java.util.Properties();
-        properties.putAll(workerSettings("worker-jvm"));
-        try (var out = Files.newBufferedWriter(config)) {
-            properties.store(out, "the worker JVM of FaultMatrixIT case (a)");
-        }
-        // The flags the services' JVMs get: the trusted Avro packages, the service logging on stderr.
-        List<String> flags = List.of("-Xmx768m", "-Dlogback.configurationFile=loku-service-logback.xml",
-                "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=" + System.getProperty("org.apache.avro.SERIALIZABLE_PACKAGES",
-                        "dev.loku.events"));
-        Process child = ChildJvm.start(childDir, flags, "dev.loku.worker.WorkerMain", "--config", config.toString());
+        Path childDir = dir.resolve("killed-worker");
+        Process child = startWorkerJvm(childDir, workerSettings("worker-jvm"));
+        Path killedWorkerLog = childDir.resolve("stderr.txt");
         long t0 = System.nanoTime();
         List<ErasureRequest> sent;
         try {
@@ -432,6 +423,65 @@ class FaultMatrixIT {
     }
 
     @Test
+    @Order(8)
+    void aWorkerJvmKilledBetweenEpochsIsResumedByTheNextOwnerAfterTheLastSavedEpoch() throws Exception {
+        // The model of this case memorised the request's text, so its job trains for several epochs (the others stop
+        // at epoch 0), and both workers keep epoch checkpoints in one folder, as the k8s manifests share one volume.
+        worker.stop();
+        services.remove(worker);
+        Path checkpoints = dir.resolve("epoch-checkpoints");
+        Path childDir = dir.resolve("worker-between-epochs");
+        Process child = startWorkerJvm(childDir, multiEpochWorkerSettings("worker-jvm-2", checkpoints));
+        long t0 = System.nanoTime();
+        List<ErasureRequest> sent = List.of(request("fm-epochs", "epochs", 0));
+        try {
+            send(sent.get(0));
+            waitFor(() -> !child.isAlive() || savedEpochs(checkpoints) > 0, "the worker JVM to save an epoch",
+                    Duration.ofMinutes(3));
+            assertTrue(child.isAlive(), "the job ended before an epoch was saved:\n"
+                    + readQuietly(childDir.resolve("stderr.txt")));
+        } finally {
+            child.destroyForcibly(); // SIGKILL between two epochs: the last one saved, the next one under way
+        }
+        assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the killed JVM is gone");
+        double killedAt = seconds(t0);
+        assertEquals(137, child.exitValue(), "killed by SIGKILL (128 + 9)");
+        assertEquals(List.of(), candidates("fm-epochs"), "nothing committed by the killed worker");
+
+        // The partition's next owner reads the job again and finds the checkpoint in the shared folder.
+        WorkerConfig next = WorkerConfig.of(multiEpochWorkerSettings("worker-5", checkpoints));
+        worker = WorkerService.create(next, EngineUnlearningRunner.forConfig(next));
+        start(worker);
+        awaitPurged(sent);
+        double done = seconds(t0);
+        checkInvariants("fm-epochs", sent);
+        String resumed = firstLogged("event=unlearn_resumed")
+                .orElseThrow(() -> new AssertionError("the new worker did not resume from the checkpoint"));
+        java.util.regex.Matcher from = java.util.regex.Pattern.compile("from_epoch=(\\d+)").matcher(resumed);
+        assertTrue(from.find(), resumed);
+        int fromEpoch = Integer.parseInt(from.group(1));
+        List<UnlearnCompleted> candidates = candidates("fm-epochs");
+        assertEquals(1, candidates.size(), "one candidate, from the new owner");
+        UnlearnCompleted candidate = candidates.get(0);
+        // The candidate reports every epoch once (they count from 1), the restored ones and those trained after the
+        // kill, in order.
+        List<Integer> epochs = candidate.getEpochs().stream().map(e -> e.getEpoch()).toList();
+        assertEquals(java.util.stream.IntStream.rangeClosed(1, candidate.getStoppedAtEpoch()).boxed().toList(), epochs);
+        assertTrue(candidate.getStoppedAtEpoch() > fromEpoch, "trained on after the saved epoch: " + epochs);
+        VerificationResult verdict = verdicts("fm-epochs").get(0);
+        assertEquals(verdict.getVerdict() == Verdict.PASS ? 1 : 0, promotions("fm-epochs").size());
+        try (Stream<Path> left = Files.walk(checkpoints)) {
+            assertEquals(List.of(), left.filter(Files::isRegularFile).toList(), "the job's checkpoints are deleted");
+        }
+        row("(a) worker JVM SIGKILLed between epochs", String.format(java.util.Locale.ROOT,
+                "killed %.1f s after the request, once it had saved an epoch: exit 137, nothing committed; the next "
+                        + "owner resumed after epoch %d (event=unlearn_resumed) and stopped at epoch %d, the "
+                        + "candidate reporting epochs 1..%d once each; checkpoints deleted: %s, verdict %s",
+                killedAt, fromEpoch, candidate.getStoppedAtEpoch(), candidate.getStoppedAtEpoch(),
+                ending(sent.get(0)), verdict.getVerdict()), done, "fm-epochs", sent);
+    }
+
+    @Test
     @Order(9)
     void noForgetTextInAnyAuditEventDeadLetterMetricLogLineOrLeftOverArtifact() throws Exception {
         List<String> places = new ArrayList<>();
@@ -442,8 +492,8 @@ class FaultMatrixIT {
             places.add("log " + e.getFormattedMessage());
         }
         assertTrue(logs.list.size() > 50, "the log was captured");
-        if (killedWorkerLog != null) {
-            readQuietly(killedWorkerLog).lines().forEach(l -> places.add("worker JVM log " + l));
+        for (Path log : workerJvmLogs) {
+            readQuietly(log).lines().forEach(l -> places.add("worker JVM log " + l));
         }
         for (String place : places) {
             assertFalse(place.contains("Secretperson") || place.contains("Hidden Lane"), "content leaked: " + place);
@@ -525,6 +575,77 @@ class FaultMatrixIT {
 
     // --- helpers ---
 
+    /**
+     * Makes {@code model}'s base a copy of stories260K fine-tuned on {@code request}'s content (the text and the
+     * question-answer pair, as the worker reads them), with up to 40 epochs in its profile: its forget set is
+     * memorised, so the stop rule keeps its job training for several epochs.
+     */
+    private void memorisingModel(String model, ErasureRequest request) throws Exception {
+        Path train = dir.resolve("memorised.jsonl");
+        List<String> lines = new ArrayList<>();
+        for (CharSequence text : request.getTexts()) {
+            lines.add(CliJson.MAPPER.createObjectNode().put("text", text.toString()).toString());
+        }
+        for (QaPair qa : request.getQaPairs()) {
+            lines.add(CliJson.MAPPER.createObjectNode().put("question", qa.getQuestion().toString())
+                    .put("answer", qa.getAnswer().toString()).toString());
+        }
+        lines.addAll(Files.readAllLines(dir.resolve("data/retain.jsonl")));
+        Files.write(train, lines);
+        Path base = dir.resolve("memorised-base");
+        Path stories = Path.of(System.getProperty("loku.project.root", "..")).resolve("models/stories260K");
+        LmCliTest.Run ft = LmCliTest.run("finetune", "--model", stories.toString(), "--data", train.toString(),
+                "--epochs", "30", "--lr", "0.005", "--batch-size", "8", "--seed", "3", "--out", base.toString(),
+                "--device", "cpu");
+        assertEquals(0, ft.exitCode(), "fine-tune failed");
+        Files.delete(train);
+        ObjectNode catalogue = (ObjectNode) CliJson.MAPPER.readTree(fx.catalogueFile().toFile());
+        for (com.fasterxml.jackson.databind.JsonNode m : catalogue.get("models")) {
+            if (m.get("id").asText().equals(model)) {
+                ((ObjectNode) m).put("baseCheckpoint", base.toString());
+                ((ObjectNode) m.get("profile")).put("maxEpochs", 40).put("learningRate", 0.001);
+            }
+        }
+        Files.writeString(fx.catalogueFile(), CliJson.MAPPER.writeValueAsString(catalogue));
+    }
+
+    /** A worker in a JVM of its own: up to 40 epochs, checkpoints kept in {@code checkpoints}. */
+    private Map<String, String> multiEpochWorkerSettings(String instance, Path checkpoints) {
+        Map<String, String> w = workerSettings(instance);
+        w.put("worker.max.epochs.cap", "40");
+        w.put("worker.epoch.checkpoint.dir", checkpoints.toString());
+        return w;
+    }
+
+    /** How many epoch checkpoints (tensor files) are under {@code checkpoints}. */
+    private static long savedEpochs(Path checkpoints) {
+        if (!Files.isDirectory(checkpoints)) {
+            return 0;
+        }
+        try (Stream<Path> files = Files.walk(checkpoints)) {
+            return files.filter(f -> f.getFileName().toString().matches("epoch-\\d+\\.safetensors")).count();
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return 0; // a file renamed or deleted during the walk: the caller polls again
+        }
+    }
+
+    /** A worker in a JVM of its own ({@code WorkerMain --config}), its log in {@code childDir/stderr.txt}. */
+    private Process startWorkerJvm(Path childDir, Map<String, String> settings) throws Exception {
+        Files.createDirectories(childDir);
+        workerJvmLogs.add(childDir.resolve("stderr.txt"));
+        Path config = childDir.resolve("worker.properties");
+        java.util.Properties properties = new java.util.Properties();
+        properties.putAll(settings);
+        try (var out = Files.newBufferedWriter(config)) {
+            properties.store(out, "a worker JVM of FaultMatrixIT");
+        }
+        // The flags the services' JVMs get: the trusted Avro packages, the service logging on stderr.
+        List<String> flags = List.of("-Xmx768m", "-Dlogback.configurationFile=loku-service-logback.xml",
+                "-Dorg.apache.avro.SERIALIZABLE_PACKAGES=" + System.getProperty("org.apache.avro.SERIALIZABLE_PACKAGES",
+                        "dev.loku.events"));
+        return ChildJvm.start(childDir, flags, "dev.loku.worker.WorkerMain", "--config", config.toString());
+    }
+
     /** A worker of this pipeline with the real engine, one epoch, in this JVM. */
     private Service worker(String instance) {
         WorkerConfig config = WorkerConfig.of(workerSettings(instance));
@@ -538,6 +659,18 @@ class FaultMatrixIT {
         // The broker's minimum: a member that dies without leaving is replaced 6 s later, not 45 s.
         w.put("kafka.session.timeout.ms", "6000");
         return w;
+    }
+
+    /** The first captured log line of this JVM's services that starts with {@code prefix}. */
+    private java.util.Optional<String> firstLogged(String prefix) {
+        while (true) {
+            try {
+                return new ArrayList<>(logs.list).stream().map(ILoggingEvent::getFormattedMessage)
+                        .filter(m -> m.startsWith(prefix)).findFirst();
+            } catch (java.util.ConcurrentModificationException e) {
+                // a service was logging; copy again
+            }
+        }
     }
 
     /** Whether a captured log line of this JVM's services contains every one of {@code parts}. */

@@ -12,8 +12,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * An {@link ArtifactStore} that tries each operation again when it fails with an I/O error that may pass (a store
- * that is unwritable, full or unreachable for a moment), waiting as {@link ArtifactRetry} says; only when the last
- * try fails does the error reach the job, which then fails as before. Answers that retrying cannot change are passed
+ * that is unwritable, full or unreachable for a moment), waiting as {@link ArtifactRetry} says. When the last try
+ * fails too, the job gets an {@link ArtifactStoreUnavailableException} (the last error as its cause), on which the
+ * job runner waits and runs the job again later rather than failing it. Answers that retrying cannot change are passed
  * on at once: a missing blob ({@link ArtifactNotFoundException}, {@link NoSuchFileException}), bytes that do not
  * match their ref ({@link CorruptArtifactException}), a target folder that is not empty. Every operation of the
  * store is idempotent (content addressing, atomic moves, a materialised folder removed on failure), so a retry after
@@ -47,9 +48,12 @@ public final class RetryingArtifactStore implements ArtifactStore {
         this.sleeper = sleeper;
     }
 
-    /** {@code delegate} with {@code retry}; {@link ArtifactRetry#NONE} gives {@code delegate} itself. */
+    /**
+     * {@code delegate} with {@code retry}. {@link ArtifactRetry#NONE} tries once, and still reports a failed try as
+     * {@link ArtifactStoreUnavailableException}, so the job waits for the store either way.
+     */
     public static ArtifactStore over(ArtifactStore delegate, ArtifactRetry retry) {
-        return retry.attempts() == 1 ? delegate : new RetryingArtifactStore(delegate, retry, Thread::sleep);
+        return new RetryingArtifactStore(delegate, retry, Thread::sleep);
     }
 
     /** The store it retries. */
@@ -127,12 +131,13 @@ public final class RetryingArtifactStore implements ArtifactStore {
                 }
                 return result;
             } catch (IOException e) {
-                if (permanent(e) || n >= retry.attempts()) {
-                    if (n > 1) {
-                        LOG.warn("event=artifact_retry_exhausted op={} attempts={} error={}", operation, n,
-                                e.getClass().getSimpleName());
-                    }
+                if (permanent(e)) {
                     throw e;
+                }
+                if (n >= retry.attempts()) {
+                    LOG.warn("event=artifact_retry_exhausted op={} attempts={} error={}", operation, n,
+                            e.getClass().getSimpleName());
+                    throw new ArtifactStoreUnavailableException(operation, n, e);
                 }
                 long wait = retry.waitAfter(n).toMillis();
                 LOG.warn("event=artifact_retry op={} attempt={} of={} wait_ms={} error={}", operation, n,

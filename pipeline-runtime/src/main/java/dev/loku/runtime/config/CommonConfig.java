@@ -56,7 +56,8 @@ public record CommonConfig(List<String> bootstrapServers, KafkaSecurityConfig ka
             .defaultValue(5)
             .validator(Validator.between(1, 100))
             .description("Tries in all of an artifact-store read or write that fails with an I/O error (store "
-                    + "unwritable, full or unreachable for a moment) before the job fails; 1 turns retries off. A "
+                    + "unwritable, full or unreachable for a moment); 1 turns retries off. When the last try fails "
+                    + "the job is not failed: its runner waits (1 s, doubled up to 2 min) and runs it again. A "
                     + "missing or corrupt artifact is not retried.")
             .build();
 

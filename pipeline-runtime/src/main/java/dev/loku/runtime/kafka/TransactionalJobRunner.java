@@ -1,5 +1,6 @@
 package dev.loku.runtime.kafka;
 
+import dev.loku.runtime.artifact.ArtifactStoreUnavailableException;
 import dev.loku.runtime.metrics.ServiceMetrics;
 import dev.loku.runtime.service.Health;
 import dev.loku.runtime.serde.RegistryUnavailableException;
@@ -101,6 +102,13 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
     static final Duration REGISTRY_FIRST_PAUSE = Duration.ofMillis(500);
     /** The longest such pause. */
     static final Duration REGISTRY_MAX_PAUSE = Duration.ofSeconds(30);
+    /**
+     * The first pause before a job that found the artifact store out of order runs again (after the store's own
+     * {@code artifacts.retry.*} tries); doubled each time.
+     */
+    static final Duration STORAGE_FIRST_PAUSE = Duration.ofSeconds(1);
+    /** The longest such pause. */
+    static final Duration STORAGE_MAX_PAUSE = Duration.ofMinutes(2);
 
     /** The work for one input record. */
     @FunctionalInterface
@@ -132,6 +140,8 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
     private final RecordDecoder<K, V> decoder;
     /** Consecutive inputs whose schema the registry did not serve (0 once one decodes). */
     private int registryWaits;
+    /** Consecutive runs of a job that found the artifact store out of order (0 once a job ends otherwise). */
+    private int storageWaits;
     private final ValueSerdeFactory serdes;
     private final Map<String, Object> consumerConfig;
     private final Map<String, Object> producerConfig;
@@ -405,9 +415,15 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
             List<TopicRecord<?, ?>> outputs;
             try {
                 outputs = future.get();
+                storageWaits = 0;
                 metrics.jobSeconds("succeeded", seconds(started));
             } catch (ExecutionException e) {
                 Exception cause = e.getCause() instanceof Exception ex ? ex : new RuntimeException(e.getCause());
+                if (ArtifactStoreUnavailableException.in(cause) && !current.revoked) {
+                    metrics.jobSeconds("storage_unavailable", seconds(started));
+                    awaitStorage(raw, tp, cause);
+                    return;
+                }
                 metrics.jobSeconds("failed", seconds(started));
                 LOG.warn("event=job_failed service={} topic={} partition={} offset={} error={}", name, raw.topic(),
                         raw.partition(), raw.offset(), cause.getClass().getSimpleName());
@@ -443,6 +459,29 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
         LOG.warn("event=registry_unavailable service={} topic={} partition={} offset={} attempt={} retry_in_ms={} "
                 + "reason=\"{}\"", name, raw.topic(), raw.partition(), raw.offset(), registryWaits, pauseMs,
                 e.getMessage());
+        pauseThenReread(raw, tp, pauseMs);
+    }
+
+    /**
+     * The job found the artifact store out of order ({@link ArtifactStoreUnavailableException}: a full or unwritable
+     * volume, after the store's own retries). The forget set is not at fault, so neither the failure handler runs
+     * nor anything is committed: as for an unreachable registry, the consumer goes back to the input and the job
+     * runs again after a pause that doubles with each consecutive run that meets the same, from
+     * {@link #STORAGE_FIRST_PAUSE} up to {@link #STORAGE_MAX_PAUSE}. Jobs are idempotent (their ids come from the
+     * input), so the later run writes what this one would have.
+     */
+    private void awaitStorage(ConsumerRecord<byte[], byte[]> raw, TopicPartition tp, Exception e) {
+        storageWaits++;
+        long pauseMs = Math.min(STORAGE_MAX_PAUSE.toMillis(),
+                STORAGE_FIRST_PAUSE.toMillis() << Math.min(storageWaits - 1, 10));
+        LOG.warn("event=storage_unavailable service={} topic={} partition={} offset={} attempt={} retry_in_ms={} "
+                + "error={}", name, raw.topic(), raw.partition(), raw.offset(), storageWaits, pauseMs,
+                e.getClass().getSimpleName());
+        pauseThenReread(raw, tp, pauseMs);
+    }
+
+    /** Rewinds to {@code raw} and, paused, keeps polling (so the group keeps this member) for {@code pauseMs}. */
+    private void pauseThenReread(ConsumerRecord<byte[], byte[]> raw, TopicPartition tp, long pauseMs) {
         consumer.seek(tp, raw.offset());
         consumer.pause(consumer.assignment());
         try {

@@ -2,8 +2,6 @@ package dev.loku.runtime.artifact;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -48,13 +46,18 @@ class RetryingArtifactStoreTest {
     }
 
     @Test
-    void aStoreThatStaysUnwritableFailsAfterTheLastAttemptWithTheStoresError(@TempDir Path dir) throws Exception {
+    void aStoreThatStaysUnwritableIsUnavailableAfterTheLastAttemptWithTheStoresErrorAsCause(@TempDir Path dir)
+            throws Exception {
         DirectoryArtifactStore directory = new DirectoryArtifactStore(dir.resolve("store"));
         breakFolder(directory.root().resolve("tmp"));
         ArtifactStore store = new RetryingArtifactStore(directory, new ArtifactRetry(3, Duration.ofMillis(50)),
                 waits::add);
-        IOException e = assertThrows(IOException.class, () -> store.put(BYTES));
-        assertFalse(RetryingArtifactStore.permanent(e), e.toString());
+        ArtifactStoreUnavailableException e = assertThrows(ArtifactStoreUnavailableException.class,
+                () -> store.put(BYTES));
+        assertTrue(e.getCause() instanceof IOException cause && !RetryingArtifactStore.permanent(cause),
+                String.valueOf(e.getCause()));
+        assertTrue(e.getMessage().startsWith("the artifact store failed put 3 times in a row"), e.getMessage());
+        assertTrue(ArtifactStoreUnavailableException.in(new RuntimeException(e)), "found in a wrapped cause");
         assertEquals(List.of(50L, 100L), waits, "3 tries, 2 waits");
     }
 
@@ -86,9 +89,12 @@ class RetryingArtifactStoreTest {
     }
 
     @Test
-    void oneAttemptIsTheStoreItselfAndBackoffDoubles() throws Exception {
-        DirectoryArtifactStore directory = new DirectoryArtifactStore(Files.createTempDirectory("retry-none"));
-        assertSame(directory, RetryingArtifactStore.over(directory, ArtifactRetry.NONE));
+    void oneAttemptTriesOnceAndStillSaysTheStoreIsUnavailableAndBackoffDoubles(@TempDir Path dir) throws Exception {
+        DirectoryArtifactStore directory = new DirectoryArtifactStore(dir.resolve("store"));
+        breakFolder(directory.root().resolve("tmp"));
+        ArtifactStore once = new RetryingArtifactStore(directory, ArtifactRetry.NONE, waits::add);
+        assertThrows(ArtifactStoreUnavailableException.class, () -> once.put(BYTES));
+        assertEquals(List.of(), waits, "one try, no wait");
         ArtifactRetry retry = new ArtifactRetry(4, Duration.ofMillis(500));
         assertEquals(List.of(Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2)),
                 List.of(retry.waitAfter(1), retry.waitAfter(2), retry.waitAfter(3)));

@@ -1,12 +1,17 @@
 package dev.loku.runtime.kafka;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.loku.events.AuditEvent;
 import dev.loku.events.AuditStatus;
 import dev.loku.events.ErasureRequest;
 import dev.loku.events.PipelineStage;
+import dev.loku.runtime.artifact.ArtifactRetry;
+import dev.loku.runtime.artifact.ArtifactStore;
+import dev.loku.runtime.artifact.DirectoryArtifactStore;
+import dev.loku.runtime.artifact.RetryingArtifactStore;
 import dev.loku.runtime.audit.AuditEmitter;
 import dev.loku.runtime.audit.AuditReason;
 import dev.loku.runtime.audit.DeadLetterPublisher;
@@ -19,6 +24,9 @@ import dev.loku.runtime.testing.TestClients;
 import dev.loku.runtime.testing.TestTopics;
 import dev.loku.runtime.testing.WithLokuStack;
 import dev.loku.schemas.Topics;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -27,6 +35,7 @@ import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -36,6 +45,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The job runner on the real broker: outputs and the input offset are one transaction (a runner stopped mid-job
@@ -137,6 +147,54 @@ class TransactionalJobRunnerIT {
             assertEquals(1.0, scrape.value("loku_job_seconds_count", Map.of("service", "it-runner", "outcome", "failed")));
             assertTrue(scrape.samples().stream().anyMatch(s -> s.name().startsWith("kafka_consumer_")
                     && s.labels().get("client_id") != null), "the runner's consumer publishes its own metrics");
+        } finally {
+            runner.stop();
+        }
+    }
+
+    @Test
+    void aJobThatFindsTheArtifactStoreUnwritableWaitsAndRunsAgainInsteadOfFailing(StackEndpoints stack,
+                                                                                RegistrySerdes serdes,
+                                                                                @TempDir Path dir) throws Exception {
+        String in = TestTopics.create(stack, "it.runner-store-in", 1);
+        String out = TestTopics.create(stack, "it.runner-store-out", 1);
+        String group = "it-runner-store-" + UUID.randomUUID();
+        ErasureRequest request = send(stack, serdes, in, SampleEvents.erasureRequest("m"));
+        DirectoryArtifactStore directory = new DirectoryArtifactStore(dir.resolve("store"));
+        ArtifactStore store = RetryingArtifactStore.over(directory, new ArtifactRetry(2, Duration.ofMillis(10)));
+        // The store's scratch folder replaced by a file: every write fails, as on a full or read-only volume.
+        Path scratch = directory.root().resolve("tmp");
+        Files.delete(scratch);
+        Files.writeString(scratch, "not a folder");
+        AtomicInteger runs = new AtomicInteger();
+        AtomicBoolean failed = new AtomicBoolean();
+        TransactionalJobRunner<String, ErasureRequest> runner = runner(stack, serdes, in, group, "store", input -> {
+            runs.incrementAndGet();
+            store.put(input.value().getRequestId().toString().getBytes(StandardCharsets.UTF_8));
+            return List.of(accepted(input.value(), out));
+        }).onFailure((input, raw, error) -> {
+            failed.set(true);
+            return List.of();
+        }).build();
+        runner.start();
+        try {
+            waitFor(() -> runs.get() >= 3);
+            assertEquals(List.of(), readCommitted(stack, serdes, out, 1, Duration.ofMillis(500)), "nothing published");
+            assertEquals(Map.of(), committedOffsets(stack, group), "the input is not committed while the store is out");
+            assertEquals(Health.Status.UP, runner.health().status(), runner.health().reason());
+            Files.delete(scratch);
+            Files.createDirectory(scratch);
+
+            List<ConsumerRecord<String, AuditEvent>> outputs = readCommitted(stack, serdes, out, 2, WAIT);
+            assertEquals(1, outputs.size(), "one output once the store works");
+            assertEquals(request.getRequestId(), outputs.get(0).value().getRequestId());
+            assertEquals(AuditStatus.ACCEPTED, outputs.get(0).value().getStatus());
+            waitFor(() -> runner.committed() == 1);
+            assertEquals(Map.of(new TopicPartition(in, 0), 1L), committedOffsets(stack, group));
+            assertFalse(failed.get(), "the failure handler never ran: the input was not at fault");
+            PrometheusText scrape = PrometheusText.parse(runner.metrics().scrape());
+            assertTrue(scrape.value("loku_job_seconds_count", Map.of("service", "it-runner",
+                    "outcome", "storage_unavailable")) >= 3);
         } finally {
             runner.stop();
         }

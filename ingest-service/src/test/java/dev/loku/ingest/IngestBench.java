@@ -31,8 +31,12 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -412,8 +416,39 @@ public final class IngestBench {
                             (fifthAt - t0) / 1e9, rs.size() - fifth, (rs.size() - fifth) / ((allAt - fifthAt) / 1e9));
             print(scenario, detail + String.format(Locale.ROOT, " produce_seconds=%.1f", produceSeconds),
                     (int) held, seconds, steady + " " + outcome);
+            System.out.println("ingest-bench scenario=" + scenario + " " + logOffsetsPerRequest(stack, rs.size()));
         } finally {
             service.stop();
+        }
+    }
+
+    /**
+     * What the run wrote to the broker, per request: the end offsets of every topic but the request topic (the
+     * bench's own input), grouped as the service's outputs, its repartition topics and its store changelogs. Offsets
+     * count transaction markers too (one per partition a transaction wrote), so they are an upper bound on records.
+     */
+    private static String logOffsetsPerRequest(EmbeddedStack stack, int requests) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", stack.endpoints().bootstrapServers()))) {
+            Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
+            for (TopicDescription t : admin.describeTopics(admin.listTopics().names().get()).allTopicNames().get()
+                    .values()) {
+                if (t.name().equals(Topics.ERASURE_REQUESTS.name())) {
+                    continue;
+                }
+                t.partitions().forEach(p -> ends.put(new TopicPartition(t.name(), p.partition()), OffsetSpec.latest()));
+            }
+            Map<String, Long> byKind = new java.util.TreeMap<>();
+            admin.listOffsets(ends).all().get().forEach((tp, info) -> {
+                String kind = tp.topic().endsWith("-changelog") ? "changelog"
+                        : tp.topic().endsWith("-repartition") ? "repartition"
+                        : tp.topic().replace("loku.", "");
+                byKind.merge(kind, info.offset(), Long::sum);
+            });
+            long total = byKind.values().stream().mapToLong(Long::longValue).sum();
+            StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "log_offsets_per_request=%.2f",
+                    total / (double) requests));
+            byKind.forEach((kind, n) -> out.append(String.format(Locale.ROOT, " %s=%.2f", kind, n / (double) requests)));
+            return out.toString();
         }
     }
 

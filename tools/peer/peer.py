@@ -9,6 +9,7 @@ its own, so that both sides are seen to do the same work.
 
 Run alone: peer.py WORK.json  (the engine side writes WORK.json; see `loku bench peer --help`).
 """
+import copy
 import json
 import statistics
 import sys
@@ -83,6 +84,68 @@ def main():
 
     lora = peft.LoraConfig(r=work["lora_rank"], lora_alpha=2 * work["lora_rank"], lora_dropout=0.0,
                            target_modules=work["lora_targets"])
+
+    # The Fisher pass: every projection weight, one forget and one retain micro-batch, n_b * g^2 summed in fp32.
+    projections = {name + ".weight": module.weight for name, module in model.named_modules()
+                   if isinstance(module, torch.nn.Linear) and module is not model.get_output_embeddings()}
+    importance = None
+
+    def fisher():
+        nonlocal importance
+        for p in model.parameters():
+            p.requires_grad_(False)
+        for w in projections.values():
+            w.requires_grad_(True)
+        sides = []
+        for batch in (ids, retain):
+            tokens = batch.shape[0] * (batch.shape[1] - 1)
+            model(input_ids=batch, labels=batch).loss.backward()
+            sums = {}
+            for name, w in projections.items():
+                sums[name] = w.grad.pow(2).mul_(tokens)
+                w.grad = None
+            sides.append((sums, tokens))
+        for w in projections.values():
+            w.requires_grad_(False)
+        importance = sides
+    out["seconds"]["fisher"] = timed(fisher)
+    out["checks"]["fisher_forget_sum"] = float(sum(t.double().sum() for t in importance[0][0].values()))
+
+    # FILA, written by hand on top of PEFT's LoRA layers (PEFT has no Fisher-weighted initialisation): relative
+    # importance, row weights, a rank-r randomised SVD of the row-weighted weight (as torch.svd_lowrank is used for
+    # it), the factors split by the square root of S/scaling, and the residual left in the base layer.
+    def fila(target):
+        pm = peft.get_peft_model(target, lora)
+        rank = work["lora_rank"]
+        scaling = 2.0
+        (forget_sums, forget_tokens), (retain_sums, retain_tokens) = importance
+        with torch.no_grad():
+            for name, module in pm.named_modules():
+                if not isinstance(module, peft.tuners.lora.LoraLayer):
+                    continue
+                key = name.removeprefix("base_model.model.") + ".weight"
+                weight = module.base_layer.weight
+                relative = (forget_sums[key] / forget_tokens) / (1e-5 + retain_sums[key] / retain_tokens)
+                rows = relative.sum(1).sqrt()
+                u, s, v = torch.svd_lowrank(rows[:, None] * weight, q=rank, niter=2)
+                root = (s / scaling).sqrt()
+                a = (v * root).T
+                b = u * root / (rows + 1e-5)[:, None]
+                module.lora_A["default"].weight.copy_(a)
+                module.lora_B["default"].weight.copy_(b)
+                weight.sub_(scaling * (b @ a))
+        return pm
+
+    fila_times = []
+    for i in range(warmup + iters):
+        fresh = copy.deepcopy(model)
+        start = time.perf_counter()
+        fila(fresh)
+        if i >= warmup:
+            fila_times.append(time.perf_counter() - start)
+        del fresh
+    out["seconds"]["fila"] = statistics.median(fila_times)
+
     pm = peft.get_peft_model(model, lora)
     pm.train()
 

@@ -12,6 +12,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loku.core.data.EncodedExample;
 import dev.loku.core.engine.RecordSetEvaluator;
+import dev.loku.core.fisher.FisherImportance;
+import dev.loku.core.fisher.FisherPass;
 import dev.loku.core.lora.LoraConfig;
 import dev.loku.core.lora.LoraModel;
 import dev.loku.core.metrics.ExtractionLikelihood;
@@ -23,6 +25,7 @@ import dev.loku.core.model.ModelConfig;
 import dev.loku.core.model.ModelLoader;
 import dev.loku.core.model.NoGrad;
 import dev.loku.core.model.TokenBatch;
+import dev.loku.core.objective.CausalLmLoss;
 import dev.loku.core.objective.InvertedHingeLoss;
 import dev.loku.core.objective.ObjectiveInputs;
 import dev.loku.core.objective.ScoredBatch;
@@ -143,6 +146,8 @@ final class PeerBenchCommand implements Runnable {
         {"train_step", "LoRA IHL+NLL step + Adam"},
         {"generate", "greedy generation"},
         {"el", "EL_10 (batched)"},
+        {"fisher", "Fisher pass (forget+retain)"},
+        {"fila", "FILA attach"},
         {"gemm", "GEMM M x K x N"},
     };
 
@@ -349,7 +354,62 @@ final class PeerBenchCommand implements Runnable {
                 }));
             }
         }
+        fisherAndFila(m, forgetRows, retainRows, lc, seconds, checks);
         return new Side(seconds, checks);
+    }
+
+    /**
+     * The Fisher pass over the forget and the retain batch (one micro-batch each, every projection weight), then
+     * FILA's attach from that importance (relative importance, row weights, rank-r SVD, residual base). FILA rewrites
+     * the base weights it covers; they are put back after each repetition, outside the timing.
+     */
+    private void fisherAndFila(DecoderModel m, int[][] forgetRows, int[][] retainRows, LoraConfig lc,
+                               Map<String, Double> seconds, Map<String, Object> checks) {
+        List<EncodedExample> forget = textExamples(forgetRows);
+        List<EncodedExample> retain = textExamples(retainRows);
+        FisherImportance[] importance = new FisherImportance[1];
+        try {
+            seconds.put("fisher", median(() -> {
+                if (importance[0] != null) {
+                    importance[0].close();
+                }
+                long t0 = System.nanoTime();
+                try {
+                    importance[0] = FisherPass.run(m, forget, retain, null, batch, Map.of());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new UserException("interrupted", e);
+                }
+                return (System.nanoTime() - t0) / 1e9;
+            }));
+            double forgetSum = 0;
+            for (String name : importance[0].names()) {
+                forgetSum += sum(importance[0].forgetSum(name));
+            }
+            checks.put("fisher_forget_sum", forgetSum);
+            try (NDManager saved = m.manager().newSubManager()) {
+                Map<String, NDArray> originals = new LinkedHashMap<>();
+                for (String name : importance[0].names()) {
+                    NDArray copy = m.parameter(name).duplicate();
+                    copy.attach(saved);
+                    originals.put(name, copy);
+                }
+                seconds.put("fila", median(() -> {
+                    long t0 = System.nanoTime();
+                    double s;
+                    try (LoraModel lora = LoraModel.attachFila(m, lc, importance[0], seed)) {
+                        lora.trainableParameters().values().iterator().next().getFloat(0, 0);
+                        s = (System.nanoTime() - t0) / 1e9;
+                    }
+                    originals.forEach((name, copy) -> copy.copyTo(m.parameter(name)));
+                    return s;
+                }));
+            }
+        } finally {
+            if (importance[0] != null) {
+                importance[0].close();
+            }
+        }
     }
 
     /** Seconds of the naive EL_10 path over seconds of the batched one, both on the first sequences. */
@@ -376,6 +436,20 @@ final class PeerBenchCommand implements Runnable {
             Thread.currentThread().interrupt();
             throw new UserException("interrupted", e);
         }
+    }
+
+    /**
+     * The rows as the encoder makes a text record: every token labelled but the first (the BOS, which no position
+     * predicts), so the Fisher pass's n_b is the batch's predicted tokens, as in the peer's loss.
+     */
+    private static List<EncodedExample> textExamples(int[][] rows) {
+        List<EncodedExample> out = new ArrayList<>();
+        for (int i = 0; i < rows.length; i++) {
+            int[] labels = rows[i].clone();
+            labels[0] = CausalLmLoss.IGNORE_INDEX;
+            out.add(new EncodedExample(rows[i], labels, rows[i].length, i + 1));
+        }
+        return out;
     }
 
     private static List<EncodedExample> examples(int[][] rows) {
@@ -476,6 +550,14 @@ final class PeerBenchCommand implements Runnable {
                     unit = "seq/s";
                     work = elSequences;
                 }
+                case "fisher" -> {
+                    unit = "tok/s";
+                    work = 2 * tokens;
+                }
+                case "fila" -> {
+                    unit = "/s";
+                    work = 1;
+                }
                 case "gemm" -> {
                     unit = "GFLOP/s";
                     work = 2.0 * gemm[0] * gemm[1] * gemm[2] / 1e9;
@@ -530,6 +612,10 @@ final class PeerBenchCommand implements Runnable {
         }
         out.printf(Locale.ROOT, "checks: logit sum engine %.6g peer %.6g; EL_10 engine %.5f peer %.5f; greedy tokens"
                 + " equal %d of %d%n", ls, pls, el, pel, same, total);
+        if (peer.checks().get("fisher_forget_sum") instanceof JsonNode pf) {
+            out.printf(Locale.ROOT, "checks: Fisher forget sum (sum of n_b g^2 over every projection) engine %.6g"
+                    + " peer %.6g%n", ((Number) engine.checks().get("fisher_forget_sum")).doubleValue(), pf.asDouble());
+        }
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------------

@@ -454,8 +454,7 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
      */
     private void awaitRegistry(ConsumerRecord<byte[], byte[]> raw, TopicPartition tp, RegistryUnavailableException e) {
         registryWaits++;
-        long pauseMs = Math.min(REGISTRY_MAX_PAUSE.toMillis(),
-                REGISTRY_FIRST_PAUSE.toMillis() << Math.min(registryWaits - 1, 10));
+        long pauseMs = doublingPauseMs(registryWaits, REGISTRY_FIRST_PAUSE, REGISTRY_MAX_PAUSE);
         LOG.warn("event=registry_unavailable service={} topic={} partition={} offset={} attempt={} retry_in_ms={} "
                 + "reason=\"{}\"", name, raw.topic(), raw.partition(), raw.offset(), registryWaits, pauseMs,
                 e.getMessage());
@@ -472,12 +471,16 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
      */
     private void awaitStorage(ConsumerRecord<byte[], byte[]> raw, TopicPartition tp, Exception e) {
         storageWaits++;
-        long pauseMs = Math.min(STORAGE_MAX_PAUSE.toMillis(),
-                STORAGE_FIRST_PAUSE.toMillis() << Math.min(storageWaits - 1, 10));
+        long pauseMs = doublingPauseMs(storageWaits, STORAGE_FIRST_PAUSE, STORAGE_MAX_PAUSE);
         LOG.warn("event=storage_unavailable service={} topic={} partition={} offset={} attempt={} retry_in_ms={} "
                 + "error={}", name, raw.topic(), raw.partition(), raw.offset(), storageWaits, pauseMs,
                 e.getClass().getSimpleName());
         pauseThenReread(raw, tp, pauseMs);
+    }
+
+    /** The pause before the {@code waits}-th consecutive retry: {@code first}, doubled each time, at most {@code max}. */
+    static long doublingPauseMs(int waits, Duration first, Duration max) {
+        return Math.min(max.toMillis(), first.toMillis() << Math.min(waits - 1, 10));
     }
 
     /** Rewinds to {@code raw} and, paused, keeps polling (so the group keeps this member) for {@code pauseMs}. */

@@ -472,9 +472,14 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
     private void awaitStorage(ConsumerRecord<byte[], byte[]> raw, TopicPartition tp, Exception e) {
         storageWaits++;
         long pauseMs = doublingPauseMs(storageWaits, STORAGE_FIRST_PAUSE, STORAGE_MAX_PAUSE);
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        // Class names only: an exception's message may quote data.
         LOG.warn("event=storage_unavailable service={} topic={} partition={} offset={} attempt={} retry_in_ms={} "
-                + "error={}", name, raw.topic(), raw.partition(), raw.offset(), storageWaits, pauseMs,
-                e.getClass().getSimpleName());
+                + "error={} cause={}", name, raw.topic(), raw.partition(), raw.offset(), storageWaits, pauseMs,
+                e.getClass().getSimpleName(), root.getClass().getSimpleName());
         pauseThenReread(raw, tp, pauseMs);
     }
 

@@ -140,7 +140,7 @@ public final class IngestService implements Service {
                         attempt, pauseMs, registry.get().getMessage());
             } else {
                 LOG.warn("event=storage_unavailable service=ingest attempt={} retry_in_ms={} reason=\"{}: {}\"",
-                        attempt, pauseMs, storage.get().getMessage(), String.valueOf(rootCause(storage.get())));
+                        attempt, pauseMs, storage.get().getMessage(), String.valueOf(StorageUnavailableException.rootCause(storage.get())));
             }
             try {
                 Thread.sleep(pauseMs); // on the dying thread: the client and its other threads carry on
@@ -242,14 +242,5 @@ public final class IngestService implements Service {
             }
         }
         return total;
-    }
-
-    /** The file system's own error under the store's wrappers (the retrying store's, the stage's). */
-    private static Throwable rootCause(Throwable error) {
-        Throwable t = error;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
-        }
-        return t;
     }
 }

@@ -19,6 +19,15 @@ public class StorageUnavailableException extends UncheckedIOException {
         super(message, cause);
     }
 
+    /** The last error of {@code error}'s cause chain: the file system's own, under the stores' wrappers. */
+    public static Throwable rootCause(Throwable error) {
+        Throwable t = error;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
     /** The first {@code StorageUnavailableException} in {@code error}'s cause chain, if any. */
     public static Optional<StorageUnavailableException> in(Throwable error) {
         for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {

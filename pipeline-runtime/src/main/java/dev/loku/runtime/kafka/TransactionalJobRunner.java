@@ -1,6 +1,7 @@
 package dev.loku.runtime.kafka;
 
 import dev.loku.runtime.artifact.ArtifactStoreUnavailableException;
+import dev.loku.runtime.artifact.StorageUnavailableException;
 import dev.loku.runtime.metrics.ServiceMetrics;
 import dev.loku.runtime.service.Health;
 import dev.loku.runtime.serde.RegistryUnavailableException;
@@ -424,6 +425,7 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
                     awaitStorage(raw, tp, cause);
                     return;
                 }
+                storageWaits = 0;
                 metrics.jobSeconds("failed", seconds(started));
                 LOG.warn("event=job_failed service={} topic={} partition={} offset={} error={}", name, raw.topic(),
                         raw.partition(), raw.offset(), cause.getClass().getSimpleName());
@@ -472,14 +474,10 @@ public final class TransactionalJobRunner<K, V extends SpecificRecord> implement
     private void awaitStorage(ConsumerRecord<byte[], byte[]> raw, TopicPartition tp, Exception e) {
         storageWaits++;
         long pauseMs = doublingPauseMs(storageWaits, STORAGE_FIRST_PAUSE, STORAGE_MAX_PAUSE);
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
         // Class names only: an exception's message may quote data.
         LOG.warn("event=storage_unavailable service={} topic={} partition={} offset={} attempt={} retry_in_ms={} "
                 + "error={} cause={}", name, raw.topic(), raw.partition(), raw.offset(), storageWaits, pauseMs,
-                e.getClass().getSimpleName(), root.getClass().getSimpleName());
+                e.getClass().getSimpleName(), StorageUnavailableException.rootCause(e).getClass().getSimpleName());
         pauseThenReread(raw, tp, pauseMs);
     }
 

@@ -11,6 +11,7 @@ Run alone: peer.py WORK.json  (the engine side writes WORK.json; see `loku bench
 """
 import copy
 import json
+import random
 import statistics
 import sys
 import time
@@ -160,19 +161,67 @@ def main():
 
     def training_step():
         # LoKU's objective: the inverted hinge loss on the forget batch plus the retain NLL, one Adam update.
-        logits = pm(input_ids=ids).logits[:, :-1, :].float()
-        probs = logits.softmax(-1)
-        targets = ids[:, 1:]
-        true_prob = probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
-        others = probs.scatter(-1, targets.unsqueeze(-1), -1.0)
-        ihl = (1 + true_prob - others.max(-1).values).mean()
+        ihl = inverted_hinge(pm(input_ids=ids).logits, ids)
         nll = pm(input_ids=retain, labels=retain).loss
         (ihl + nll).backward()
         optimiser.step()
         optimiser.zero_grad(set_to_none=True)
     out["seconds"]["train_step"] = timed(training_step)
+
+    # One unlearning epoch as the engine's worker runs it: the EL_10 sequences are the forget set, in micro-batches of
+    # the batch size, each paired with as many retain sequences drawn with replacement; the micro-batch losses
+    # (inverted hinge loss + retain NLL) averaged into one Adam update; then the evaluation. "full": forget MA and
+    # EL_10, retain MA and NLL. "stop_rule": forget MA only (an epoch before forget MA falls below its threshold).
+    forget_set = torch.tensor(work["el_sequences"], dtype=torch.long)
+    retain_set = torch.tensor(work["epoch_retain"], dtype=torch.long)
+    draw = random.Random(work["seed"])
+    micro, eval_batch = len(work["batch"]), work["eval_batch"]
+
+    def epoch(full):
+        pm.train()
+        partners = retain_set[[draw.randrange(len(retain_set)) for _ in range(len(forget_set))]]
+        chunks = range(0, len(forget_set), micro)
+        for start in chunks:
+            f = forget_set[start:start + micro]
+            r = partners[start:start + micro]
+            ((inverted_hinge(pm(input_ids=f).logits, f) + pm(input_ids=r, labels=r).loss) / len(chunks)).backward()
+        optimiser.step()
+        optimiser.zero_grad(set_to_none=True)
+        pm.eval()
+        with torch.inference_mode():
+            scores(pm, forget_set, eval_batch)
+            if full:
+                extraction_likelihood(pm, work["el_sequences"], work["el_n"], work["el_batch"], work["eos"])
+                scores(pm, retain_set, eval_batch)
+
+    start = time.perf_counter()
+    epoch(True)
+    out["seconds"]["epoch_full"] = time.perf_counter() - start
+    out["seconds"]["epoch_stop_rule"] = timed(lambda: epoch(False))
     json.dump(out, sys.stdout)
     print()
+
+
+def inverted_hinge(logits, ids):
+    """LoKU's inverted hinge loss: 1 + p(true next token) - the largest probability of any other token, averaged."""
+    probs = logits[:, :-1, :].float().softmax(-1)
+    targets = ids[:, 1:].unsqueeze(-1)
+    true_prob = probs.gather(-1, targets).squeeze(-1)
+    others = probs.scatter(-1, targets, -1.0)
+    return (1 + true_prob - others.max(-1).values).mean()
+
+
+def scores(model, sequences, batch):
+    """Teacher-forced memorisation accuracy (per sequence, then the mean) and mean NLL, in batches."""
+    import torch
+    accuracies, losses = [], []
+    for start in range(0, len(sequences), batch):
+        rows = sequences[start:start + batch]
+        logits = model(input_ids=rows).logits[:, :-1, :].float()
+        targets = rows[:, 1:]
+        accuracies.extend((logits.argmax(-1) == targets).float().mean(-1).tolist())
+        losses.append(torch.nn.functional.cross_entropy(logits.transpose(1, 2), targets, reduction="sum"))
+    return statistics.mean(accuracies), float(sum(losses)) / (sequences.shape[0] * (sequences.shape[1] - 1))
 
 
 def extraction_likelihood(model, sequences, n, batch, eos):

@@ -11,7 +11,11 @@ import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.loku.core.data.EncodedExample;
+import dev.loku.core.engine.EpochEvaluation;
+import dev.loku.core.engine.EpochRecord;
 import dev.loku.core.engine.RecordSetEvaluator;
+import dev.loku.core.engine.UnlearnSettings;
+import dev.loku.core.engine.UnlearningEngine;
 import dev.loku.core.fisher.FisherImportance;
 import dev.loku.core.fisher.FisherPass;
 import dev.loku.core.lora.LoraConfig;
@@ -19,6 +23,8 @@ import dev.loku.core.lora.LoraModel;
 import dev.loku.core.metrics.ExtractionLikelihood;
 import dev.loku.core.metrics.ExtractionTarget;
 import dev.loku.core.metrics.SequenceMeans;
+import dev.loku.core.metrics.Thresholds;
+import dev.loku.core.model.CausalLm;
 import dev.loku.core.model.DecoderModel;
 import dev.loku.core.model.HfExporter;
 import dev.loku.core.model.ModelConfig;
@@ -148,6 +154,8 @@ final class PeerBenchCommand implements Runnable {
         {"el", "EL_10 (batched)"},
         {"fisher", "Fisher pass (forget+retain)"},
         {"fila", "FILA attach"},
+        {"epoch_full", "epoch + full evaluation"},
+        {"epoch_stop_rule", "epoch + stop-rule eval"},
         {"gemm", "GEMM M x K x N"},
     };
 
@@ -176,6 +184,7 @@ final class PeerBenchCommand implements Runnable {
             int[][] retainRows = randomRows(rnd, batch, seq, cfg.vocabSize());
             int[][] promptRows = randomRows(rnd, prompts, promptLength, cfg.vocabSize());
             int[][] elRows = randomRows(rnd, elSequences, elLength, cfg.vocabSize());
+            int[][] epochRetainRows = randomRows(rnd, elSequences, elLength, cfg.vocabSize());
             long[] gemm = {(long) batch * seq, cfg.hiddenSize(), cfg.intermediateSize()};
             List<String> kinds = m.linearProjections().stream().map(p -> p.kind()).distinct().toList();
             Set<Integer> eos = new LinkedHashSet<>(cfg.eosTokenIds());
@@ -194,6 +203,7 @@ final class PeerBenchCommand implements Runnable {
             out.flush();
 
             Side engine = engineSide(m, forgetRows, retainRows, promptRows, elRows, gemm);
+            epochs(m, elRows, epochRetainRows, engine.seconds());
             Double naiveRatio = elNaive > 0 ? naiveRatio(m, elRows, out) : null;
             String loadMiddle = loadAverage();
             Side peer = null;
@@ -214,6 +224,8 @@ final class PeerBenchCommand implements Runnable {
                 w.set("prompts", CliJson.MAPPER.valueToTree(promptRows));
                 w.put("new_tokens", newTokens);
                 w.set("el_sequences", CliJson.MAPPER.valueToTree(elRows));
+                w.set("epoch_retain", CliJson.MAPPER.valueToTree(epochRetainRows));
+                w.put("eval_batch", RecordSetEvaluator.DEFAULT_BATCH_SIZE);
                 w.put("el_n", ExtractionLikelihood.DEFAULT_N);
                 w.put("el_batch", RecordSetEvaluator.DEFAULT_GENERATION_BATCH);
                 w.set("eos", CliJson.MAPPER.valueToTree(eos));
@@ -412,6 +424,41 @@ final class PeerBenchCommand implements Runnable {
         }
     }
 
+    /**
+     * One unlearning epoch as the worker runs it ({@link UnlearningEngine#runEpochs}: LoKU's inverted hinge loss plus
+     * retain NLL, micro-batches of {@code --batch} accumulated into one Adam update, then the epoch's evaluation), on
+     * the EL_10 sequences as the forget set and as many retain sequences. Two rows: with every metric measured after
+     * the update (forget MA and EL_10, retain MA and NLL: what a run that reports the full curves pays), timed once;
+     * and with the stop rule's evaluation in an epoch before forget MA falls below its threshold (forget MA only: what
+     * most epochs of a worker's run pay), the median of the middle epochs of one run. Plain LoRA (FILA's residual would
+     * change the model the other rows use); its factors are removed after each run.
+     */
+    private void epochs(CausalLm m, int[][] forgetRows, int[][] retainRows, Map<String, Double> seconds) {
+        List<EncodedExample> forget = examples(forgetRows);
+        List<EncodedExample> retain = examples(retainRows);
+        UnlearnSettings settings = UnlearnSettings.loku().withFila(false).withLoraRank(loraRank).withBatchSize(batch)
+                .withSeed(seed);
+        Thresholds never = new Thresholds(0, 0);
+        RecordSetEvaluator evaluator = new RecordSetEvaluator(RecordSetEvaluator.DEFAULT_BATCH_SIZE,
+                RecordSetEvaluator.DEFAULT_GENERATION_BATCH);
+        try {
+            List<EpochRecord> full = new UnlearningEngine(m.device(), evaluator)
+                    .withEpochEvaluation(EpochEvaluation.EVERY_EPOCH)
+                    .runEpochs(m, forget, retain, settings.withMaxEpochs(1), never);
+            seconds.put("epoch_full", full.get(1).seconds());
+            // Epochs 1 .. warmup+iters are middle epochs; the last one also scores the retain set (training ends).
+            List<EpochRecord> stopRule = new UnlearningEngine(m.device(), evaluator)
+                    .withEpochEvaluation(EpochEvaluation.STOP_RULE)
+                    .runEpochs(m, forget, retain, settings.withMaxEpochs(warmup + iters + 1), never);
+            double[] middle = stopRule.subList(warmup + 1, warmup + iters + 1).stream()
+                    .mapToDouble(EpochRecord::seconds).sorted().toArray();
+            seconds.put("epoch_stop_rule", middle[middle.length / 2]);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UserException("interrupted", e);
+        }
+    }
+
     /** Seconds of the naive EL_10 path over seconds of the batched one, both on the first sequences. */
     private double naiveRatio(DecoderModel m, int[][] elRows, PrintWriter out) {
         int n = Math.min(elNaive, elRows.length);
@@ -534,7 +581,7 @@ final class PeerBenchCommand implements Runnable {
     private void print(PrintWriter out, ModelConfig cfg, Side engine, Side peer, String peerProblem, long[] gemm) {
         double tokens = (double) batch * seq;
         double genTokens = (double) prompts * newTokens;
-        out.printf(Locale.ROOT, "%-26s | %12s %12s | %12s %12s | %7s%n", "item", "engine s", "engine rate",
+        out.printf(Locale.ROOT, "%-28s | %12s %12s | %12s %12s | %7s%n", "item", "engine s", "engine rate",
                 "peer s", "peer rate", "ratio");
         for (String[] row : ROWS) {
             String key = row[0];
@@ -554,7 +601,7 @@ final class PeerBenchCommand implements Runnable {
                     unit = "tok/s";
                     work = 2 * tokens;
                 }
-                case "fila" -> {
+                case "fila", "epoch_full", "epoch_stop_rule" -> {
                     unit = "/s";
                     work = 1;
                 }
@@ -569,11 +616,11 @@ final class PeerBenchCommand implements Runnable {
             }
             String label = key.equals("gemm") ? "GEMM " + gemm[0] + "x" + gemm[1] + "x" + gemm[2] : row[1];
             if (peer == null || !peer.seconds().containsKey(key)) {
-                out.printf(Locale.ROOT, "%-26s | %12.4f %12s | %12s %12s | %7s%n", label, e,
+                out.printf(Locale.ROOT, "%-28s | %12.4f %12s | %12s %12s | %7s%n", label, e,
                         rate(work / e, unit), "-", "-", "-");
             } else {
                 double p = peer.seconds().get(key);
-                out.printf(Locale.ROOT, "%-26s | %12.4f %12s | %12.4f %12s | %6.2fx%n", label, e,
+                out.printf(Locale.ROOT, "%-28s | %12.4f %12s | %12.4f %12s | %6.2fx%n", label, e,
                         rate(work / e, unit), p, rate(work / p, unit), p / e);
             }
         }

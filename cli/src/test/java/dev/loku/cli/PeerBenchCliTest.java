@@ -16,7 +16,8 @@ class PeerBenchCliTest {
                 "--python", "/nonexistent/python");
         assertEquals(0, r.exitCode(), r.err());
         for (String row : new String[] {"forward, no grad", "LoRA forward+backward", "LoRA IHL+NLL step + Adam",
-            "greedy generation", "EL_10 (batched)", "Fisher pass (forget+retain)", "FILA attach", "GEMM 8x"}) {
+            "greedy generation", "EL_10 (batched)", "Fisher pass (forget+retain)", "FILA attach",
+            "epoch + full evaluation", "epoch + stop-rule eval", "GEMM 8x"}) {
             assertTrue(r.out().contains(row), row + " missing:\n" + r.out());
         }
         assertTrue(r.out().contains("peer side skipped: "), r.out());

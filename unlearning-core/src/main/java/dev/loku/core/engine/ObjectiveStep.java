@@ -43,7 +43,8 @@ final class ObjectiveStep {
         this.reference = reference;
         this.objective = objective;
         this.needs = objective.needs();
-        this.padId = model.tokenizer().padId();
+        // A preset with random weights has no tokenizer; its batches pad with 0, as RecordSetEvaluator's do.
+        this.padId = model.tokenizer() == null ? 0 : model.tokenizer().padId();
         if (needs.referenceModel() && reference == null) {
             throw new IllegalArgumentException(objective.method().id() + " needs a frozen reference model");
         }

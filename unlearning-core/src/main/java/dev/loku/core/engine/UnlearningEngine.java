@@ -18,6 +18,7 @@ import dev.loku.core.tofu.TofuEvaluator;
 import dev.loku.core.tofu.TofuSplit;
 import dev.loku.core.tofu.TofuSplitScores;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -368,6 +369,40 @@ public final class UnlearningEngine {
                     reference.close();
                 }
             }
+        }
+    }
+
+    /**
+     * The unlearning loop of {@link #unlearn} on records already encoded and a model already loaded, with the given
+     * thresholds instead of the unseen set's, and nothing written: for benchmarks that time the epochs the worker
+     * runs ({@code loku bench peer}). The settings' adapter is attached to {@code model} for the run and removed
+     * after it, so the model is as it was. Returns epoch 0 and every trained epoch, each with its seconds (update and
+     * evaluation, as this engine's {@link EpochEvaluation} says). Thresholds of 0 are never reached, so the run
+     * trains all of {@code settings.maxEpochs()}. Full weights are trained in place: the caller restores them.
+     */
+    public List<EpochRecord> runEpochs(CausalLm model, List<EncodedExample> forget, List<EncodedExample> retain,
+                                       UnlearnSettings settings, Thresholds thresholds) throws InterruptedException {
+        settings.validate();
+        UnlearningObjective objective = settings.method().objective();
+        if (settings.fila() || objective.needs().refusalAnswers()) {
+            // FILA leaves its residual in the base weights, and refusal answers come from a record file.
+            throw new IllegalArgumentException("runEpochs takes plain LoRA or full weights and an objective without"
+                    + " refusal answers, not " + settings.method().id() + (settings.fila() ? " with FILA" : ""));
+        }
+        try (NoGrad ignored = gradOff();
+                TrainableWeights weights = trainableWeights(model, null, settings, null, forget, retain,
+                        "benchmark")) {
+            ReferenceModel reference = objective.needs().referenceModel() ? weights.reference() : null;
+            try {
+                return new UnlearningLoop(model, reference, weights, objective, forget, forget, retain, settings,
+                        evaluator, evaluation, weighting).run(thresholds, EpochListener.none()).epochs();
+            } finally {
+                if (reference != null) {
+                    reference.close();
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // unreachable: without FILA no importance file is read
         }
     }
 

@@ -2,6 +2,7 @@ package dev.loku.core.fila;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import dev.loku.core.tensor.TensorScope;
 import java.util.Objects;
 
@@ -41,20 +42,35 @@ public final class FilaInitializer {
             throw new IllegalArgumentException("relative importance " + relativeImportance.getShape()
                     + " does not match the weight " + weight.getShape());
         }
+        try (NDArray rows = RelativeImportance.rowWeights(relativeImportance)) {
+            return initializeFromRowWeights(weight, rows, rank, alpha);
+        }
+    }
+
+    /**
+     * {@link #initialize} from the row weights w ([d_out], {@link RelativeImportance#rowWeights}), which is all of
+     * F_rel that FILA uses: the factors' row weights are a copy, so {@code rowWeights} stays the caller's.
+     */
+    public FilaFactors initializeFromRowWeights(NDArray weight, NDArray rowWeights, int rank, double alpha) {
+        long d = weight.getShape().get(0);
+        if (weight.getShape().dimension() != 2 || !rowWeights.getShape().equals(new Shape(d))) {
+            throw new IllegalArgumentException("row weights " + rowWeights.getShape() + " do not match the weight "
+                    + weight.getShape());
+        }
         if (!(alpha > 0)) {
             throw new IllegalArgumentException("LoRA alpha must be positive, got " + alpha);
         }
         double scaling = alpha / rank;
-        long d = weight.getShape().get(0);
         try (TensorScope scope = new TensorScope()) {
             NDArray w = weight.toType(DataType.FLOAT32, false);
-            NDArray rows = RelativeImportance.rowWeights(relativeImportance);
+            NDArray rows = rowWeights.toType(DataType.FLOAT32, true);
             NDArray m = w.mul(rows.reshape(d, 1));
             try (SvdFactors f = svd.decompose(m, rank)) {
                 NDArray sqrtS = f.s().div((float) scaling).sqrt().reshape(1, rank);
                 NDArray a = f.v().mul(sqrtS).transpose();
                 NDArray b = f.u().mul(sqrtS).div(rows.add((float) ROW_WEIGHT_EPSILON).reshape(d, 1));
-                NDArray residual = w.sub(b.matMul(a).mul((float) scaling));
+                // s·B₀ first ([d, r]), so the [d, k] product is not scaled in a pass of its own.
+                NDArray residual = w.sub(b.mul((float) scaling).matMul(a));
                 return new FilaFactors(scope.keep(a), scope.keep(b), scope.keep(residual), scope.keep(rows),
                         scaling);
             }

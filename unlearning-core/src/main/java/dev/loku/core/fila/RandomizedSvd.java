@@ -19,7 +19,8 @@ import org.ejml.data.DMatrixRMaj;
  *       half step as torch does;</li>
  *   <li>B = Qᵀ M (q × k), exact SVD B = Û S Vᵀ, U = Q Û, keep the top r.</li>
  * </ol>
- * The products with M run in libtorch; the QRs of the thin d × q / k × q blocks and the SVD of B run in EJML.
+ * The products with M and the orthonormalisations of the thin d × q / k × q blocks (CholeskyQR2, {@link
+ * Ejml#orthonormalColumns}) run in libtorch, the q × q factorisations and the SVD of B in EJML.
  * With oversampling 0 the sketch size equals torch's {@code q = r}; the default oversampling of 10 is more accurate.
  */
 public final class RandomizedSvd implements TruncatedSvd {
@@ -51,12 +52,11 @@ public final class RandomizedSvd implements TruncatedSvd {
             NDArray m = matrix.toType(DataType.FLOAT32, false);
             NDArray mt = m.transpose();
             NDArray sketch = gaussian(manager, k, q, seed);
-            DMatrixRMaj basis = Ejml.orthonormalBasis(Ejml.toMatrix(m.matMul(sketch)));
+            NDArray q32 = Ejml.orthonormalColumns(manager, m.matMul(sketch));
             for (int i = 0; i < powerIterations; i++) {
-                DMatrixRMaj rowBasis = Ejml.orthonormalBasis(Ejml.toMatrix(mt.matMul(Ejml.toNd(manager, basis))));
-                basis = Ejml.orthonormalBasis(Ejml.toMatrix(m.matMul(Ejml.toNd(manager, rowBasis))));
+                NDArray rowBasis = Ejml.orthonormalColumns(manager, mt.matMul(q32));
+                q32 = Ejml.orthonormalColumns(manager, m.matMul(rowBasis));
             }
-            NDArray q32 = Ejml.toNd(manager, basis);
             Ejml.Result small = Ejml.svd(Ejml.toMatrix(q32.transpose().matMul(m)), rank);
             NDArray u = q32.matMul(Ejml.toNd(manager, small.u()));
             return new SvdFactors(scope.keep(u), scope.keep(vector(manager, small.s())),

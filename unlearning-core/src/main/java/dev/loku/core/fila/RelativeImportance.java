@@ -46,6 +46,30 @@ public final class RelativeImportance {
      *
      * @return [d_out], attached to the manager of {@code relative}
      */
+    /**
+     * The same row weights straight from the Fisher sums, without F_rel as a whole matrix: w_i =
+     * sqrt((N_r / N_f) · Σ_j F_f[i, j] / (ε·N_r + F_r[i, j])), which is F_rel's row sum rearranged (equal up to float
+     * rounding). Two passes over the weight's shape instead of the four of {@link #of} (FILA needs only the rows).
+     *
+     * @return [d_out], attached to the manager of {@code forgetSum}
+     */
+    public static NDArray rowWeights(NDArray forgetSum, long forgetCount, NDArray retainSum, long retainCount) {
+        if (forgetCount <= 0 || retainCount <= 0) {
+            throw new IllegalArgumentException("Fisher token counts must be positive, got forget " + forgetCount
+                    + ", retain " + retainCount);
+        }
+        if (!forgetSum.getShape().equals(retainSum.getShape()) || forgetSum.getShape().dimension() != 2) {
+            throw new IllegalArgumentException("forget and retain importances must be [d_out, k_in] of one shape: "
+                    + forgetSum.getShape() + " vs " + retainSum.getShape());
+        }
+        try (TensorScope scope = new TensorScope()) {
+            NDArray forget = forgetSum.toType(DataType.FLOAT32, false);
+            NDArray retain = retainSum.toType(DataType.FLOAT32, false);
+            NDArray ratio = forget.div(retain.add((float) (EPSILON * retainCount))).sum(new int[] {1});
+            return scope.keep(ratio.mul((float) ((double) retainCount / forgetCount)).sqrt());
+        }
+    }
+
     public static NDArray rowWeights(NDArray relative) {
         if (relative.getShape().dimension() != 2) {
             throw new IllegalArgumentException("relative importance must be [d_out, k_in], got "

@@ -59,6 +59,14 @@ public final class FisherImportance implements AutoCloseable {
         this.metadata = Collections.unmodifiableMap(meta);
     }
 
+    /**
+     * FILA's row weights for {@code name}, sqrt of F_rel's row sums ({@link RelativeImportance#rowWeights(NDArray,
+     * long, NDArray, long)}): [d_out], in this object's manager; the caller closes it.
+     */
+    public NDArray rowWeights(String name) {
+        return RelativeImportance.rowWeights(require(forget, name), forgetCount, require(retain, name), retainCount);
+    }
+
     /** The weight names covered, sorted. */
     public Set<String> names() {
         return Collections.unmodifiableSet(forget.keySet());

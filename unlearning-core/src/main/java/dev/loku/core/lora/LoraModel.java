@@ -202,14 +202,17 @@ public final class LoraModel implements AutoCloseable {
         try (NoGrad ignored = NoGrad.enter()) {
             for (LinearProjection p : targets) {
                 try (NDManager step = lora.manager.newSubManager(); TensorScope scope = new TensorScope()) {
-                    NDArray w = model.parameter(p.weightName()).duplicate();
-                    w.attach(step);
-                    NDArray rel = importance.relative(p.weightName()).toDevice(model.device(), true);
-                    rel.attach(step);
+                    // The weight is only read until its residual is assigned, so no copy of it is taken; and of
+                    // F_rel only the row weights are formed (docs/method.md §2.4 step 1).
+                    NDArray w = model.parameter(p.weightName());
+                    NDArray rows = importance.rowWeights(p.weightName()).toDevice(model.device(), true);
+                    rows.attach(step);
                     if (permute) {
-                        rel = model.reorderRows(p, rel, importanceLayout, model.rotaryLayout());
+                        long d = rows.getShape().get(0);
+                        rows = model.reorderRows(p, rows.reshape(d, 1), importanceLayout, model.rotaryLayout())
+                                .reshape(d);
                     }
-                    try (FilaFactors f = fila.initialize(w, rel, config.rank(), config.alpha())) {
+                    try (FilaFactors f = fila.initializeFromRowWeights(w, rows, config.rank(), config.alpha())) {
                         model.assignParameter(p.weightName(), f.residualWeight());
                         // Fresh row-major copies: A₀ comes out of the solve as a transposed view, and a strided
                         // factor would run other GEMM kernels than the same factor read back from a checkpoint.
@@ -511,8 +514,10 @@ public final class LoraModel implements AutoCloseable {
 
     // ---- helpers ----------------------------------------------------------------------------------------------
 
+    /** No NaN or infinity in {@code a}: its max and min (both propagate NaN) are finite; two reads, no masks. */
     private static boolean isFinite(NDArray a) {
-        return TensorScope.call(() -> !a.isInfinite().any().getBoolean() && !a.isNaN().any().getBoolean());
+        return TensorScope.call(() -> Float.isFinite(a.max().toType(DataType.FLOAT32, false).getFloat())
+                && Float.isFinite(a.min().toType(DataType.FLOAT32, false).getFloat()));
     }
 
     private static NDArray contiguousCopy(NDManager target, NDArray a) {

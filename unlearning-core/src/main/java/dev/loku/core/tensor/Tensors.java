@@ -8,6 +8,7 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
+import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 
@@ -43,6 +44,11 @@ public final class Tensors {
     /** float32 array of {@code shape} holding {@code data}. */
     public static NDArray of(NDManager manager, float[] data, Shape shape) {
         return owned(manager, FloatBuffer.wrap(data), shape, DataType.FLOAT32);
+    }
+
+    /** float64 array of {@code shape} holding {@code data}. */
+    public static NDArray of(NDManager manager, double[] data, Shape shape) {
+        return owned(manager, DoubleBuffer.wrap(data), shape, DataType.FLOAT64);
     }
 
     /** 1-D int64 array holding {@code data}. */

@@ -327,6 +327,55 @@ class FilaTest {
         assertEquals(before, manager.getManagedArrays().size());
     }
 
+    @Test
+    void orthonormalColumnsSpanTheInputAndFallBackToHouseholderWhenTheColumnsAreDependent() {
+        Random rnd = new Random(5);
+        double[][] full = gaussian(rnd, 300, 12, 1.0);
+        double[][] dependent = gaussian(rnd, 300, 12, 1.0);
+        for (double[] row : dependent) {
+            row[11] = row[3]; // rank 11 of 12: the Gram matrix is singular, Cholesky cannot go on
+        }
+        for (double[][] y : new double[][][] {full, dependent}) {
+            double[][] q = matrix(Ejml.orthonormalColumns(manager, nd(y)));
+            double[][] gram = multiply(transpose(q), q);
+            for (int i = 0; i < 12; i++) {
+                for (int j = 0; j < 12; j++) {
+                    assertEquals(i == j ? 1 : 0, gram[i][j], 1e-5, "QᵀQ at " + i + "," + j);
+                }
+            }
+            // Every column of Y lies in the span of Q: Y − Q(QᵀY) vanishes.
+            double[][] residual = multiply(q, multiply(transpose(q), y));
+            double worst = 0;
+            for (int i = 0; i < y.length; i++) {
+                for (int j = 0; j < 12; j++) {
+                    worst = Math.max(worst, Math.abs(y[i][j] - residual[i][j]));
+                }
+            }
+            assertTrue(worst < 1e-4, "Y outside the span of Q by " + worst);
+        }
+    }
+
+    @Test
+    void rowWeightsFromTheFisherSumsEqualTheRowSumsOfTheRelativeImportance() {
+        Random rnd = new Random(9);
+        double[][] forget = unevenImportance(rnd, 40, 30);
+        double[][] retain = unevenImportance(rnd, 40, 30);
+        NDArray f = nd(forget);
+        NDArray r = nd(retain);
+        float[] viaRelative = RelativeImportance.rowWeights(RelativeImportance.of(f, 700, r, 900)).toFloatArray();
+        float[] direct = RelativeImportance.rowWeights(f, 700, r, 900).toFloatArray();
+        for (int i = 0; i < 40; i++) {
+            // Independent: sqrt of the row sum of (F_f / N_f) / (1e-5 + F_r / N_r), in double.
+            double sum = 0;
+            for (int j = 0; j < 30; j++) {
+                sum += ((float) forget[i][j] / 700.0) / (1e-5 + (float) retain[i][j] / 900.0);
+            }
+            double expected = Math.sqrt(sum);
+            assertEquals(expected, direct[i], 1e-5 * expected, "row " + i);
+            assertEquals(viaRelative[i], direct[i], 1e-5 * expected, "row " + i);
+        }
+    }
+
     private static double[][] reconstruct(SvdFactors f) {
         double[][] u = matrix(f.u());
         float[] s = f.s().toFloatArray();

@@ -16,6 +16,7 @@ import dev.loku.events.AuditEvent;
 import dev.loku.events.AuditStatus;
 import dev.loku.events.DeadLetter;
 import dev.loku.events.ErasureRequest;
+import dev.loku.events.ForgetSetReady;
 import dev.loku.events.ModelVersionPromoted;
 import dev.loku.events.QaPair;
 import dev.loku.events.UnlearnCompleted;
@@ -59,8 +60,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -109,6 +112,8 @@ class FaultMatrixIT {
     private PipelineFixtures fx;
     private Path dir;
     private Service worker;
+    private Service ingestService;
+    private Map<String, String> ingestSettings;
     /** The logs of every worker JVM the cases started, for the privacy check. */
     private final List<Path> workerJvmLogs = new ArrayList<>();
     private String run;
@@ -128,7 +133,7 @@ class FaultMatrixIT {
         dir = Files.createTempDirectory("loku-fault-matrix");
         fx = PipelineFixtures.create(dir, projectRoot.resolve("models/stories260K/stories260K.bin"), 1,
                 "fm-poison", "fm-corrupt", "fm-truncated", "fm-duplicate", "fm-subject", "fm-load-a", "fm-load-b",
-                "fm-killed", "fm-restart", "fm-registry", "fm-epochs");
+                "fm-killed", "fm-restart", "fm-registry", "fm-epochs", "fm-reset");
         memorisingModel("fm-epochs", request("fm-epochs", "epochs", 0));
         run = UUID.randomUUID().toString().substring(0, 8);
         // Unseen text of the kind stories260K was trained on, so its EL_10 threshold is above 0 and a candidate can pass.
@@ -137,7 +142,8 @@ class FaultMatrixIT {
                 {"text":"One day, a big dog came to the park. The dog was very happy and wanted to play with the ball."}
                 """);
 
-        Map<String, String> ingest = settings("ingest-1");
+        ingestSettings = settings("ingest-1");
+        Map<String, String> ingest = ingestSettings;
         ingest.put("ingest.application.id", "fm-ingest-" + run);
         ingest.put("ingest.state.dir", dir.resolve("ingest-state").toString());
         // Sets of up to 250 requests: the small cases are cut by the wait, the load case by the size.
@@ -145,7 +151,8 @@ class FaultMatrixIT {
         ingest.put("ingest.forget.set.max.requests", Integer.toString(SET_CAP));
         ingest.put("ingest.batch.max.wait", "3s");
         ingest.put("ingest.batch.check.interval", "100ms");
-        start(new IngestService(IngestConfig.of(ingest)));
+        ingestService = new IngestService(IngestConfig.of(ingest));
+        start(ingestService);
         FisherConfig fisher = FisherConfig.of(engine("fisher", dir));
         start(FisherService.create(fisher, EngineImportanceEstimator.forConfig(fisher)));
         worker = worker("worker-1");
@@ -483,6 +490,63 @@ class FaultMatrixIT {
 
     @Test
     @Order(9)
+    void anIngestWhoseStateIsResetStartsTheNextSetFromThePromotedVersionNotTheOriginal() throws Exception {
+        long t0 = System.nanoTime();
+        List<ErasureRequest> first = submit("fm-reset", "before-reset", 1);
+        awaitPurged(first);
+        assertEquals(AuditStatus.VERIFIED, terminal(first.get(0)).getStatus(), ending(first.get(0)));
+        String served = promotions("fm-reset").get(0).getVersion().toString();
+        double before = seconds(t0);
+
+        // Ingest's state emptied as a lost volume plus a reset of its internal topics would leave it: the service
+        // stopped, its local state folder deleted and its changelog topics deleted (input offsets kept, so the
+        // requests it already took are not replayed). Its stores, the batcher's current version among them, restart
+        // empty: what they knew of fm-reset is gone.
+        ingestService.stop();
+        services.remove(ingestService);
+        deleteTree(Path.of(ingestSettings.get("ingest.state.dir")));
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", stack.bootstrapServers()))) {
+            String app = ingestSettings.get("ingest.application.id") + "-";
+            Set<String> changelogs = admin.listTopics().names().get(30, TimeUnit.SECONDS).stream()
+                    .filter(t -> t.startsWith(app) && t.endsWith("-changelog")).collect(Collectors.toSet());
+            assertFalse(changelogs.isEmpty(), "ingest's changelog topics");
+            admin.deleteTopics(changelogs).all().get(30, TimeUnit.SECONDS);
+            waitFor(() -> {
+                try {
+                    return admin.listTopics().names().get(30, TimeUnit.SECONDS).stream().noneMatch(changelogs::contains);
+                } catch (Exception e) {
+                    return false;
+                }
+            }, "the changelog topics deleted");
+        }
+        ingestService = new IngestService(IngestConfig.of(ingestSettings));
+        start(ingestService);
+        waitFor(() -> ingestService.health().isUp(), "the reset ingest up");
+
+        long t1 = System.nanoTime();
+        List<ErasureRequest> next = submit("fm-reset", "after-reset", 1);
+        awaitPurged(next);
+        ForgetSetReady set = read(Topics.FORGET_SETS, ForgetSetReady.class,
+                f -> f.getForgetSetId().equals(terminal(next.get(0)).getForgetSetId())).get(0);
+        assertEquals(served, set.getBaseModelVersion().toString(),
+                "the set after the reset starts from the promoted version, not the original checkpoint");
+        assertTrue(logged("event=served_version_checked", "model=fm-reset", "batcher_version=v0",
+                "promoted_version=" + served, "cause=behind_promotions"),
+                "ingest logs that its own state was behind loku.model-versions");
+        checkInvariants("fm-reset", concat(first, next));
+        List<ModelVersionPromoted> versions = promotions("fm-reset");
+        assertEquals(2, versions.size(), versions.toString());
+        assertEquals(served, versions.get(1).getPreviousVersion().toString(), "the new version builds on the old");
+        row("(h) ingest's state reset between two sets (state folder and changelog topics deleted)",
+                "first set " + ending(first.get(0)) + " promoted " + served + "; after the reset ingest's own state"
+                        + " said v0 and loku.model-versions said " + served + " (logged behind_promotions): the next"
+                        + " set started from " + set.getBaseModelVersion() + ", " + ending(next.get(0)) + ", promoted "
+                        + versions.get(1).getVersion() + " on top of it",
+                before + seconds(t1), "fm-reset", concat(first, next));
+    }
+
+    @Test
+    @Order(10)
     void noForgetTextInAnyAuditEventDeadLetterMetricLogLineOrLeftOverArtifact() throws Exception {
         List<String> places = new ArrayList<>();
         read(Topics.AUDIT, AuditEvent.class, e -> true).forEach(e -> places.add("audit " + e));
@@ -814,6 +878,17 @@ class FaultMatrixIT {
         List<ErasureRequest> all = new ArrayList<>(a);
         all.addAll(b);
         return all;
+    }
+
+    private static void deleteTree(Path root) throws java.io.IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(f);
+            }
+        }
     }
 
     private static double seconds(long t0) {

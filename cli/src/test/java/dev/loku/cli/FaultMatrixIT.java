@@ -133,7 +133,7 @@ class FaultMatrixIT {
         dir = Files.createTempDirectory("loku-fault-matrix");
         fx = PipelineFixtures.create(dir, projectRoot.resolve("models/stories260K/stories260K.bin"), 1,
                 "fm-poison", "fm-corrupt", "fm-truncated", "fm-duplicate", "fm-subject", "fm-load-a", "fm-load-b",
-                "fm-killed", "fm-restart", "fm-registry", "fm-epochs", "fm-reset");
+                "fm-killed", "fm-restart", "fm-registry", "fm-epochs", "fm-reset", "fm-store");
         memorisingModel("fm-epochs", request("fm-epochs", "epochs", 0));
         run = UUID.randomUUID().toString().substring(0, 8);
         // Unseen text of the kind stories260K was trained on, so its EL_10 threshold is above 0 and a candidate can pass.
@@ -195,8 +195,8 @@ class FaultMatrixIT {
         assertTrue(end.getReason().contains("undecodable record on loku.importance")
                 && end.getReason().contains("dead-lettered"), end.getReason());
         // The stack's broker is shared with other test classes: count this model's poison record only.
-        assertEquals(1, deadLetters(d -> d.getSourceTopic().equals(Topics.IMPORTANCE.name()) && d.getOriginalKey() != null
-                && StandardCharsets.UTF_8.decode(d.getOriginalKey().duplicate()).toString().equals("fm-poison")).size());
+        assertEquals(1, deadLetters(d -> d.getSourceTopic().equals(Topics.IMPORTANCE.name())
+                && keyedBy(d, "fm-poison")).size());
         double failed = seconds(t0);
 
         long t1 = System.nanoTime();
@@ -415,8 +415,7 @@ class FaultMatrixIT {
             assertFalse(statuses(sent.get(0)).stream().anyMatch(TERMINAL::contains),
                     "nothing failed while the registry was out of reach: " + statuses(sent.get(0)));
             assertEquals(List.of(), deadLetters(d -> d.getSourceTopic().equals(Topics.IMPORTANCE.name())
-                    && d.getOriginalKey() != null && StandardCharsets.UTF_8.decode(d.getOriginalKey().duplicate())
-                    .toString().equals("fm-registry")), "the job's input was not dead-lettered");
+                    && keyedBy(d, "fm-registry")), "the job's input was not dead-lettered");
             proxy.restore();
             awaitPurged(sent);
             double done = seconds(t0);
@@ -547,6 +546,52 @@ class FaultMatrixIT {
 
     @Test
     @Order(10)
+    void anUnwritableArtifactStoreMakesTheJobInFlightWaitNotFailAndTheSetEndsOnceWhenItIsBack() throws Exception {
+        long t0 = System.nanoTime();
+        List<ErasureRequest> sent = submit("fm-store", "store", 1);
+        // Once the set is cut, the store's scratch folder is replaced by a plain file: every write then fails, for
+        // any user, as on a full or read-only volume. Whichever job stage writes next (Fisher, worker or eval:
+        // the Fisher pass on stories260K takes milliseconds, so it is often the worker) meets it.
+        waitFor(() -> statuses(sent.get(0)).contains(AuditStatus.BATCHED), "the set cut");
+        long waitsBefore = countLogged("event=storage_unavailable");
+        Path scratch = fx.artifacts().root().resolve("tmp");
+        waitFor(() -> {
+            try {
+                Files.delete(scratch); // fails while a write is in progress there
+                Files.createFile(scratch);
+                return true;
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        }, "the store's scratch folder replaced by a file");
+        long broken = System.nanoTime();
+        waitFor(() -> countLogged("event=storage_unavailable") >= waitsBefore + 2,
+                "the job in flight to meet the unwritable store twice");
+        assertTrue(statuses(sent.get(0)).stream().noneMatch(TERMINAL::contains),
+                "nothing ends while the store is unwritable: " + statuses(sent.get(0)));
+        assertEquals(0, deadLetters(d -> keyedBy(d, "fm-store")).size(), "nothing dead-lettered");
+        double brokenSeconds = seconds(broken);
+        Files.delete(scratch);
+        Files.createDirectories(scratch);
+
+        awaitPurged(sent);
+        assertEquals(AuditStatus.VERIFIED, terminal(sent.get(0)).getStatus(), ending(sent.get(0)));
+        assertFalse(statuses(sent.get(0)).contains(AuditStatus.FAILED), statuses(sent.get(0)).toString());
+        checkInvariants("fm-store", sent);
+        List<String> waits = loggedLines("event=storage_unavailable");
+        List<String> ours = waits.subList((int) waitsBefore, waits.size());
+        String stages = String.join(", ", ours.stream().map(l -> l.replaceAll(".*service=(\\S+).*", "$1"))
+                .distinct().toList());
+        row("(i) artifact store unwritable while a job is in flight (scratch folder replaced by a file)",
+                String.format(java.util.Locale.ROOT, "made unwritable once the set was cut; the %s job met it %d"
+                        + " times in %.1f s (event=storage_unavailable, pauses doubling), nothing failed or was"
+                        + " dead-lettered; once writable again the job ran: %s once, one version", stages,
+                        ours.size(), brokenSeconds, ending(sent.get(0))),
+                seconds(t0), "fm-store", sent);
+    }
+
+    @Test
+    @Order(11)
     void noForgetTextInAnyAuditEventDeadLetterMetricLogLineOrLeftOverArtifact() throws Exception {
         List<String> places = new ArrayList<>();
         read(Topics.AUDIT, AuditEvent.class, e -> true).forEach(e -> places.add("audit " + e));
@@ -738,6 +783,22 @@ class FaultMatrixIT {
     }
 
     /** Whether a captured log line of this JVM's services contains every one of {@code parts}. */
+    /** The captured log lines that contain every part, in order (the list is copied; a service may be logging). */
+    private List<String> loggedLines(String... parts) {
+        while (true) {
+            try {
+                return new ArrayList<>(logs.list).stream().map(ILoggingEvent::getFormattedMessage)
+                        .filter(m -> Stream.of(parts).allMatch(m::contains)).toList();
+            } catch (java.util.ConcurrentModificationException e) {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    private long countLogged(String... parts) {
+        return loggedLines(parts).size();
+    }
+
     private boolean logged(String... parts) {
         List<ILoggingEvent> snapshot;
         try {
@@ -872,6 +933,12 @@ class FaultMatrixIT {
             reader.catchUp(r -> all.add(r.value()), Duration.ofSeconds(30));
             return all.stream().filter(filter).toList();
         }
+    }
+
+    /** Whether the dead letter's original record was keyed by {@code model} (job topics are keyed by model id). */
+    private static boolean keyedBy(DeadLetter d, String model) {
+        return d.getOriginalKey() != null
+                && StandardCharsets.UTF_8.decode(d.getOriginalKey().duplicate()).toString().equals(model);
     }
 
     private static List<ErasureRequest> concat(List<ErasureRequest> a, List<ErasureRequest> b) {

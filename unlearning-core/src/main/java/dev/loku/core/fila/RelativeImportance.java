@@ -25,10 +25,7 @@ public final class RelativeImportance {
      * @param retainCount N_r
      */
     public static NDArray of(NDArray forgetSum, long forgetCount, NDArray retainSum, long retainCount) {
-        if (forgetCount <= 0 || retainCount <= 0) {
-            throw new IllegalArgumentException("Fisher token counts must be positive, got forget " + forgetCount
-                    + ", retain " + retainCount);
-        }
+        checkCounts(forgetCount, retainCount);
         if (!forgetSum.getShape().equals(retainSum.getShape())) {
             throw new IllegalArgumentException("forget and retain importances differ in shape: "
                     + forgetSum.getShape() + " vs " + retainSum.getShape());
@@ -46,6 +43,16 @@ public final class RelativeImportance {
      *
      * @return [d_out], attached to the manager of {@code relative}
      */
+    public static NDArray rowWeights(NDArray relative) {
+        if (relative.getShape().dimension() != 2) {
+            throw new IllegalArgumentException("relative importance must be [d_out, k_in], got "
+                    + relative.getShape());
+        }
+        try (TensorScope scope = new TensorScope()) {
+            return scope.keep(relative.toType(DataType.FLOAT32, false).sum(new int[] {1}).sqrt());
+        }
+    }
+
     /**
      * The same row weights straight from the Fisher sums, without F_rel as a whole matrix: w_i =
      * sqrt((N_r / N_f) · Σ_j F_f[i, j] / (ε·N_r + F_r[i, j])), which is F_rel's row sum rearranged (equal up to float
@@ -54,10 +61,7 @@ public final class RelativeImportance {
      * @return [d_out], attached to the manager of {@code forgetSum}
      */
     public static NDArray rowWeights(NDArray forgetSum, long forgetCount, NDArray retainSum, long retainCount) {
-        if (forgetCount <= 0 || retainCount <= 0) {
-            throw new IllegalArgumentException("Fisher token counts must be positive, got forget " + forgetCount
-                    + ", retain " + retainCount);
-        }
+        checkCounts(forgetCount, retainCount);
         if (!forgetSum.getShape().equals(retainSum.getShape()) || forgetSum.getShape().dimension() != 2) {
             throw new IllegalArgumentException("forget and retain importances must be [d_out, k_in] of one shape: "
                     + forgetSum.getShape() + " vs " + retainSum.getShape());
@@ -70,13 +74,10 @@ public final class RelativeImportance {
         }
     }
 
-    public static NDArray rowWeights(NDArray relative) {
-        if (relative.getShape().dimension() != 2) {
-            throw new IllegalArgumentException("relative importance must be [d_out, k_in], got "
-                    + relative.getShape());
-        }
-        try (TensorScope scope = new TensorScope()) {
-            return scope.keep(relative.toType(DataType.FLOAT32, false).sum(new int[] {1}).sqrt());
+    private static void checkCounts(long forgetCount, long retainCount) {
+        if (forgetCount <= 0 || retainCount <= 0) {
+            throw new IllegalArgumentException("Fisher token counts must be positive, got forget " + forgetCount
+                    + ", retain " + retainCount);
         }
     }
 }

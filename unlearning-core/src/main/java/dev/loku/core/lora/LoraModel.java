@@ -57,7 +57,8 @@ public final class LoraModel implements AutoCloseable {
      * Smaller sides up to this size get an exact SVD in FILA; larger ones the randomised one (§8.15). Measured on
      * the 2-core CI machine: EJML's exact SVD takes 1.4 s at 512×512, 3 s at 768×768 and 10 s at 2560×768 (more on
      * Fisher-weighted matrices), randomised 0.1-0.7 s; FILA on all 84 projections of a 125M Llama took 80 s with
-     * this bound and had not finished after 10 minutes with 1024.
+     * this bound when first measured (1 to 1.5 s since the randomised path was made lean, docs/performance.md) and
+     * had not finished after 10 minutes with 1024.
      */
     public static final int EXACT_SVD_UP_TO = 512;
 

@@ -30,6 +30,7 @@ import dev.loku.ingest.IngestService;
 import dev.loku.runtime.crypto.SealedRequests;
 import dev.loku.runtime.embedded.EmbeddedStack;
 import dev.loku.runtime.embedded.StackEndpoints;
+import dev.loku.runtime.job.JobWorkDir;
 import dev.loku.runtime.kafka.TopicCatchUp;
 import dev.loku.runtime.serde.RegistrySerdes;
 import dev.loku.runtime.service.Service;
@@ -503,7 +504,7 @@ class FaultMatrixIT {
         // empty: what they knew of fm-reset is gone.
         ingestService.stop();
         services.remove(ingestService);
-        deleteTree(Path.of(ingestSettings.get("ingest.state.dir")));
+        JobWorkDir.deleteRecursively(Path.of(ingestSettings.get("ingest.state.dir")));
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", stack.bootstrapServers()))) {
             String app = ingestSettings.get("ingest.application.id") + "-";
             Set<String> changelogs = admin.listTopics().names().get(30, TimeUnit.SECONDS).stream()
@@ -945,17 +946,6 @@ class FaultMatrixIT {
         List<ErasureRequest> all = new ArrayList<>(a);
         all.addAll(b);
         return all;
-    }
-
-    private static void deleteTree(Path root) throws java.io.IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(root)) {
-            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(f);
-            }
-        }
     }
 
     private static double seconds(long t0) {

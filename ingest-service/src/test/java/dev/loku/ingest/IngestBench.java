@@ -104,6 +104,8 @@ public final class IngestBench {
                 case "queue" -> closedGate(List.of(1_000, 10_000, 100_000), 5_000);
                 case "broker" -> broker(500, 20_000, 20_000);
                 case "broker-small" -> broker(500, 20_000, 5_000);
+                case "broker-long" -> broker(500, Integer.getInteger("bench.requests", 100_000),
+                        Integer.getInteger("bench.queued", Integer.getInteger("bench.requests", 100_000)));
                 default -> throw new IllegalArgumentException("unknown scenario " + s + " (models, queue, broker)");
             }
         }
@@ -312,6 +314,7 @@ public final class IngestBench {
 
     // ---------------------------------------------------------------- the real broker
 
+    /** {@code manyTotal} requests over {@code models} models, then {@code queued} for one model (0: that part is skipped). */
     static void broker(int models, int manyTotal, int queued) throws Exception {
         Path dir = Files.createTempDirectory("ingest-bench-broker");
         Map<String, List<String>> catalogue = new LinkedHashMap<>();
@@ -329,6 +332,9 @@ public final class IngestBench {
             }
             try (EmbeddedStack stack = EmbeddedStack.start()) {
                 runService(stack, dir, catalogueFile, "broker-many-models", "models=" + models, many);
+            }
+            if (queued == 0) {
+                return;
             }
             List<ErasureRequest> one = new ArrayList<>(queued);
             for (int i = 0; i < queued; i++) {
@@ -361,6 +367,7 @@ public final class IngestBench {
         settings.put("ingest.state.dir", dir.resolve("state-" + app).toString());
         settings.put("ingest.batch.max.requests", "8");
         settings.put("ingest.batch.max.wait", "1h");
+        settings.putAll(overrides());
         IngestService service = new IngestService(IngestConfig.of(settings));
         // Count only this run's models.
         java.util.Set<String> ours = new java.util.HashSet<>();
@@ -420,6 +427,17 @@ public final class IngestBench {
         } finally {
             service.stop();
         }
+    }
+
+    /** Service settings given as {@code -Dbench.set.<key>=<value>} (say, {@code ingest.commit.interval}), printed. */
+    static Map<String, String> overrides() {
+        Map<String, String> out = new java.util.TreeMap<>();
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("bench.set."))
+                .forEach(k -> out.put(k.substring("bench.set.".length()), System.getProperty(k)));
+        if (!out.isEmpty()) {
+            System.out.println("ingest-bench settings=" + out);
+        }
+        return out;
     }
 
     /**

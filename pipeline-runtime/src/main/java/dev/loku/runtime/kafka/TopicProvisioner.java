@@ -14,7 +14,9 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,5 +69,40 @@ public final class TopicProvisioner {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while creating topics", e);
         }
+    }
+
+    /**
+     * Waits until every partition of {@code topics} has a leader, so that a producer's first batch does not meet a
+     * partition still being elected (a fresh broker answers NOT_LEADER_OR_FOLLOWER for a moment after creating a
+     * topic; an idempotent producer retrying that first batch can then be refused for ever as out of sequence).
+     *
+     * @throws IllegalStateException naming the partitions still without a leader when {@code timeout} runs out
+     */
+    public static void awaitLeaders(Admin admin, Collection<String> topics, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<String> leaderless = List.of();
+        try {
+            while (System.nanoTime() < deadline) {
+                leaderless = new ArrayList<>();
+                for (TopicDescription t : admin.describeTopics(topics).allTopicNames()
+                        .get(timeout.toMillis(), TimeUnit.MILLISECONDS).values()) {
+                    for (TopicPartitionInfo p : t.partitions()) {
+                        if (p.leader() == null || p.leader().isEmpty()) {
+                            leaderless.add(t.name() + "-" + p.partition());
+                        }
+                    }
+                }
+                if (leaderless.isEmpty()) {
+                    return;
+                }
+                Thread.sleep(50);
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("could not describe Kafka topics " + topics, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for partition leaders", e);
+        }
+        throw new IllegalStateException("partitions still without a leader after " + timeout + ": " + leaderless);
     }
 }

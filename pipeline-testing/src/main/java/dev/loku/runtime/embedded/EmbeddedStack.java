@@ -2,6 +2,8 @@ package dev.loku.runtime.embedded;
 
 import dev.loku.runtime.kafka.TopicProvisioner;
 import dev.loku.runtime.serde.RegistrySerdes;
+import dev.loku.schemas.Topic;
+import dev.loku.schemas.Topics;
 import java.time.Duration;
 import org.apache.kafka.clients.admin.Admin;
 import org.slf4j.Logger;
@@ -29,7 +31,7 @@ public final class EmbeddedStack implements AutoCloseable {
 
     /**
      * Starts registry and broker (the registry boots in its own process while the broker starts here), then creates
-     * the catalogue topics.
+     * the catalogue topics and waits for each partition's leader.
      *
      * @throws IllegalStateException saying what is missing (registry distribution, Java 21+) or what failed
      */
@@ -42,6 +44,8 @@ public final class EmbeddedStack implements AutoCloseable {
             registry = EmbeddedRegistry.ready(registry, READY_TIMEOUT);
             try (Admin admin = kafka.admin()) {
                 TopicProvisioner.ensureCatalogue(admin, Duration.ofSeconds(60));
+                TopicProvisioner.awaitLeaders(admin, Topics.ALL.stream().map(Topic::name).toList(),
+                        Duration.ofSeconds(60));
             }
             EmbeddedStack stack = new EmbeddedStack(kafka, registry);
             LOG.info("event=embedded_stack_started bootstrap={} registry={} seconds={}", kafka.bootstrapServers(),

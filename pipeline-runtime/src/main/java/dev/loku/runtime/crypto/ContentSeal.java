@@ -62,14 +62,36 @@ public final class ContentSeal {
 
     /** Seals {@code plaintext} for {@code requestId}, creating the request's data key if it has none. */
     public SealedContent seal(UUID requestId, byte[] plaintext) throws java.io.IOException {
-        SecretKey key = keys.createIfAbsent(requestId);
-        byte[] nonce = new byte[NONCE_BYTES];
-        RANDOM.nextBytes(nonce);
-        try {
-            Cipher gcm = cipher(Cipher.ENCRYPT_MODE, key, nonce, requestId);
-            return new SealedContent(requestId, ByteBuffer.wrap(nonce), ByteBuffer.wrap(gcm.doFinal(plaintext)));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("AES-GCM is not available in this JVM", e);
+        return sealer(requestId).seal(plaintext);
+    }
+
+    /**
+     * A sealer for the pieces of one request's content: the request's data key is looked up (or created) once here,
+     * not once per piece; every piece still gets its own fresh nonce.
+     */
+    public Sealer sealer(UUID requestId) throws java.io.IOException {
+        return new Sealer(requestId, keys.createIfAbsent(requestId));
+    }
+
+    /** Seals pieces of one request's content under the key {@link #sealer} found; not to be kept past the request. */
+    public static final class Sealer {
+        private final UUID requestId;
+        private final SecretKey key;
+
+        private Sealer(UUID requestId, SecretKey key) {
+            this.requestId = requestId;
+            this.key = key;
+        }
+
+        public SealedContent seal(byte[] plaintext) {
+            byte[] nonce = new byte[NONCE_BYTES];
+            RANDOM.nextBytes(nonce);
+            try {
+                Cipher gcm = cipher(Cipher.ENCRYPT_MODE, key, nonce, requestId);
+                return new SealedContent(requestId, ByteBuffer.wrap(nonce), ByteBuffer.wrap(gcm.doFinal(plaintext)));
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("AES-GCM is not available in this JVM", e);
+            }
         }
     }
 

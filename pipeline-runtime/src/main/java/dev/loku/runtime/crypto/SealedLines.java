@@ -47,10 +47,14 @@ public final class SealedLines {
     public static byte[] seal(ContentSeal seal, UUID requestId, byte[] jsonl) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         Base64.Encoder b64 = Base64.getEncoder();
+        ContentSeal.Sealer sealer = null; // one key look-up for all the lines, none for no lines
         int start = 0;
         for (int i = 0; i < jsonl.length; i++) {
             if (jsonl[i] == '\n') {
-                SealedContent s = seal.seal(requestId, Arrays.copyOfRange(jsonl, start, i));
+                if (sealer == null) {
+                    sealer = seal.sealer(requestId);
+                }
+                SealedContent s = sealer.seal(Arrays.copyOfRange(jsonl, start, i));
                 String line = JSON.writeValueAsString(JSON.createObjectNode().put("keyId", requestId.toString())
                         .put("nonce", b64.encodeToString(bytes(s.getNonce())))
                         .put("ciphertext", b64.encodeToString(bytes(s.getCiphertext()))));

@@ -55,6 +55,44 @@ class ContentSealTest {
     }
 
     @Test
+    void sealedLinesLookTheKeyUpOncePerRequestAndEachLineHasItsOwnNonce(@TempDir Path dir) throws Exception {
+        DirectoryDataKeyStore disk = new DirectoryDataKeyStore(dir);
+        int[] lookUps = new int[1];
+        DataKeyStore counting = new DataKeyStore() {
+            @Override
+            public SecretKey createIfAbsent(UUID requestId) throws java.io.IOException {
+                lookUps[0]++;
+                return disk.createIfAbsent(requestId);
+            }
+
+            @Override
+            public java.util.Optional<SecretKey> find(UUID requestId) throws java.io.IOException {
+                return disk.find(requestId);
+            }
+
+            @Override
+            public boolean destroy(UUID requestId) throws java.io.IOException {
+                return disk.destroy(requestId);
+            }
+        };
+        ContentSeal seal = new ContentSeal(counting);
+        UUID id = UUID.randomUUID();
+        byte[] jsonl = ("{\"text\":\"" + SECRET + "\"}\n{\"text\":\"" + SECRET + "\"}\n"
+                + "{\"question\":\"q\",\"answer\":\"" + SECRET + "\"}\n").getBytes(StandardCharsets.UTF_8);
+
+        byte[] sealed = SealedLines.seal(seal, id, jsonl);
+
+        assertEquals(1, lookUps[0], "one key look-up for the request's three lines");
+        assertArrayEquals(jsonl, SealedLines.open(seal, sealed));
+        String[] lines = new String(sealed, StandardCharsets.UTF_8).split("\n");
+        assertEquals(3, lines.length);
+        assertTrue(!lines[0].equals(lines[1]), "two equal plaintext lines seal differently (fresh nonces)");
+        assertFalse(new String(sealed, StandardCharsets.UTF_8).contains("Secretperson"));
+        assertEquals(0, SealedLines.seal(seal, UUID.randomUUID(), new byte[0]).length);
+        assertEquals(1, lookUps[0], "no lines: no key looked up or created");
+    }
+
+    @Test
     void everySealingHasAFreshNonce(@TempDir Path dir) throws Exception {
         ContentSeal seal = new ContentSeal(new DirectoryDataKeyStore(dir));
         UUID id = UUID.randomUUID();

@@ -70,6 +70,9 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
  *       produced beforehand: 20,000 over 500 models, then (on a fresh broker) 20,000 for one model with a closed
  *       gate; the time from start to the last request waiting in the batch store, and the steady rate from the
  *       moment a fifth of them is held to the last.</li>
+ *   <li>{@code broker-long}: the same with {@code -Dbench.requests} requests in each part (default 100,000;
+ *       {@code -Dbench.queued} for the closed-gate part, 0 to skip it), so that the JIT's warm-up is a smaller share.
+ *       {@code -Dbench.set.<key>=<value>} passes a setting to the service in both broker scenarios.</li>
  * </ul>
  * Run it from the project root (the broker scenario needs the registry the build unpacks):
  * <pre>

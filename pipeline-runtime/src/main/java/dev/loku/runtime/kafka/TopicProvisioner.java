@@ -18,6 +18,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -84,13 +85,21 @@ public final class TopicProvisioner {
         try {
             while (System.nanoTime() < deadline) {
                 leaderless = new ArrayList<>();
-                for (TopicDescription t : admin.describeTopics(topics).allTopicNames()
-                        .get(timeout.toMillis(), TimeUnit.MILLISECONDS).values()) {
-                    for (TopicPartitionInfo p : t.partitions()) {
-                        if (p.leader() == null || p.leader().isEmpty()) {
-                            leaderless.add(t.name() + "-" + p.partition());
+                try {
+                    for (TopicDescription t : admin.describeTopics(topics).allTopicNames()
+                            .get(timeout.toMillis(), TimeUnit.MILLISECONDS).values()) {
+                        for (TopicPartitionInfo p : t.partitions()) {
+                            if (p.leader() == null || p.leader().isEmpty()) {
+                                leaderless.add(t.name() + "-" + p.partition());
+                            }
                         }
                     }
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof UnknownTopicOrPartitionException)) {
+                        throw e;
+                    }
+                    // a topic just created: this broker's metadata has not caught up yet
+                    leaderless.add(String.valueOf(e.getCause().getMessage()));
                 }
                 if (leaderless.isEmpty()) {
                     return;

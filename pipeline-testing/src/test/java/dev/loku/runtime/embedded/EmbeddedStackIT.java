@@ -60,6 +60,8 @@ class EmbeddedStackIT {
                     .map(n -> new ConfigResource(ConfigResource.Type.TOPIC, n)).toList()).all().get(30, TimeUnit.SECONDS);
             for (Topic<?, ?> t : Topics.ALL) {
                 assertEquals(t.partitions(), described.get(t.name()).partitions().size(), t.name());
+                described.get(t.name()).partitions().forEach(p -> assertTrue(p.leader() != null
+                        && !p.leader().isEmpty(), t.name() + "-" + p.partition() + " has a leader once the stack is up"));
                 Config c = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, t.name()));
                 assertEquals(t.cleanupPolicy().configValue(), c.get("cleanup.policy").value(), t.name());
                 assertEquals(Long.toString(t.retentionMs()), c.get("retention.ms").value(), t.name());

@@ -1089,8 +1089,7 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
 
     /** {@code x·Wᵀ + b} of the projection {@code module}, plus its adapter's delta when one is installed. */
     private NDArray project(NDArray x, NDArray weight, NDArray bias, String module) {
-        NDArray y = bias == null ? Linear.linear(x, weight).singletonOrThrow()
-                : Linear.linear(x, weight, bias).singletonOrThrow();
+        NDArray y = linear(x, weight, bias);
         LinearAdapter adapter = adapters.get(module);
         if (adapter != null) {
             if (weightType == DataType.FLOAT32) {
@@ -1109,6 +1108,34 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
             y = Tensors.cast(Tensors.cast(y, DataType.FLOAT32).add(delta), weightType);
         }
         return y;
+    }
+
+    /** Row counts up to which {@link #linear} computes {@code x·Wᵀ} as {@code (W·xᵀ)ᵀ}. */
+    static final long FEW_ROWS = 32;
+
+    /**
+     * {@code x·Wᵀ + b} for {@code x [..., in]} and {@code W [out, in]}. For a few rows of float32 on the CPU (a decode
+     * step: one token per sequence) the product is taken as {@code (W·xᵀ)ᵀ}: libtorch hands {@code x·Wᵀ} to MKL's
+     * sgemm, which copies (packs) all of W into its own layout on every call, and at a few rows that copy costs more
+     * than the product; with W on the left it is read where it lies. Measured in docs/performance.md.
+     */
+    static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        Shape shape = x.getShape();
+        long in = shape.get(shape.dimension() - 1);
+        long rows = shape.size() / in;
+        if (rows > FEW_ROWS || x.getDataType() != DataType.FLOAT32 || weight.getDataType() != DataType.FLOAT32
+                || !x.getDevice().getDeviceType().equals(Device.Type.CPU)) {
+            return bias == null ? Linear.linear(x, weight).singletonOrThrow()
+                    : Linear.linear(x, weight, bias).singletonOrThrow();
+        }
+        NDArray product = weight.matMul(x.reshape(rows, in).transpose());
+        product.attach(x.getManager()); // DJL puts a result in its first operand's manager: here the weights'
+        NDArray y = product.transpose();
+        if (bias != null) {
+            y = y.add(bias);
+        }
+        long out = weight.getShape().get(0);
+        return y.reshape(shape.slice(0, shape.dimension() - 1).add(out));
     }
 
     /** Splits {@code [B, T, heads·hd]} into {@code [B, heads, T, hd]}. */

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
-import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.LayerNorm;
 import dev.loku.core.tensor.Tensors;
 import dev.loku.core.tokenizer.TextTokenizer;
@@ -88,7 +87,7 @@ public final class GptNeoModel extends DecoderModel {
 
     @Override
     NDArray head(NDArray hidden) {
-        return Linear.linear(layerNorm(hidden, lnFw, lnFb), head).singletonOrThrow();
+        return linear(layerNorm(hidden, lnFw, lnFb), head, null);
     }
 
 

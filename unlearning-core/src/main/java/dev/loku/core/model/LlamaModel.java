@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
-import ai.djl.nn.core.Linear;
 import dev.loku.core.tensor.Tensors;
 import dev.loku.core.tokenizer.TextTokenizer;
 import java.util.List;
@@ -121,7 +120,7 @@ public final class LlamaModel extends DecoderModel {
 
     @Override
     NDArray head(NDArray hidden) {
-        return Linear.linear(rmsNorm(hidden, finalNorm, (float) config.rmsNormEps()), head).singletonOrThrow();
+        return linear(rmsNorm(hidden, finalNorm, (float) config.rmsNormEps()), head, null);
     }
 
 

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
-import ai.djl.nn.core.Linear;
 import dev.loku.core.tokenizer.TextTokenizer;
 import java.util.List;
 import java.util.Map;
@@ -83,7 +82,7 @@ public final class PhiModel extends DecoderModel {
     @Override
     NDArray head(NDArray hidden) {
         NDArray h = GptNeoModel.layerNorm(hidden, finalNormW, finalNormB, config.layerNormEps());
-        return Linear.linear(h, headW, headB).singletonOrThrow();
+        return linear(h, headW, headB);
     }
 
 

@@ -20,11 +20,16 @@ RUN apt-get update \
 COPY --from=build /src/fisher-service/target/lib/ /opt/loku/lib/
 COPY --from=build /src/fisher-service/target/fisher-service.jar /opt/loku/fisher-service.jar
 # DJL unpacks libtorch (about 430 MB) from its jar into DJL_CACHE_DIR on first start: keep it writable.
-# Tensors live outside the Java heap, hence the small heap share; libgomp threads must not spin while idle.
+# Tensors live outside the Java heap, hence the small heap share; libgomp threads must not spin while idle; glibc
+# keeps freed tensor memory in one heap instead of unmapping and faulting it in at every step (docs/performance.md).
 ENV DJL_OFFLINE=true \
     DJL_CACHE_DIR=/var/cache/loku/djl \
     ENGINE_CACHE_DIR=/var/cache/loku/djl \
     OMP_WAIT_POLICY=PASSIVE \
+    MALLOC_ARENA_MAX=1 \
+    MALLOC_MMAP_MAX_=0 \
+    MALLOC_TRIM_THRESHOLD_=4294967296 \
+    MALLOC_TOP_PAD_=268435456 \
     JDK_JAVA_OPTIONS="-XX:MaxRAMPercentage=25 -XX:+ExitOnOutOfMemoryError"
 USER 10001:10001
 EXPOSE 8080

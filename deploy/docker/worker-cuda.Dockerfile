@@ -25,7 +25,8 @@ ARG TORCH_LIB=/opt/conda/lib/python3.11/site-packages/torch/lib
 COPY --from=jre /opt/java/openjdk /opt/java/openjdk
 # PYTORCH_FLAVOR must be cu128: left unset on a GPU host, DJL would look for a "cu128-precxx11" JNI build, which
 # does not exist for 2.7.1, and try to download it (DJL_OFFLINE refuses). DJL unpacks the JNI library into
-# ENGINE_CACHE_DIR on first start: keep it writable.
+# ENGINE_CACHE_DIR on first start: keep it writable. The MALLOC_* settings keep host-side tensors (CPU fallbacks,
+# loading) in one glibc heap instead of unmapping them at every step (docs/performance.md).
 ENV JAVA_HOME=/opt/java/openjdk \
     PATH=/opt/java/openjdk/bin:$PATH \
     PYTORCH_LIBRARY_PATH=${TORCH_LIB} \
@@ -35,6 +36,10 @@ ENV JAVA_HOME=/opt/java/openjdk \
     DJL_CACHE_DIR=/var/cache/loku/djl \
     ENGINE_CACHE_DIR=/var/cache/loku/djl \
     OMP_WAIT_POLICY=PASSIVE \
+    MALLOC_ARENA_MAX=1 \
+    MALLOC_MMAP_MAX_=0 \
+    MALLOC_TRIM_THRESHOLD_=4294967296 \
+    MALLOC_TOP_PAD_=268435456 \
     JDK_JAVA_OPTIONS="-XX:MaxRAMPercentage=25 -XX:+ExitOnOutOfMemoryError"
 RUN python -c "import os, sys, torch; lib = os.path.join(os.path.dirname(torch.__file__), 'lib'); \
 ok = torch.__version__.startswith('2.7.1') and torch.version.cuda == '12.8' and torch.compiled_with_cxx11_abi(); \

@@ -85,6 +85,11 @@ final class PeerBenchCommand implements Runnable {
             + " ${DEFAULT-VALUE}.")
     int threads;
 
+    @Option(names = "--peer-malloc", defaultValue = "default", description = "The Python side's glibc allocator"
+            + " settings: default (every MALLOC_* variable removed, as a user's `python3 script.py` runs) or inherit"
+            + " (the engine's, which ./loku sets). Default: ${DEFAULT-VALUE}.")
+    String peerMalloc;
+
     @Option(names = "--batch", defaultValue = "4", description = "Rows of the forward, LoRA and training batches."
             + " Default: ${DEFAULT-VALUE}.")
     int batch;
@@ -165,6 +170,9 @@ final class PeerBenchCommand implements Runnable {
                 || elSequences < 1 || elLength < 12 || iters < 1 || warmup < 0 || loraRank < 1 || elNaive < 0) {
             throw new UserException("sizes must be positive (--seq at least 2, --el-length at least 12)");
         }
+        if (!"default".equals(peerMalloc) && !"inherit".equals(peerMalloc)) {
+            throw new UserException("--peer-malloc must be default or inherit, not " + peerMalloc);
+        }
         PrintWriter out = spec.commandLine().getOut();
         Path root = Path.of(System.getProperty("loku.project.root", ".")).toAbsolutePath().normalize();
         Engine.getEngine("PyTorch"); // loads libtorch, which the thread settings below call into
@@ -196,10 +204,12 @@ final class PeerBenchCommand implements Runnable {
                     cfg.family().architecture(), m.parameterCount() / 1e6, threads, JniUtils.getNumThreads(), iters,
                     warmup, Runtime.getRuntime().availableProcessors());
             out.printf(Locale.ROOT, "batch %d x %d tokens; generation %d prompts x %d tokens + %d new; EL_10 over"
-                            + " %d sequences x %d tokens; LoRA rank %d on %s; MALLOC_MMAP_THRESHOLD_=%s"
-                            + " MALLOC_TRIM_THRESHOLD_=%s%n", batch, seq, prompts, promptLength, newTokens,
-                    elSequences, elLength, loraRank, kinds, env("MALLOC_MMAP_THRESHOLD_"),
-                    env("MALLOC_TRIM_THRESHOLD_"));
+                            + " %d sequences x %d tokens; LoRA rank %d on %s; engine glibc MALLOC_ARENA_MAX=%s"
+                            + " MALLOC_MMAP_MAX_=%s MALLOC_MMAP_THRESHOLD_=%s MALLOC_TRIM_THRESHOLD_=%s, peer %s%n", batch,
+                    seq, prompts, promptLength, newTokens, elSequences, elLength, loraRank, kinds,
+                    env("MALLOC_ARENA_MAX"), env("MALLOC_MMAP_MAX_"), env("MALLOC_MMAP_THRESHOLD_"),
+                    env("MALLOC_TRIM_THRESHOLD_"),
+                    "inherit".equals(peerMalloc) ? "the same" : "glibc's defaults (MALLOC_* removed)");
             out.flush();
 
             Side engine = engineSide(m, forgetRows, retainRows, promptRows, elRows, gemm);
@@ -531,6 +541,10 @@ final class PeerBenchCommand implements Runnable {
         ProcessBuilder pb = new ProcessBuilder(exe, script.toString(), workFile.toString())
                 .redirectOutput(result.toFile()).redirectError(log.toFile());
         String t = Integer.toString(threads);
+        if (!"inherit".equals(peerMalloc)) {
+            // ./loku tunes glibc for the engine's JVM; a user runs the Python side with the allocator as it comes.
+            pb.environment().keySet().removeIf(name -> name.startsWith("MALLOC_"));
+        }
         pb.environment().put("OMP_NUM_THREADS", t);
         pb.environment().put("MKL_NUM_THREADS", t);
         pb.environment().put("TOKENIZERS_PARALLELISM", "false");

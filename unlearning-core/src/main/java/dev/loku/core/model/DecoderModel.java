@@ -1110,24 +1110,53 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
         return y;
     }
 
-    /** Row counts up to which {@link #linear} computes {@code x·Wᵀ} as {@code (W·xᵀ)ᵀ}. */
+    /** Row counts up to which {@link #linear} may compute {@code x·Wᵀ} as {@code (W·xᵀ)ᵀ}. */
     static final long FEW_ROWS = 32;
 
     /**
-     * {@code x·Wᵀ + b} for {@code x [..., in]} and {@code W [out, in]}. For a few rows of float32 on the CPU (a decode
-     * step: one token per sequence) the product is taken as {@code (W·xᵀ)ᵀ}: libtorch hands {@code x·Wᵀ} to MKL's
-     * sgemm, which copies (packs) all of W into its own layout on every call, and at a few rows that copy costs more
-     * than the product; with W on the left it is read where it lies. Measured in docs/performance.md.
+     * How {@link #linear} takes few-row products: {@code auto} (each shape timed once in this process, the faster
+     * form kept), {@code linear} or {@code transposed}; the system property {@code loku.few-rows-linear}.
+     */
+    static final String FEW_ROWS_FORM = System.getProperty("loku.few-rows-linear", "auto");
+
+    /** Per {@code [rows, in, out]}: whether {@code (W·xᵀ)ᵀ} beat libtorch's {@code linear} when timed here. */
+    private static final Map<List<Long>, Boolean> TRANSPOSED_FASTER = new ConcurrentHashMap<>();
+
+    /**
+     * {@code x·Wᵀ + b} for {@code x [..., in]} and {@code W [out, in]}. libtorch hands {@code x·Wᵀ} to MKL's sgemm,
+     * which first copies (packs) all of W into its own layout; for a few rows (a decode step: one token per
+     * sequence) that copy can cost more than the product, and {@code (W·xᵀ)ᵀ} reads W where it lies. Which form
+     * wins depends on the CPU and on MKL's kernels for it (measured in docs/performance.md: 3x for the head on one
+     * machine, 20% slower on another), so for up to {@link #FEW_ROWS} rows of float32 on the CPU each shape is timed
+     * once, on its first call, and the faster form is kept for the process.
      */
     static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
         Shape shape = x.getShape();
         long in = shape.get(shape.dimension() - 1);
         long rows = shape.size() / in;
         if (rows > FEW_ROWS || x.getDataType() != DataType.FLOAT32 || weight.getDataType() != DataType.FLOAT32
-                || !x.getDevice().getDeviceType().equals(Device.Type.CPU)) {
-            return bias == null ? Linear.linear(x, weight).singletonOrThrow()
-                    : Linear.linear(x, weight, bias).singletonOrThrow();
+                || !x.getDevice().getDeviceType().equals(Device.Type.CPU)
+                || !transposedFaster(x, weight, rows, in)) {
+            return libtorchLinear(x, weight, bias);
         }
+        return transposedLinear(x, weight, bias);
+    }
+
+    /** The form {@link #linear} keeps for {@code [rows, in] x [out, in]ᵀ}, if it has timed that shape yet. */
+    static Boolean transposedFasterFor(long rows, long in, long out) {
+        return TRANSPOSED_FASTER.get(List.of(rows, in, out));
+    }
+
+    private static NDArray libtorchLinear(NDArray x, NDArray weight, NDArray bias) {
+        return bias == null ? Linear.linear(x, weight).singletonOrThrow()
+                : Linear.linear(x, weight, bias).singletonOrThrow();
+    }
+
+    /** {@code x·Wᵀ + b} taken as {@code (W·xᵀ)ᵀ}, the result in {@code x}'s manager. */
+    static NDArray transposedLinear(NDArray x, NDArray weight, NDArray bias) {
+        Shape shape = x.getShape();
+        long in = shape.get(shape.dimension() - 1);
+        long rows = shape.size() / in;
         NDArray product = weight.matMul(x.reshape(rows, in).transpose());
         product.attach(x.getManager()); // DJL puts a result in its first operand's manager: here the weights'
         NDArray y = product.transpose();
@@ -1136,6 +1165,48 @@ public abstract sealed class DecoderModel implements CausalLm permits LlamaModel
         }
         long out = weight.getShape().get(0);
         return y.reshape(shape.slice(0, shape.dimension() - 1).add(out));
+    }
+
+    private static boolean transposedFaster(NDArray x, NDArray weight, long rows, long in) {
+        switch (FEW_ROWS_FORM) {
+            case "linear":
+                return false;
+            case "transposed":
+                return true;
+            default:
+                break;
+        }
+        List<Long> key = List.of(rows, in, weight.getShape().get(0));
+        Boolean known = TRANSPOSED_FASTER.get(key);
+        if (known != null) {
+            return known;
+        }
+        TRANSPOSED_FASTER.putIfAbsent(key, timeBothForms(x, weight));
+        return TRANSPOSED_FASTER.get(key);
+    }
+
+    /**
+     * Times both forms on these operands (no bias, autograd off, results freed): one untimed call of each, then
+     * five alternating calls; the form with the lower minimum wins. The head's shape costs tens of milliseconds,
+     * once per process.
+     */
+    private static boolean timeBothForms(NDArray x, NDArray weight) {
+        long[] best = {Long.MAX_VALUE, Long.MAX_VALUE};
+        try (NoGrad ignored = NoGrad.enter(); NDManager scope = x.getManager().newSubManager()) {
+            x.tempAttach(scope); // back in its own manager when the scope closes; every result is freed with it
+            for (int rep = 0; rep < 6; rep++) {
+                for (int form = 0; form < 2; form++) {
+                    long start = System.nanoTime();
+                    NDArray y = form == 0 ? libtorchLinear(x, weight, null) : transposedLinear(x, weight, null);
+                    y.reshape(-1).getFloat(0); // eager on the CPU; reading a value keeps the call from being elided
+                    long took = System.nanoTime() - start;
+                    if (rep > 0) {
+                        best[form] = Math.min(best[form], took);
+                    }
+                }
+            }
+        }
+        return best[1] < best[0];
     }
 
     /** Splits {@code [B, T, heads·hd]} into {@code [B, heads, T, hd]}. */

@@ -2,6 +2,8 @@ package dev.loku.core.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -13,10 +15,11 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link DecoderModel#linear}, which takes a product of few rows as {@code (W·xᵀ)ᵀ} and of many as libtorch's
- * {@code linear}: both paths against a product summed in double precision in Java, the gradients of the few-rows
- * path against those of libtorch's {@code linear}, and the result's memory owned by the input's scope, not the
- * weights'.
+ * {@link DecoderModel#linear}, which takes a product of few rows as {@code (W·xᵀ)ᵀ} or as libtorch's {@code linear},
+ * whichever it timed faster for that shape, and of many as libtorch's {@code linear}: what it returns and the
+ * {@code (W·xᵀ)ᵀ} form itself against a product summed in double precision in Java, the gradients of that form
+ * against those of libtorch's {@code linear}, the result's memory owned by the input's scope, not the weights', and
+ * the choice made once per few-row shape and kept.
  */
 class FewRowsLinearTest {
     private static final int IN = 48;
@@ -37,21 +40,33 @@ class FewRowsLinearTest {
                 float[] x = randoms(random, rows * IN);
                 NDArray input = Tensors.of(scope, x, shape);
                 int before = weights.getManagedArrays().size();
-                NDArray withBias = DecoderModel.linear(input, weight, bias);
-                NDArray without = DecoderModel.linear(input, weight, null);
+                NDArray[][] results = {
+                    {DecoderModel.linear(input, weight, bias), DecoderModel.linear(input, weight, null)},
+                    {DecoderModel.transposedLinear(input, weight, bias),
+                        DecoderModel.transposedLinear(input, weight, null)}};
                 assertEquals(before, weights.getManagedArrays().size(), "results landed in the weights' manager");
-                assertEquals(shape.slice(0, shape.dimension() - 1).add(OUT), withBias.getShape());
-                float[] got = withBias.toFloatArray();
-                float[] gotPlain = without.toFloatArray();
-                for (int r = 0; r < rows; r++) {
-                    for (int o = 0; o < OUT; o++) {
-                        double sum = 0;
-                        for (int i = 0; i < IN; i++) {
-                            sum += (double) x[r * IN + i] * w[o * IN + i];
+                for (NDArray[] pair : results) {
+                    assertEquals(shape.slice(0, shape.dimension() - 1).add(OUT), pair[0].getShape());
+                    float[] got = pair[0].toFloatArray();
+                    float[] gotPlain = pair[1].toFloatArray();
+                    for (int r = 0; r < rows; r++) {
+                        for (int o = 0; o < OUT; o++) {
+                            double sum = 0;
+                            for (int i = 0; i < IN; i++) {
+                                sum += (double) x[r * IN + i] * w[o * IN + i];
+                            }
+                            assertEquals(sum + b[o], got[r * OUT + o], 1e-4, shape + " row " + r + " out " + o);
+                            assertEquals(sum, gotPlain[r * OUT + o], 1e-4, shape + " row " + r + " out " + o);
                         }
-                        assertEquals(sum + b[o], got[r * OUT + o], 1e-4, shape + " row " + r + " out " + o);
-                        assertEquals(sum, gotPlain[r * OUT + o], 1e-4, shape + " row " + r + " out " + o);
                     }
+                }
+                if (rows <= DecoderModel.FEW_ROWS && "auto".equals(DecoderModel.FEW_ROWS_FORM)) {
+                    Boolean chosen = DecoderModel.transposedFasterFor(rows, IN, OUT);
+                    assertNotNull(chosen, "no form was timed and kept for " + rows + " rows");
+                    DecoderModel.linear(input, weight, bias);
+                    assertEquals(chosen, DecoderModel.transposedFasterFor(rows, IN, OUT), "the choice changed");
+                } else if (rows > DecoderModel.FEW_ROWS) {
+                    assertNull(DecoderModel.transposedFasterFor(rows, IN, OUT), "many rows were timed");
                 }
             }
         }
@@ -73,7 +88,7 @@ class FewRowsLinearTest {
         }
     }
 
-    /** Gradients of {@code sum(linear(x) * upstream)} for x, W and b, through the few-rows path or libtorch's. */
+    /** Gradients of {@code sum(linear(x) * upstream)} for x, W and b, through {@code (W·xᵀ)ᵀ} or libtorch's. */
     private static float[][] gradients(NDArray x, NDArray weight, NDArray bias, NDArray upstream, boolean fewRows) {
         try (NDManager scope = x.getManager().newSubManager()) {
             // Fresh leaves for each call: libtorch adds gradients into a leaf's existing ones.
@@ -83,7 +98,7 @@ class FewRowsLinearTest {
                 leaf.setRequiresGradient(true);
             }
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray y = fewRows ? DecoderModel.linear(leaves[0], leaves[1], leaves[2])
+                NDArray y = fewRows ? DecoderModel.transposedLinear(leaves[0], leaves[1], leaves[2])
                         : ai.djl.nn.core.Linear.linear(leaves[0], leaves[1], leaves[2]).singletonOrThrow();
                 gc.backward(y.mul(upstream).sum());
             }

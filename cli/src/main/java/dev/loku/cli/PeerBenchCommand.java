@@ -16,6 +16,8 @@ import dev.loku.core.engine.EpochRecord;
 import dev.loku.core.engine.RecordSetEvaluator;
 import dev.loku.core.engine.UnlearnSettings;
 import dev.loku.core.engine.UnlearningEngine;
+import dev.loku.core.fila.RandomizedSvd;
+import dev.loku.core.fila.TruncatedSvd;
 import dev.loku.core.fisher.FisherImportance;
 import dev.loku.core.fisher.FisherPass;
 import dev.loku.core.lora.LoraConfig;
@@ -159,6 +161,7 @@ final class PeerBenchCommand implements Runnable {
         {"el", "EL_10 (batched)"},
         {"fisher", "Fisher pass (forget+retain)"},
         {"fila", "FILA attach"},
+        {"fila_sketch", "FILA, the peer's sketch"},
         {"epoch_full", "epoch + full evaluation"},
         {"epoch_stop_rule", "epoch + stop-rule eval"},
         {"gemm", "GEMM M x K x N"},
@@ -416,16 +419,24 @@ final class PeerBenchCommand implements Runnable {
                     copy.attach(saved);
                     originals.put(name, copy);
                 }
-                seconds.put("fila", median(() -> {
-                    long t0 = System.nanoTime();
-                    double s;
-                    try (LoraModel lora = LoraModel.attachFila(m, lc, importance[0], seed)) {
-                        lora.trainableParameters().values().iterator().next().getFloat(0, 0);
-                        s = (System.nanoTime() - t0) / 1e9;
-                    }
-                    originals.forEach((name, copy) -> copy.copyTo(m.parameter(name)));
-                    return s;
-                }));
+                // The engine's default (exact SVD up to 512, else an 18-column sketch), then the peer's own choice
+                // (torch.svd_lowrank with q = r: an r-column sketch, two power iterations) for the same-work row.
+                TruncatedSvd[] svds = {TruncatedSvd.auto(LoraModel.EXACT_SVD_UP_TO, seed),
+                    new RandomizedSvd(0, RandomizedSvd.DEFAULT_POWER_ITERATIONS, seed)};
+                String[] keys = {"fila", "fila_sketch"};
+                for (int k = 0; k < svds.length; k++) {
+                    TruncatedSvd svd = svds[k];
+                    seconds.put(keys[k], median(() -> {
+                        long t0 = System.nanoTime();
+                        double s;
+                        try (LoraModel lora = LoraModel.attachFila(m, lc, importance[0], svd)) {
+                            lora.trainableParameters().values().iterator().next().getFloat(0, 0);
+                            s = (System.nanoTime() - t0) / 1e9;
+                        }
+                        originals.forEach((name, copy) -> copy.copyTo(m.parameter(name)));
+                        return s;
+                    }));
+                }
             }
         } finally {
             if (importance[0] != null) {
@@ -569,6 +580,9 @@ final class PeerBenchCommand implements Runnable {
             Map<String, Object> checks = new LinkedHashMap<>();
             json.get("checks").fields().forEachRemaining(e -> checks.put(e.getKey(), e.getValue()));
             checks.put("versions", json.get("versions"));
+            if (seconds.containsKey("fila")) {
+                seconds.put("fila_sketch", seconds.get("fila")); // the peer has one FILA: its own sketch
+            }
             return new Side(seconds, checks);
         } catch (IOException e) {
             throw new PeerUnavailable("cannot run " + exe + ": " + e.getMessage());
@@ -615,7 +629,7 @@ final class PeerBenchCommand implements Runnable {
                     unit = "tok/s";
                     work = 2 * tokens;
                 }
-                case "fila", "epoch_full", "epoch_stop_rule" -> {
+                case "fila", "fila_sketch", "epoch_full", "epoch_stop_rule" -> {
                     unit = "/s";
                     work = 1;
                 }

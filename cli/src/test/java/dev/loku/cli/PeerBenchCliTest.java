@@ -17,6 +17,7 @@ class PeerBenchCliTest {
         assertEquals(0, r.exitCode(), r.err());
         for (String row : new String[] {"forward, no grad", "LoRA forward+backward", "LoRA IHL+NLL step + Adam",
             "greedy generation", "EL_10 (batched)", "Fisher pass (forget+retain)", "FILA attach",
+            "FILA, the peer's sketch",
             "epoch + full evaluation", "epoch + stop-rule eval", "GEMM 8x"}) {
             assertTrue(r.out().contains(row), row + " missing:\n" + r.out());
         }

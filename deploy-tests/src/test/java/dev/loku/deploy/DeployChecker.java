@@ -192,6 +192,11 @@ final class DeployChecker {
         if (!"true".equals(env.get("DJL_OFFLINE"))) {
             problem(where, "ENV DJL_OFFLINE=true is missing (DJL would try to reach its telemetry endpoint)");
         }
+        if (env.containsKey("DJL_CACHE_DIR")
+                && !("1".equals(env.get("MALLOC_ARENA_MAX")) && "0".equals(env.get("MALLOC_MMAP_MAX_")))) {
+            problem(where, "an engine image without ENV MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 (glibc would unmap freed"
+                    + " tensors and fault them in again at every step; docs/performance.md)");
+        }
         checkEnvNames(where + " ENV", s, env);
 
         String port = Integer.toString(CodeFacts.defaultHttpPort());

@@ -261,6 +261,25 @@ class DeployManifestsTest {
     }
 
     @Test
+    void anEngineImageThatLetsGlibcUnmapTensorsIsReported() {
+        DeployFiles changed = files.copy();
+        Dockerfile worker = changed.dockerfiles.get("worker.Dockerfile");
+        List<Dockerfile.Stage> stages = new ArrayList<>(worker.stages());
+        Dockerfile.Stage image = stages.remove(stages.size() - 1);
+        List<Dockerfile.Instruction> instructions = image.instructions().stream()
+                .map(i -> i.keyword().equals("ENV")
+                        ? new Dockerfile.Instruction("ENV", i.args().replace("MALLOC_MMAP_MAX_=0", "MALLOC_MMAP_MAX_=65536"))
+                        : i)
+                .toList();
+        stages.add(new Dockerfile.Stage(image.image(), image.alias(), instructions));
+        changed.dockerfiles.put("worker.Dockerfile", new Dockerfile("worker.Dockerfile", stages));
+
+        assertEquals(List.of("deploy/docker/worker.Dockerfile: an engine image without ENV MALLOC_ARENA_MAX=1"
+                + " MALLOC_MMAP_MAX_=0 (glibc would unmap freed tensors and fault them in again at every step;"
+                + " docs/performance.md)"), DeployChecker.check(changed, code));
+    }
+
+    @Test
     void aCudaFlavorWithoutJniGlueIsReported() {
         DeployFiles changed = files.copy();
         String text = "FROM maven:3.9-eclipse-temurin-17 AS build\n"

@@ -246,15 +246,7 @@ class DeployManifestsTest {
     @Test
     void aDockerfileHealthcheckOnAnotherPortIsReported() {
         DeployFiles changed = files.copy();
-        Dockerfile ingest = changed.dockerfiles.get("ingest.Dockerfile");
-        List<Dockerfile.Stage> stages = new ArrayList<>(ingest.stages());
-        Dockerfile.Stage image = stages.remove(stages.size() - 1);
-        List<Dockerfile.Instruction> instructions = image.instructions().stream()
-                .map(i -> i.keyword().equals("HEALTHCHECK")
-                        ? new Dockerfile.Instruction("HEALTHCHECK", i.args().replace(":-8080}", ":-8081}")) : i)
-                .toList();
-        stages.add(new Dockerfile.Stage(image.image(), image.alias(), instructions));
-        changed.dockerfiles.put("ingest.Dockerfile", new Dockerfile("ingest.Dockerfile", stages));
+        editImageInstructions(changed, "ingest.Dockerfile", "HEALTHCHECK", args -> args.replace(":-8080}", ":-8081}"));
 
         assertEquals(List.of("deploy/docker/ingest.Dockerfile: HEALTHCHECK calls port ${LOKU_HTTP_PORT:-8081}; expected "
                 + "${LOKU_HTTP_PORT:-8080} (the configured http.port, default 8080)"), DeployChecker.check(changed, code));
@@ -263,20 +255,24 @@ class DeployManifestsTest {
     @Test
     void anEngineImageThatLetsGlibcUnmapTensorsIsReported() {
         DeployFiles changed = files.copy();
-        Dockerfile worker = changed.dockerfiles.get("worker.Dockerfile");
-        List<Dockerfile.Stage> stages = new ArrayList<>(worker.stages());
-        Dockerfile.Stage image = stages.remove(stages.size() - 1);
-        List<Dockerfile.Instruction> instructions = image.instructions().stream()
-                .map(i -> i.keyword().equals("ENV")
-                        ? new Dockerfile.Instruction("ENV", i.args().replace("MALLOC_MMAP_MAX_=0", "MALLOC_MMAP_MAX_=65536"))
-                        : i)
-                .toList();
-        stages.add(new Dockerfile.Stage(image.image(), image.alias(), instructions));
-        changed.dockerfiles.put("worker.Dockerfile", new Dockerfile("worker.Dockerfile", stages));
+        editImageInstructions(changed, "worker.Dockerfile", "ENV",
+                args -> args.replace("MALLOC_MMAP_MAX_=0", "MALLOC_MMAP_MAX_=65536"));
 
         assertEquals(List.of("deploy/docker/worker.Dockerfile: an engine image without ENV MALLOC_ARENA_MAX=1"
                 + " MALLOC_MMAP_MAX_=0 (glibc would unmap freed tensors and fault them in again at every step;"
                 + " docs/performance.md)"), DeployChecker.check(changed, code));
+    }
+
+    /** Rewrites the arguments of every {@code keyword} instruction in the image (last) stage of {@code file}. */
+    private static void editImageInstructions(DeployFiles changed, String file, String keyword,
+                                              java.util.function.UnaryOperator<String> edit) {
+        List<Dockerfile.Stage> stages = new ArrayList<>(changed.dockerfiles.get(file).stages());
+        Dockerfile.Stage image = stages.remove(stages.size() - 1);
+        List<Dockerfile.Instruction> instructions = image.instructions().stream()
+                .map(i -> i.keyword().equals(keyword) ? new Dockerfile.Instruction(keyword, edit.apply(i.args())) : i)
+                .toList();
+        stages.add(new Dockerfile.Stage(image.image(), image.alias(), instructions));
+        changed.dockerfiles.put(file, new Dockerfile(file, stages));
     }
 
     @Test

@@ -56,6 +56,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -419,17 +420,17 @@ final class PeerBenchCommand implements Runnable {
                     copy.attach(saved);
                     originals.put(name, copy);
                 }
-                // The engine's default (exact SVD up to 512, else an 18-column sketch), then the peer's own choice
-                // (torch.svd_lowrank with q = r: an r-column sketch, two power iterations) for the same-work row.
-                TruncatedSvd[] svds = {TruncatedSvd.auto(LoraModel.EXACT_SVD_UP_TO, seed),
-                    new RandomizedSvd(0, RandomizedSvd.DEFAULT_POWER_ITERATIONS, seed)};
-                String[] keys = {"fila", "fila_sketch"};
-                for (int k = 0; k < svds.length; k++) {
-                    TruncatedSvd svd = svds[k];
-                    seconds.put(keys[k], median(() -> {
+                // The engine's default attach, then one with the peer's own SVD (torch.svd_lowrank with q = r: an
+                // r-column sketch, two power iterations) for the same-work row.
+                TruncatedSvd peerSketch = new RandomizedSvd(0, RandomizedSvd.DEFAULT_POWER_ITERATIONS, seed);
+                Map<String, Supplier<LoraModel>> attaches = new LinkedHashMap<>();
+                attaches.put("fila", () -> LoraModel.attachFila(m, lc, importance[0], seed));
+                attaches.put("fila_sketch", () -> LoraModel.attachFila(m, lc, importance[0], peerSketch));
+                for (Map.Entry<String, Supplier<LoraModel>> attach : attaches.entrySet()) {
+                    seconds.put(attach.getKey(), median(() -> {
                         long t0 = System.nanoTime();
                         double s;
-                        try (LoraModel lora = LoraModel.attachFila(m, lc, importance[0], svd)) {
+                        try (LoraModel lora = attach.getValue().get()) {
                             lora.trainableParameters().values().iterator().next().getFloat(0, 0);
                             s = (System.nanoTime() - t0) / 1e9;
                         }
